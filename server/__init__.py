@@ -1,0 +1,1 @@
+"""The gRPC server of the internal payments platform service."""

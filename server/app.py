@@ -1,0 +1,236 @@
+"""The one place that builds everything and wires it together (STYLE.md).
+
+One process serves gRPC and the relay's HTTP on the same event loop: a single thing to
+start, stop and observe. ``--workers N`` runs N such processes sharing both ports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import ipaddress
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Final, Protocol
+
+import grpc
+from aiohttp import web
+from google.protobuf import descriptor_pool
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1.health import aio as health_aio
+from grpc_reflection.v1alpha import reflection
+
+from server.config import ALL_SERVICES, Settings
+from server.errors import ConfigError
+from server.handlers import method_handlers
+from server.idempotency import Idempotency
+from server.interceptors import AuthInterceptor, ErrorInterceptor, RequestContextInterceptor
+from server.metrics import Metrics
+from server.payments.customers import CustomerService
+from server.protos import load_descriptors
+from server.servicers.payment import PENDING_PAYMENT_METHODS, PaymentServicer
+from store.db import Database
+from webhook_relay.app import create_app
+
+log = logging.getLogger("isa.server")
+
+STORE_CHECK_SECONDS: Final = 2.0
+IDEMPOTENCY_PURGE_SECONDS: Final = 600.0
+
+#: What each service still lacks; its RPCs answer UNIMPLEMENTED with this note.
+NOT_YET: Final = {
+    "isa.payment.v1.PaymentService": "this payment capability is not built yet",
+    "isa.wallet.v1.WalletService": "wallets on the double-entry ledger are not built yet",
+    "isa.billing.v1.BillingService": "invoices and usage billing are not built yet",
+    "isa.subscription.v1.SubscriptionService": "subscriptions are not built yet",
+    "isa.credit.v1.CreditService": "prepaid credits are not built yet",
+    "isa.brokerage.v1.BrokerageService": "brokerage accounts and orders are not built yet",
+    "isa.webhook.v1.WebhookService": "outbound webhooks and the gateway event log are not built",
+    "isa.sandbox.v1.SandboxService": "the sandbox simulator's helpers are not built yet",
+}
+
+
+class HealthSetter(Protocol):
+    """What we use of grpc_health's asyncio servicer (the library is untyped)."""
+
+    async def set(self, service: str, status: int) -> None: ...
+
+    async def enter_graceful_shutdown(self) -> None: ...
+
+
+@dataclass
+class Runtime:
+    """A running server: its ports and the handles needed to stop it."""
+
+    settings: Settings
+    db: Database
+    grpc_server: grpc.aio.Server
+    grpc_port: int
+    relay_runner: web.AppRunner
+    relay_port: int
+    health: HealthSetter
+    served: tuple[str, ...]
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop taking calls, let running ones finish within ``grace``, release the store."""
+        grace = self.settings.shutdown_grace_seconds if grace is None else grace
+        await self.health.enter_graceful_shutdown()
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.grpc_server.stop(grace)
+        await self.relay_runner.cleanup()
+        await self.db.dispose()
+
+
+def split_address(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"address {address!r} must look like HOST:PORT")
+    return host.strip("[]"), int(port)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(settings: Settings) -> None:
+    """Refuse to listen beyond this machine while the only client is the dev client."""
+    if not settings.only_dev_client:
+        return
+    for name, address in (
+        ("ISA_GRPC_ADDR", settings.grpc_addr),
+        ("ISA_RELAY_ADDR", settings.relay_addr),
+    ):
+        host, _ = split_address(address)
+        if not is_loopback(host):
+            raise ConfigError(
+                f"{name}={address} is reachable from other machines, but the only client is "
+                "the development client with its well-known token; set ISA_CLIENTS_FILE first"
+            )
+
+
+def served_services(settings: Settings) -> tuple[str, ...]:
+    """Every service, but the sandbox helpers only while the sandbox gateway is enabled."""
+    sandbox_on = "sandbox" in settings.gateways
+    return tuple(s for s in ALL_SERVICES if sandbox_on or s != "isa.sandbox.v1.SandboxService")
+
+
+async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
+    """Build and start the gRPC server and the relay; returns once both listen."""
+    check_exposure(settings)
+    load_descriptors()
+    db = Database(settings.database_url)
+    metrics = Metrics()
+    idempotency = Idempotency(
+        db, retention=dt.timedelta(hours=settings.idempotency_retention_hours)
+    )
+    servicers: dict[str, tuple[object, dict[str, str]]] = {
+        "isa.payment.v1.PaymentService": (
+            PaymentServicer(idempotency, CustomerService(db)),
+            PENDING_PAYMENT_METHODS,
+        ),
+    }
+    served = served_services(settings)
+    server = grpc.aio.server(
+        interceptors=[
+            RequestContextInterceptor(metrics),
+            AuthInterceptor(settings.clients),
+            ErrorInterceptor(),
+        ],
+        options=[("grpc.so_reuseport", 1 if reuse_port else 0)],
+    )
+    pool = descriptor_pool.Default()
+    for name in served:
+        servicer, pending = servicers.get(name, (object(), {}))
+        handlers = method_handlers(
+            pool.FindServiceByName(name), servicer, pending=pending, default_note=NOT_YET[name]
+        )
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(name, handlers),))
+        server.add_registered_method_handlers(name, handlers)
+    health_servicer = health_aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (
+            *served,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ),
+        server,
+    )
+    grpc_port = server.add_insecure_port(settings.grpc_addr)
+    if grpc_port == 0:
+        raise ConfigError(f"cannot listen on ISA_GRPC_ADDR={settings.grpc_addr}")
+
+    runner = web.AppRunner(create_app(db, metrics), access_log=None)
+    await runner.setup()
+    relay_host, relay_port = split_address(settings.relay_addr)
+    site = web.TCPSite(runner, relay_host, relay_port, reuse_port=reuse_port or None)
+    await site.start()
+    bound_relay_port = _bound_port(runner, relay_port)
+
+    runtime = Runtime(
+        settings=settings,
+        db=db,
+        grpc_server=server,
+        grpc_port=grpc_port,
+        relay_runner=runner,
+        relay_port=bound_relay_port,
+        health=health_servicer,
+        served=served,
+    )
+    await _set_health(runtime, serving=await db.ping())
+    await server.start()
+    runtime.tasks += [
+        asyncio.create_task(_watch_store(runtime, metrics)),
+        asyncio.create_task(_every(IDEMPOTENCY_PURGE_SECONDS, idempotency.purge_expired)),
+    ]
+    return runtime
+
+
+def _bound_port(runner: web.AppRunner, asked: int) -> int:
+    for address in runner.addresses:
+        if isinstance(address, tuple):
+            return int(address[1])
+    return asked
+
+
+async def _set_health(runtime: Runtime, *, serving: bool) -> None:
+    status = (
+        health_pb2.HealthCheckResponse.SERVING
+        if serving
+        else health_pb2.HealthCheckResponse.NOT_SERVING
+    )
+    for name in ("", *runtime.served):
+        await runtime.health.set(name, status)
+
+
+async def _watch_store(runtime: Runtime, metrics: Metrics) -> None:
+    """Every service needs the store: while it does not answer, health says NOT_SERVING."""
+    was_up: bool | None = None
+    while True:
+        up = await runtime.db.ping()
+        metrics.store_up.set(1 if up else 0)
+        if up != was_up:
+            await _set_health(runtime, serving=up)
+            if was_up is not None:
+                log.warning("store %s", "reachable again" if up else "unreachable: NOT_SERVING")
+            was_up = up
+        await asyncio.sleep(STORE_CHECK_SECONDS)
+
+
+async def _every(seconds: float, job: Callable[[], Awaitable[object]]) -> None:
+    """Run a housekeeping job forever; a failed run is logged and tried again later."""
+    while True:
+        try:
+            await job()
+        except Exception:
+            log.exception("background job %s failed", getattr(job, "__qualname__", job))
+        await asyncio.sleep(seconds)

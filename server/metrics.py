@@ -1,0 +1,45 @@
+"""Prometheus metrics of the gRPC server and the relay, served on the relay's ``/metrics``.
+
+Each process keeps its own registry, so tests and several in-process servers never
+share counters by accident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+@dataclass
+class Metrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        self.rpcs = Counter(
+            "isa_grpc_requests",
+            "gRPC calls handled, by method and status code",
+            ["method", "code"],
+            registry=self.registry,
+        )
+        self.rpc_latency = Histogram(
+            "isa_grpc_request_seconds",
+            "gRPC call latency in seconds, by method",
+            ["method"],
+            registry=self.registry,
+        )
+        self.store_up = Gauge(
+            "isa_store_up", "1 while the store answers, 0 while it does not", registry=self.registry
+        )
+        self.http_requests = Counter(
+            "isa_relay_http_requests",
+            "relay HTTP requests, by route and status",
+            ["route", "status"],
+            registry=self.registry,
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,1 @@
+"""The payments domain: customers now; intents, refunds and methods as they land."""

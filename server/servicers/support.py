@@ -1,0 +1,161 @@
+"""What every servicer shares: request checks, idempotent execution, wire conversions."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Final, TypeVar
+
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.context import caller
+from server.errors import FieldViolation, InvalidInput
+from server.idempotency import Idempotency, IdempotentCall
+from server.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
+
+M = TypeVar("M", bound=Message)
+
+MAX_IDEMPOTENCY_KEY_LENGTH: Final = 255
+MAX_METADATA_KEYS: Final = 50
+MAX_METADATA_KEY_LENGTH: Final = 40
+MAX_METADATA_VALUE_LENGTH: Final = 500
+_PRINTABLE: Final = re.compile(r"^[\x21-\x7e]+$")
+_EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_CURSOR_PREFIX: Final = "p1:"
+
+
+class Checks:
+    """Collects every field violation of a request, then raises them together."""
+
+    def __init__(self) -> None:
+        self._violations: list[FieldViolation] = []
+
+    def fail(self, field: str, description: str) -> None:
+        self._violations.append(FieldViolation(field, description))
+
+    def text(self, field: str, value: str, *, max_length: int, required: bool = False) -> str:
+        if required and not value.strip():
+            self.fail(field, "is required")
+        elif len(value) > max_length:
+            self.fail(field, f"must be at most {max_length} characters")
+        return value
+
+    def email(self, field: str, value: str, *, required: bool = False) -> str:
+        if value and not _EMAIL.match(value):
+            self.fail(field, "must be an email address such as name@example.com")
+        return self.text(field, value, max_length=320, required=required)
+
+    def metadata(self, field: str, value: Mapping[str, str]) -> dict[str, str]:
+        """Stripe's limits: 50 keys, keys up to 40 characters, values up to 500."""
+        if len(value) > MAX_METADATA_KEYS:
+            self.fail(field, f"may hold at most {MAX_METADATA_KEYS} keys")
+        for key, item in value.items():
+            if not key or len(key) > MAX_METADATA_KEY_LENGTH:
+                self.fail(
+                    f"{field}[{key!r}]", f"keys must be 1 to {MAX_METADATA_KEY_LENGTH} characters"
+                )
+            if len(item) > MAX_METADATA_VALUE_LENGTH:
+                self.fail(
+                    f"{field}[{key!r}]",
+                    f"values must be at most {MAX_METADATA_VALUE_LENGTH} characters",
+                )
+        return dict(value)
+
+    def idempotency_key(self, value: str, *, required: bool) -> str:
+        if not value:
+            if required:
+                self.fail("idempotency_key", "is required: money moves on this call")
+        elif len(value) > MAX_IDEMPOTENCY_KEY_LENGTH or not _PRINTABLE.match(value):
+            self.fail(
+                "idempotency_key",
+                f"must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters, no spaces",
+            )
+        return value
+
+    def resource_id(self, field: str, value: str, *, prefix: str) -> str:
+        if not value:
+            self.fail(field, f"is required (an id starting with '{prefix}_')")
+        elif not value.startswith(f"{prefix}_") or len(value) > 64:
+            self.fail(field, f"must be an id starting with '{prefix}_'")
+        return value
+
+    def page(self, page_size: int, page_token: str) -> PageRequest:
+        if page_size < 0 or page_size > MAX_PAGE_SIZE:
+            self.fail(
+                "page_size", f"must be between 0 and {MAX_PAGE_SIZE} (0 means {DEFAULT_PAGE_SIZE})"
+            )
+            page_size = DEFAULT_PAGE_SIZE
+        before_id = None
+        if page_token:
+            before_id = decode_page_token(page_token)
+            if before_id is None:
+                self.fail("page_token", "is not a token this service returned")
+        return PageRequest(size=page_size or DEFAULT_PAGE_SIZE, before_id=before_id)
+
+    def raise_if_any(self) -> None:
+        if self._violations:
+            raise InvalidInput(self._violations)
+
+
+def encode_page_token(before_id: str | None) -> str:
+    if before_id is None:
+        return ""
+    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{before_id}".encode()).decode().rstrip("=")
+
+
+def decode_page_token(token: str) -> str | None:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    if not raw.startswith(_CURSOR_PREFIX) or len(raw) > 100:
+        return None
+    return raw[len(_CURSOR_PREFIX) :] or None
+
+
+def timestamp(value: dt.datetime | None) -> Timestamp | None:
+    if value is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+def request_hash(request: Message) -> str:
+    """The request's fingerprint without its idempotency key, stable across runs."""
+    copy = type(request)()
+    copy.CopyFrom(request)
+    if "idempotency_key" in copy.DESCRIPTOR.fields_by_name:
+        copy.ClearField("idempotency_key")
+    return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
+
+
+async def run_idempotent(
+    idempotency: Idempotency,
+    request: Message,
+    key: str,
+    response_type: type[M],
+    effect: Callable[[AsyncSession], Awaitable[M]],
+) -> M:
+    """Run ``effect`` under the caller's idempotency key (plainly when none was sent)
+    and answer with the response it produced, or the one the first call stored."""
+    call = None
+    if key:
+        call = IdempotentCall(
+            client_id=caller().id,
+            key=key,
+            method=request.DESCRIPTOR.full_name,
+            request_hash=request_hash(request),
+        )
+    return await idempotency.run(
+        call,
+        effect,
+        encode=lambda response: response.SerializeToString(deterministic=True),
+        decode=response_type.FromString,
+    )

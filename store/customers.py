@@ -1,0 +1,75 @@
+"""Customers of each calling client; another client's ids are simply not found."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import CustomerRow
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CustomerRecord:
+    id: str
+    client_id: str
+    external_ref: str
+    email: str
+    name: str
+    metadata: dict[str, str] = field(default_factory=dict)
+    create_time: dt.datetime
+    update_time: dt.datetime
+
+
+def _record(row: CustomerRow) -> CustomerRecord:
+    return CustomerRecord(
+        id=row.id,
+        client_id=row.client_id,
+        external_ref=row.external_ref,
+        email=row.email,
+        name=row.name,
+        metadata=dict(row.metadata_ or {}),
+        create_time=row.create_time,
+        update_time=row.update_time,
+    )
+
+
+class Customers:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, customer: CustomerRecord) -> CustomerRecord:
+        self._session.add(
+            CustomerRow(
+                id=customer.id,
+                client_id=customer.client_id,
+                external_ref=customer.external_ref,
+                email=customer.email,
+                name=customer.name,
+                metadata_=dict(customer.metadata),
+                create_time=customer.create_time,
+                update_time=customer.update_time,
+            )
+        )
+        await self._session.flush()
+        return customer
+
+    async def get(self, client_id: str, customer_id: str) -> CustomerRecord | None:
+        row = await self._session.scalar(
+            select(CustomerRow).where(
+                CustomerRow.id == customer_id, CustomerRow.client_id == client_id
+            )
+        )
+        return None if row is None else _record(row)
+
+    async def page(
+        self, client_id: str, *, before_id: str | None, limit: int
+    ) -> list[CustomerRecord]:
+        """Newest first, keyset by id: the cost of a page does not grow with the table."""
+        query = select(CustomerRow).where(CustomerRow.client_id == client_id)
+        if before_id is not None:
+            query = query.where(CustomerRow.id < before_id)
+        rows = await self._session.scalars(query.order_by(CustomerRow.id.desc()).limit(limit))
+        return [_record(row) for row in rows]

@@ -1,0 +1,137 @@
+"""Engines and transactions for SQLite (default) and PostgreSQL.
+
+SQLite allows one writer at a time. Rather than letting connections fight over the
+lock and sleep in ``busy_timeout``, writes go through a one-connection engine whose
+transactions start with ``BEGIN IMMEDIATE``: writers queue fairly in the pool, and a
+read never has to be upgraded to a write mid-transaction (the cause of SQLITE_BUSY
+deadlocks). Reads use their own small pool and see WAL snapshots. PostgreSQL uses one
+pooled engine for both. Connection failures surface as :class:`StoreUnavailable`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from server.config import async_url
+from server.errors import StoreUnavailable
+
+_SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+class Dialect(enum.Enum):
+    SQLITE = "sqlite"
+    POSTGRESQL = "postgresql"
+
+
+_UNREACHABLE = (OperationalError, InterfaceError, PoolTimeout, OSError, ConnectionError)
+
+
+def _is_unreachable(exc: BaseException) -> bool:
+    if isinstance(exc, _UNREACHABLE):
+        return True
+    # asyncpg reports a dropped connection as a DBAPIError wrapping its own class.
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+class Database:
+    """The store's engines; ``write()`` and ``read()`` give a session in a transaction."""
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = async_url(url)
+        parsed = make_url(self.url)
+        self.dialect = (
+            Dialect.SQLITE if parsed.get_backend_name() == "sqlite" else Dialect.POSTGRESQL
+        )
+        if self.dialect is Dialect.SQLITE:
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            self._write_engine = self._sqlite_engine(immediate=True, pool_size=1)
+            self._read_engine = self._sqlite_engine(immediate=False, pool_size=4)
+        else:
+            engine = create_async_engine(
+                self.url, pool_size=pool_size, max_overflow=pool_size, pool_timeout=30
+            )
+            self._write_engine = self._read_engine = engine
+        self._writer = async_sessionmaker(self._write_engine, expire_on_commit=False)
+        self._reader = async_sessionmaker(self._read_engine, expire_on_commit=False)
+
+    def _sqlite_engine(self, *, immediate: bool, pool_size: int) -> AsyncEngine:
+        engine = create_async_engine(self.url, pool_size=pool_size, max_overflow=0, pool_timeout=60)
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _configure(dbapi_connection: Any, _record: Any) -> None:
+            # Take transaction control from the driver so BEGIN is ours to emit.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.close()
+
+        begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _begin(connection: Any) -> None:
+            connection.exec_driver_sql(begin)
+
+        return engine
+
+    @property
+    def write_engine(self) -> AsyncEngine:
+        return self._write_engine
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A session in a write transaction, committed on success, rolled back on error."""
+        async with self._transaction(self._writer) as session:
+            yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads (a snapshot on SQLite; READ COMMITTED on PostgreSQL)."""
+        async with self._transaction(self._reader) as session:
+            yield session
+
+    @asynccontextmanager
+    async def _transaction(
+        self, factory: async_sessionmaker[AsyncSession]
+    ) -> AsyncIterator[AsyncSession]:
+        try:
+            async with factory() as session, session.begin():
+                yield session
+        except _UNREACHABLE as exc:
+            raise StoreUnavailable("the store is unreachable; retry later") from exc
+        except DBAPIError as exc:
+            if _is_unreachable(exc):
+                raise StoreUnavailable("the store is unreachable; retry later") from exc
+            raise
+
+    async def ping(self) -> bool:
+        """Whether the store answers a trivial query now."""
+        try:
+            async with self._read_engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
+    async def dispose(self) -> None:
+        await self._write_engine.dispose()
+        if self._read_engine is not self._write_engine:
+            await self._read_engine.dispose()

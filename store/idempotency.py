@@ -1,0 +1,124 @@
+"""Idempotency records: one row per (client, key), unique by the primary key."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import IdempotencyRecordRow
+
+COMPLETED = "completed"
+IN_FLIGHT = "in_flight"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IdempotencyRecord:
+    client_id: str
+    key: str
+    method: str
+    request_hash: str
+    status: str
+    response: bytes | None
+    locked_until: dt.datetime | None
+    expire_time: dt.datetime
+
+
+def _record(row: IdempotencyRecordRow) -> IdempotencyRecord:
+    return IdempotencyRecord(
+        client_id=row.client_id,
+        key=row.key,
+        method=row.method,
+        request_hash=row.request_hash,
+        status=row.status,
+        response=row.response,
+        locked_until=row.locked_until,
+        expire_time=row.expire_time,
+    )
+
+
+def _advisory_lock_id(client_id: str, key: str) -> int:
+    digest = hashlib.blake2b(f"{client_id}\x00{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class IdempotencyRecords:
+    """Reads and named writes of idempotency records inside the caller's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._postgres = session.get_bind().dialect.name == "postgresql"
+
+    async def lock_key(self, client_id: str, key: str) -> bool:
+        """Hold the key for this transaction; False when another transaction holds it.
+
+        PostgreSQL: a transaction-scoped advisory lock, so a concurrent repeat on any
+        replica learns at once that the first is still running. SQLite: writes are
+        already serialised (one writer), so the lock is always ours.
+        """
+        if not self._postgres:
+            return True
+        locked = await self._session.scalar(
+            select(func.pg_try_advisory_xact_lock(_advisory_lock_id(client_id, key)))
+        )
+        return bool(locked)
+
+    async def find(self, client_id: str, key: str) -> IdempotencyRecord | None:
+        row = await self._session.get(IdempotencyRecordRow, (client_id, key))
+        return None if row is None else _record(row)
+
+    async def insert_completed(
+        self,
+        *,
+        client_id: str,
+        key: str,
+        method: str,
+        request_hash: str,
+        response: bytes,
+        now: dt.datetime,
+        expire_time: dt.datetime,
+    ) -> bool:
+        """Store the answer; False if the key was taken meanwhile (the caller rolls back)."""
+        insert = pg_insert if self._postgres else sqlite_insert
+        statement = (
+            insert(IdempotencyRecordRow)
+            .values(
+                client_id=client_id,
+                key=key,
+                method=method,
+                request_hash=request_hash,
+                status=COMPLETED,
+                response=response,
+                locked_until=None,
+                create_time=now,
+                expire_time=expire_time,
+            )
+            .on_conflict_do_nothing()
+            .returning(IdempotencyRecordRow.key)
+        )
+        inserted = await self._session.scalar(statement)
+        return inserted is not None
+
+    async def delete(self, client_id: str, key: str) -> None:
+        await self._session.execute(
+            delete(IdempotencyRecordRow).where(
+                IdempotencyRecordRow.client_id == client_id, IdempotencyRecordRow.key == key
+            )
+        )
+
+    async def purge_expired(self, now: dt.datetime, *, limit: int = 1000) -> int:
+        """Delete up to ``limit`` records past retention; returns how many went."""
+        doomed = (
+            select(IdempotencyRecordRow.client_id, IdempotencyRecordRow.key)
+            .where(IdempotencyRecordRow.expire_time <= now)
+            .limit(limit)
+        )
+        pairs = (await self._session.execute(doomed)).all()
+        for client_id, key in pairs:
+            await self.delete(client_id, key)
+        return len(pairs)

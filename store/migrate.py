@@ -1,0 +1,33 @@
+"""Apply the Alembic migrations: ``isa migrate``, ``make run`` and the tests use this."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Connection
+
+from server.config import async_url
+from store.db import Database
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", async_url(url))
+    return config
+
+
+async def upgrade(db: Database, revision: str = "head") -> None:
+    """Bring the store's schema to ``revision`` in one transaction."""
+    config = alembic_config(db.url)
+
+    def run(connection: Connection) -> None:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+    async with db.write_engine.begin() as connection:
+        await connection.run_sync(run)

@@ -1,0 +1,1 @@
+"""The HTTP relay: gateway webhooks in, signed consumer callbacks out."""
