@@ -1,0 +1,106 @@
+"""What any caller sees first: the service list, health, auth, and honest UNIMPLEMENTED."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from grpc_status import rpc_status
+
+from isa.payment.v1 import payment_service_pb2 as pb
+from isa.wallet.v1 import wallet_service_pb2 as wallet_pb
+from isa.wallet.v1 import wallet_service_pb2_grpc as wallet_grpc
+from server.app import NOT_YET
+from tests.conftest import BILLING_AUTH, TENANT_AUTH, Running, bearer
+
+ISA_SERVICES = sorted(NOT_YET)
+
+
+def error_info(error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
+    status = rpc_status.from_call(error)
+    assert status is not None, "the status carries no details"
+    for detail in status.details:
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            return info
+    raise AssertionError("no ErrorInfo in the status details")
+
+
+async def test_reflection_lists_every_service(server: Running) -> None:
+    stub = reflection_pb2_grpc.ServerReflectionStub(server.channel)
+
+    async def one_request():  # type: ignore[no-untyped-def]
+        yield reflection_pb2.ServerReflectionRequest(list_services="")
+
+    responses = [response async for response in stub.ServerReflectionInfo(one_request())]
+    names = sorted(s.name for s in responses[0].list_services_response.service)
+    assert names == sorted(
+        [*ISA_SERVICES, "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"]
+    )
+
+
+@pytest.mark.parametrize("service", ["", *ISA_SERVICES])
+async def test_health_serves_overall_and_per_service(server: Running, service: str) -> None:
+    stub = health_pb2_grpc.HealthStub(server.channel)
+    answer = await stub.Check(health_pb2.HealthCheckRequest(service=service))
+    assert answer.status == health_pb2.HealthCheckResponse.SERVING
+
+
+async def test_call_without_token_is_unauthenticated(server: Running) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await server.payments().ListCustomers(pb.ListCustomersRequest())
+    assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert error_info(caught.value).reason == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize(
+    "header", ["Bearer wrong-token", "Basic dGVuYW50LXRva2Vu", "tenant-token", ""]
+)
+async def test_call_with_bad_credentials_is_unauthenticated(server: Running, header: str) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await server.payments().ListCustomers(
+            pb.ListCustomersRequest(), metadata=(("authorization", header),)
+        )
+    assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_token_lacking_the_service_is_permission_denied(server: Running) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await server.payments().ListCustomers(pb.ListCustomersRequest(), metadata=BILLING_AUTH)
+    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    info = error_info(caught.value)
+    assert info.reason == "SERVICE_NOT_ALLOWED"
+    assert info.metadata["service"] == "isa.payment.v1.PaymentService"
+
+
+async def test_capability_not_built_yet_says_so(server: Running) -> None:
+    stub = wallet_grpc.WalletServiceStub(server.channel)
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.CreateWallet(wallet_pb.CreateWalletRequest(owner_id="u1"), metadata=TENANT_AUTH)
+    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert "not built yet" in (caught.value.details() or "")
+    info = error_info(caught.value)
+    assert info.reason == "NOT_IMPLEMENTED"
+    assert info.domain == "isa.payments"
+
+
+async def test_request_id_is_echoed_or_made(server: Running) -> None:
+    call = server.payments().ListCustomers(
+        pb.ListCustomersRequest(), metadata=(*TENANT_AUTH, ("x-request-id", "req-123"))
+    )
+    await call
+    assert ("x-request-id", "req-123") in tuple(await call.trailing_metadata())
+    call = server.payments().ListCustomers(pb.ListCustomersRequest(), metadata=TENANT_AUTH)
+    await call
+    made = dict(await call.trailing_metadata())["x-request-id"]
+    assert len(made) == 32
+
+
+async def test_unknown_method_is_unimplemented_not_unknown(server: Running) -> None:
+    call = server.channel.unary_unary("/isa.payment.v1.PaymentService/NoSuchMethod")
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call(b"", metadata=bearer("tenant-token"))
+    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
