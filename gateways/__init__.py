@@ -1,0 +1,1 @@
+"""Gateway interfaces and adapters: the sandbox simulator, Stripe, Plaid, Square, …"""
