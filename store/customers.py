@@ -65,10 +65,20 @@ class Customers:
         return None if row is None else _record(row)
 
     async def page(
-        self, client_id: str, *, before_id: str | None, limit: int
+        self,
+        client_id: str,
+        *,
+        before_id: str | None,
+        limit: int,
+        email: str | None = None,
+        external_ref: str | None = None,
     ) -> list[CustomerRecord]:
         """Newest first, keyset by id: the cost of a page does not grow with the table."""
         query = select(CustomerRow).where(CustomerRow.client_id == client_id)
+        if email is not None:
+            query = query.where(CustomerRow.email == email)
+        if external_ref is not None:
+            query = query.where(CustomerRow.external_ref == external_ref)
         if before_id is not None:
             query = query.where(CustomerRow.id < before_id)
         rows = await self._session.scalars(query.order_by(CustomerRow.id.desc()).limit(limit))

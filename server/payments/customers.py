@@ -18,6 +18,14 @@ Customer = CustomerRecord
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CustomerFilter:
+    """Exact matches; None matches everything."""
+
+    email: str | None = None
+    external_ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class NewCustomer:
     external_ref: str = ""
     email: str = ""
@@ -51,9 +59,16 @@ class CustomerService:
             raise NotFound("customer", customer_id)
         return customer
 
-    async def list(self, client_id: str, page: PageRequest) -> Page[Customer]:
+    async def list(
+        self, client_id: str, page: PageRequest, where: CustomerFilter | None = None
+    ) -> Page[Customer]:
+        where = where or CustomerFilter()
         async with self._db.read() as session:
             rows = await Customers(session).page(
-                client_id, before_id=page.before_id, limit=page.size + 1
+                client_id,
+                before_id=page.before_id,
+                limit=page.size + 1,
+                email=where.email,
+                external_ref=where.external_ref,
             )
         return page_of(rows, page)

@@ -11,7 +11,7 @@ from isa.payment.v1 import resources_pb2 as resources
 from server.context import caller
 from server.idempotency import Idempotency
 from server.interceptors import Context
-from server.payments.customers import Customer, CustomerService, NewCustomer
+from server.payments.customers import Customer, CustomerFilter, CustomerService, NewCustomer
 from server.servicers.support import Checks, encode_page_token, run_idempotent, timestamp
 
 _CARDS: Final = "card payments on the sandbox and Stripe are not built yet"
@@ -104,8 +104,12 @@ class PaymentServicer:
     ) -> pb.ListCustomersResponse:
         checks = Checks()
         page_request = checks.page(request.page_size, request.page_token)
+        where = CustomerFilter(
+            email=checks.email("email", request.email) or None,
+            external_ref=checks.text("external_ref", request.external_ref, max_length=200) or None,
+        )
         checks.raise_if_any()
-        page = await self._customers.list(caller().id, page_request)
+        page = await self._customers.list(caller().id, page_request, where)
         return pb.ListCustomersResponse(
             customers=[customer_message(c) for c in page.items],
             next_page_token=encode_page_token(page.next_before_id),

@@ -146,6 +146,26 @@ async def test_list_pages_newest_first_without_gaps_or_repeats(server: Running) 
     assert seen == list(reversed(made))
 
 
+async def test_list_filters_by_email_and_external_ref(server: Running) -> None:
+    stub = server.payments()
+    for name, email, ref in (("a", "a@x.io", "r1"), ("b", "b@x.io", "r2"), ("c", "a@x.io", "r3")):
+        await stub.CreateCustomer(
+            pb.CreateCustomerRequest(name=name, email=email, external_ref=ref), metadata=TENANT_AUTH
+        )
+    by_email = await stub.ListCustomers(
+        pb.ListCustomersRequest(email="a@x.io"), metadata=TENANT_AUTH
+    )
+    assert [c.name for c in by_email.customers] == ["c", "a"]
+    by_ref = await stub.ListCustomers(
+        pb.ListCustomersRequest(external_ref="r2"), metadata=TENANT_AUTH
+    )
+    assert [c.name for c in by_ref.customers] == ["b"]
+    both = await stub.ListCustomers(
+        pb.ListCustomersRequest(email="a@x.io", external_ref="r2"), metadata=TENANT_AUTH
+    )
+    assert list(both.customers) == []
+
+
 async def test_default_page_size_is_fifty(server: Running) -> None:
     stub = server.payments()
     for index in range(51):

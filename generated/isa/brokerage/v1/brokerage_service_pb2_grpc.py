@@ -36,7 +36,8 @@ class BrokerageServiceStub:
     violations, e.g. malformed decimal), NOT_FOUND (unknown id or another client's),
     FAILED_PRECONDITION INVALID_STATE (account not ACTIVE, order already final),
     UNAVAILABLE GATEWAY_UNAVAILABLE (provider unreachable; no failover, an account
-    belongs to one provider), INTERNAL GATEWAY_ERROR, ALREADY_EXISTS reason
+    belongs to one provider), UNAVAILABLE GATEWAY_ERROR (the provider answered with an
+    error of its own; retry with the same idempotency key), ALREADY_EXISTS reason
     IDEMPOTENCY_KEY_REUSED and ABORTED reason IDEMPOTENCY_KEY_IN_USE (mutating RPCs).
     """
 
@@ -109,7 +110,8 @@ class BrokerageServiceServicer:
     violations, e.g. malformed decimal), NOT_FOUND (unknown id or another client's),
     FAILED_PRECONDITION INVALID_STATE (account not ACTIVE, order already final),
     UNAVAILABLE GATEWAY_UNAVAILABLE (provider unreachable; no failover, an account
-    belongs to one provider), INTERNAL GATEWAY_ERROR, ALREADY_EXISTS reason
+    belongs to one provider), UNAVAILABLE GATEWAY_ERROR (the provider answered with an
+    error of its own; retry with the same idempotency key), ALREADY_EXISTS reason
     IDEMPOTENCY_KEY_REUSED and ABORTED reason IDEMPOTENCY_KEY_IN_USE (mutating RPCs).
     """
 
@@ -265,7 +267,8 @@ class BrokerageService:
     violations, e.g. malformed decimal), NOT_FOUND (unknown id or another client's),
     FAILED_PRECONDITION INVALID_STATE (account not ACTIVE, order already final),
     UNAVAILABLE GATEWAY_UNAVAILABLE (provider unreachable; no failover, an account
-    belongs to one provider), INTERNAL GATEWAY_ERROR, ALREADY_EXISTS reason
+    belongs to one provider), UNAVAILABLE GATEWAY_ERROR (the provider answered with an
+    error of its own; retry with the same idempotency key), ALREADY_EXISTS reason
     IDEMPOTENCY_KEY_REUSED and ABORTED reason IDEMPOTENCY_KEY_IN_USE (mutating RPCs).
     """
 

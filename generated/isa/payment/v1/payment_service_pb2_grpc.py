@@ -39,8 +39,10 @@ class PaymentServiceStub:
     UNAUTHENTICATED, PERMISSION_DENIED (service not allowed for the client),
     INVALID_ARGUMENT (google.rpc.BadRequest field violations), NOT_FOUND (unknown id or
     another client's), UNAVAILABLE reason GATEWAY_UNAVAILABLE (no capable gateway
-    reachable; retry with the same idempotency key), INTERNAL reason GATEWAY_ERROR (the
-    gateway failed unexpectedly), ALREADY_EXISTS reason IDEMPOTENCY_KEY_REUSED and
+    reachable; retry with the same idempotency key), UNAVAILABLE reason GATEWAY_ERROR
+    (the gateway answered with an error of its own; retry with the same idempotency
+    key: the outcome is reconciled, never charged twice), ALREADY_EXISTS reason
+    IDEMPOTENCY_KEY_REUSED and
     ABORTED reason IDEMPOTENCY_KEY_IN_USE (mutating RPCs).
     """
 
@@ -191,8 +193,10 @@ class PaymentServiceServicer:
     UNAUTHENTICATED, PERMISSION_DENIED (service not allowed for the client),
     INVALID_ARGUMENT (google.rpc.BadRequest field violations), NOT_FOUND (unknown id or
     another client's), UNAVAILABLE reason GATEWAY_UNAVAILABLE (no capable gateway
-    reachable; retry with the same idempotency key), INTERNAL reason GATEWAY_ERROR (the
-    gateway failed unexpectedly), ALREADY_EXISTS reason IDEMPOTENCY_KEY_REUSED and
+    reachable; retry with the same idempotency key), UNAVAILABLE reason GATEWAY_ERROR
+    (the gateway answered with an error of its own; retry with the same idempotency
+    key: the outcome is reconciled, never charged twice), ALREADY_EXISTS reason
+    IDEMPOTENCY_KEY_REUSED and
     ABORTED reason IDEMPOTENCY_KEY_IN_USE (mutating RPCs).
     """
 
@@ -571,8 +575,10 @@ class PaymentService:
     UNAUTHENTICATED, PERMISSION_DENIED (service not allowed for the client),
     INVALID_ARGUMENT (google.rpc.BadRequest field violations), NOT_FOUND (unknown id or
     another client's), UNAVAILABLE reason GATEWAY_UNAVAILABLE (no capable gateway
-    reachable; retry with the same idempotency key), INTERNAL reason GATEWAY_ERROR (the
-    gateway failed unexpectedly), ALREADY_EXISTS reason IDEMPOTENCY_KEY_REUSED and
+    reachable; retry with the same idempotency key), UNAVAILABLE reason GATEWAY_ERROR
+    (the gateway answered with an error of its own; retry with the same idempotency
+    key: the outcome is reconciled, never charged twice), ALREADY_EXISTS reason
+    IDEMPOTENCY_KEY_REUSED and
     ABORTED reason IDEMPOTENCY_KEY_IN_USE (mutating RPCs).
     """
 
