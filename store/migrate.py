@@ -21,8 +21,12 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-async def upgrade(db: Database, revision: str = "head") -> None:
-    """Bring the store's schema to ``revision`` in one transaction."""
+async def upgrade(db: Database, revision: str = "heads") -> None:
+    """Bring the store's schema to ``revision`` (every head) in one transaction.
+
+    "heads", not "head": work developed in parallel may add migration branches; each
+    applies on its own until a merge revision joins them.
+    """
     config = alembic_config(db.url)
 
     def run(connection: Connection) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, LargeBinary, MetaData, String, TypeDecorator
+from sqlalchemy import JSON, DateTime, Index, LargeBinary, MetaData, String, Text, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -82,3 +82,26 @@ class IdempotencyRecordRow(Base):
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     create_time: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     expire_time: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class EventRow(Base):
+    """The outbox: one immutable row per change a consumer may hear about.
+
+    Written in the same transaction as the change itself, so an event exists exactly
+    when its change committed; delivery workers read it from here.
+    """
+
+    __tablename__ = "events"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(100))
+    type: Mapped[str] = mapped_column(String(100))
+    resource_id: Mapped[str] = mapped_column(String(64), default="")
+    gateway_event_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    payload: Mapped[str] = mapped_column(Text)
+    create_time: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_events_client_id_id", "client_id", "id"),
+        Index("ix_events_client_id_type_id", "client_id", "type", "id"),
+    )

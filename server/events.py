@@ -1,0 +1,73 @@
+"""Recording events: every state change a consumer cares about, in its own transaction.
+
+The payload is built once, here, and stored byte for byte as it will be signed and
+delivered: ``{"id", "type", "timestamp", "data"}`` with ``data`` the resource after the
+change. Domain objects are plain dataclasses; they become JSON with snake_case names,
+RFC 3339 times and enum values, the way Stripe's event bodies read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.events import EventRecord, Events
+from store.ids import new_id
+from store.models import utcnow
+
+Event = EventRecord
+
+
+def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | frozenset | set):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, enum.Enum):
+        return _jsonable(value.value)
+    return value
+
+
+def event_payload(event_id: str, event_type: str, when: dt.datetime, data: object) -> str:
+    body = {
+        "id": event_id,
+        "type": event_type,
+        "timestamp": _jsonable(when),
+        "data": _jsonable(data),
+    }
+    return json.dumps(body, separators=(",", ":"), sort_keys=True)
+
+
+async def record_event(
+    session: AsyncSession,
+    *,
+    client_id: str,
+    event_type: str,
+    resource_id: str,
+    data: object,
+    gateway_event_id: str | None = None,
+) -> Event:
+    """Append an event in the caller's transaction: it commits iff the change does."""
+    event_id = new_id("evt")
+    now = utcnow()
+    return await Events(session).append(
+        EventRecord(
+            id=event_id,
+            client_id=client_id,
+            type=event_type,
+            resource_id=resource_id,
+            gateway_event_id=gateway_event_id,
+            payload=event_payload(event_id, event_type, now, data),
+            create_time=now,
+        )
+    )
