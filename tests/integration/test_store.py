@@ -11,13 +11,13 @@ from sqlalchemy.engine import Connection
 from server.events import record_event
 from store.db import Database
 from store.events import Events
-from store.models import Base
+from store.schema import metadata
 
 
 async def test_migrations_create_exactly_the_models_schema(db: Database) -> None:
     def differences(connection: Connection) -> list[object]:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        return list(compare_metadata(context, Base.metadata))
+        return list(compare_metadata(context, metadata))
 
     async with db.write_engine.connect() as connection:
         diff = await connection.run_sync(differences)

@@ -1,0 +1,10 @@
+"""Every model module, imported once, so ``Base.metadata`` describes the whole schema.
+
+Alembic's environment and the schema test import this. A new area's models live in
+their own module (``store/<area>_models.py``) and add one import line here.
+"""
+
+from store import models  # noqa: F401  (registers the foundation's tables)
+from store.models import Base
+
+metadata = Base.metadata
