@@ -26,10 +26,13 @@ from server.errors import ConfigError
 from server.handlers import method_handlers
 from server.idempotency import Idempotency
 from server.interceptors import AuthInterceptor, ErrorInterceptor, RequestContextInterceptor
+from server.ledger.wallets import WalletService
 from server.metrics import Metrics
 from server.payments.customers import CustomerService
 from server.protos import load_descriptors
 from server.servicers.payment import PENDING_PAYMENT_METHODS, PaymentServicer
+from server.servicers.wallet import PENDING_WALLET_METHODS, WalletServicer
+from store.batching import writer_for
 from store.db import Database
 from webhook_relay.app import create_app
 
@@ -130,12 +133,18 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
     db = Database(settings.database_url)
     metrics = Metrics()
     idempotency = Idempotency(
-        db, retention=dt.timedelta(hours=settings.idempotency_retention_hours)
+        db,
+        retention=dt.timedelta(hours=settings.idempotency_retention_hours),
+        writer=writer_for(db),
     )
     servicers: dict[str, tuple[object, dict[str, str]]] = {
         "isa.payment.v1.PaymentService": (
             PaymentServicer(idempotency, CustomerService(db)),
             PENDING_PAYMENT_METHODS,
+        ),
+        "isa.wallet.v1.WalletService": (
+            WalletServicer(idempotency, WalletService(db)),
+            PENDING_WALLET_METHODS,
         ),
     }
     served = served_services(settings)

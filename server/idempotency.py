@@ -22,6 +22,7 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.errors import IdempotencyKeyInUse, IdempotencyKeyReused
+from store.batching import DirectWriter, Writer
 from store.db import Database
 from store.idempotency import IN_FLIGHT, IdempotencyRecord, IdempotencyRecords
 from store.models import utcnow
@@ -45,9 +46,14 @@ class _KeyTakenMeanwhile(Exception):
 
 
 class Idempotency:
-    def __init__(self, db: Database, *, retention: dt.timedelta) -> None:
+    def __init__(
+        self, db: Database, *, retention: dt.timedelta, writer: Writer | None = None
+    ) -> None:
         self._db = db
         self._retention = retention
+        # Where effects run: one transaction per call, or a savepoint of a shared batch
+        # commit (store.batching); either way effect and record commit together.
+        self._writer = writer or DirectWriter(db)
         self._in_flight: set[tuple[str, str]] = set()
 
     async def run(
@@ -64,8 +70,7 @@ class Idempotency:
         runs in its own transaction.
         """
         if call is None:
-            async with self._db.write() as session:
-                return await effect(session)
+            return await self._writer.run(effect)
         slot = (call.client_id, call.key)
         if slot in self._in_flight:
             raise self._in_use(call)
@@ -89,7 +94,7 @@ class Idempotency:
         encode: Callable[[T], bytes],
         decode: Callable[[bytes], T],
     ) -> T:
-        async with self._db.write() as session:
+        async def once(session: AsyncSession) -> T:
             records = IdempotencyRecords(session)
             if not await records.lock_key(call.client_id, call.key):
                 raise self._in_use(call)
@@ -112,6 +117,8 @@ class Idempotency:
             if not stored:
                 raise _KeyTakenMeanwhile
             return result
+
+        return await self._writer.run(once)
 
     def _replay(
         self, call: IdempotentCall, record: IdempotencyRecord, decode: Callable[[bytes], T]
