@@ -23,6 +23,7 @@ from typing import Any, Final
 import asyncpg
 import grpc
 from grpc_health.v1 import health_pb2
+from sqlalchemy.engine import URL, make_url
 
 from bench.rows import serialize
 
@@ -254,26 +255,36 @@ async def _all_serving(target: str, probes: int) -> bool:
     return True
 
 
+def postgres_url() -> str:
+    """``ISA_BENCH_DATABASE_URL`` when set (parallel runs each use their own database)."""
+    default = f"postgresql+asyncpg://{POSTGRES_USER}@{HOST}:{POSTGRES_PORT}/{POSTGRES_DB}"
+    return os.environ.get("ISA_BENCH_DATABASE_URL", default)
+
+
 def postgres_store() -> Store:
-    """Drop and recreate ``isa_bench``; raises ``OSError``/``PostgresError`` if unreachable."""
-    asyncio.run(_recreate_database())
-    return Store(
-        "postgresql",
-        f"postgresql+asyncpg://{POSTGRES_USER}@{HOST}:{POSTGRES_PORT}/{POSTGRES_DB}",
-    )
+    """Drop and recreate the bench database; raises ``OSError``/``PostgresError`` if unreachable."""
+    url = postgres_url()
+    asyncio.run(_recreate_database(make_url(url)))
+    return Store("postgresql", url)
 
 
 #: asyncpg ships no annotations; this is the one signature the harness relies on.
 _connect: Callable[..., Awaitable[Any]] = asyncpg.connect
 
 
-async def _recreate_database() -> None:
+async def _recreate_database(url: URL) -> None:
     connection = await _connect(
-        host=HOST, port=POSTGRES_PORT, user=POSTGRES_USER, database="postgres", timeout=5
+        host=url.host or HOST,
+        port=url.port or POSTGRES_PORT,
+        user=url.username or POSTGRES_USER,
+        password=url.password,
+        database="postgres",
+        timeout=5,
     )
+    name = url.database or POSTGRES_DB
     try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{POSTGRES_DB}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{POSTGRES_DB}"')
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.execute(f'CREATE DATABASE "{name}"')
     finally:
         await connection.close()
 

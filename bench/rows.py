@@ -8,6 +8,7 @@ calls read) and returns *fixtures*: the strings the request factory needs.
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -17,7 +18,9 @@ import grpc
 from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2
 
+from bench import seed
 from isa.payment.v1 import payment_service_pb2 as payment
+from isa.wallet.v1 import wallet_service_pb2 as wallet
 
 R = TypeVar("R", bound=Message)
 R_co = TypeVar("R_co", bound=Message, covariant=True)
@@ -46,6 +49,13 @@ CREATE_CUSTOMER: Final = Rpc(
 GET_CUSTOMER: Final = Rpc("/isa.payment.v1.PaymentService/GetCustomer", payment.GetCustomerResponse)
 LIST_CUSTOMERS: Final = Rpc(
     "/isa.payment.v1.PaymentService/ListCustomers", payment.ListCustomersResponse
+)
+
+CREATE_WALLET: Final = Rpc("/isa.wallet.v1.WalletService/CreateWallet", wallet.CreateWalletResponse)
+GET_WALLET: Final = Rpc("/isa.wallet.v1.WalletService/GetWallet", wallet.GetWalletResponse)
+TRANSFER: Final = Rpc("/isa.wallet.v1.WalletService/Transfer", wallet.TransferResponse)
+LIST_TRANSACTIONS: Final = Rpc(
+    "/isa.wallet.v1.WalletService/ListTransactions", wallet.ListTransactionsResponse
 )
 
 
@@ -123,6 +133,68 @@ async def many_customers(caller: Caller) -> Fixtures:
     return {}
 
 
+#: Wallet pairs for the disjoint-transfer row: more than the calls in flight.
+TRANSFER_PAIRS: Final = 64
+#: A funded wallet can make this many transfers of 1 before it runs dry.
+FUNDING: Final = 10_000_000
+
+
+async def new_wallets(caller: Caller, count: int) -> list[str]:
+    prefix = uuid.uuid4().hex[:12]
+    created = await caller.call_many(
+        CREATE_WALLET,
+        [wallet.CreateWalletRequest(owner_id=f"bench-{prefix}-{i}") for i in range(count)],
+    )
+    return [response.wallet.id for response in created]
+
+
+async def funded_wallet(caller: Caller) -> Fixtures:
+    [wallet_id] = await new_wallets(caller, 1)
+    await seed.fund([wallet_id], FUNDING)
+    return {"wallet_id": wallet_id}
+
+
+async def disjoint_pairs(caller: Caller) -> Fixtures:
+    """Each call moves 1 between its own pair of wallets: no two in flight share a row."""
+    ids = await new_wallets(caller, 2 * TRANSFER_PAIRS)
+    sources, targets = ids[:TRANSFER_PAIRS], ids[TRANSFER_PAIRS:]
+    await seed.fund(sources, FUNDING)
+    return {"sources": ",".join(sources), "targets": ",".join(targets), **await run_prefix(caller)}
+
+
+async def hot_source(caller: Caller) -> Fixtures:
+    """Every call draws on one source wallet: the hot-row case."""
+    ids = await new_wallets(caller, 1 + TRANSFER_PAIRS)
+    await seed.fund(ids[:1], FUNDING)
+    return {"sources": ids[0], "targets": ",".join(ids[1:]), **await run_prefix(caller)}
+
+
+@functools.cache
+def _ids(joined: str) -> list[str]:
+    return joined.split(",")
+
+
+def transfer_request(index: int, fixtures: Fixtures) -> wallet.TransferRequest:
+    sources, targets = _ids(fixtures["sources"]), _ids(fixtures["targets"])
+    return wallet.TransferRequest(
+        from_wallet_id=sources[index % len(sources)],
+        to_wallet_id=targets[index % len(targets)],
+        amount=1,
+        currency="usd",
+        note="bench",
+        idempotency_key=f"bench-{fixtures['prefix']}-{index}",
+    )
+
+
+def history_of(lines: int) -> Setup:
+    async def setup(caller: Caller) -> Fixtures:
+        [wallet_id] = await new_wallets(caller, 1)
+        await seed.history(wallet_id, lines)
+        return {"wallet_id": wallet_id}
+
+    return setup
+
+
 ROWS: Final[tuple[Row, ...]] = (
     Row(
         name="Health/Check",
@@ -148,6 +220,36 @@ ROWS: Final[tuple[Row, ...]] = (
         rpc=LIST_CUSTOMERS,
         request=lambda _i, _f: payment.ListCustomersRequest(page_size=50),
         setup=many_customers,
+    ),
+    Row(
+        name="GetWallet",
+        rpc=GET_WALLET,
+        request=lambda _i, f: wallet.GetWalletRequest(wallet_id=f["wallet_id"]),
+        setup=funded_wallet,
+    ),
+    Row(
+        name="Transfer (disjoint wallets)",
+        rpc=TRANSFER,
+        request=transfer_request,
+        setup=disjoint_pairs,
+    ),
+    Row(
+        name="Transfer (hot source wallet)",
+        rpc=TRANSFER,
+        request=transfer_request,
+        setup=hot_source,
+    ),
+    Row(
+        name="ListTransactions (1,000 rows)",
+        rpc=LIST_TRANSACTIONS,
+        request=lambda _i, f: wallet.ListTransactionsRequest(wallet_id=f["wallet_id"]),
+        setup=history_of(1_000),
+    ),
+    Row(
+        name="ListTransactions (100,000 rows)",
+        rpc=LIST_TRANSACTIONS,
+        request=lambda _i, f: wallet.ListTransactionsRequest(wallet_id=f["wallet_id"]),
+        setup=history_of(100_000),
     ),
 )
 

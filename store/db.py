@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import (
 
 from server.config import async_url
 from server.errors import StoreUnavailable
+from store.sqlite_driver import inline_creator
 
 _SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -71,7 +72,14 @@ class Database:
         self._reader = async_sessionmaker(self._read_engine, expire_on_commit=False)
 
     def _sqlite_engine(self, *, immediate: bool, pool_size: int) -> AsyncEngine:
-        engine = create_async_engine(self.url, pool_size=pool_size, max_overflow=0, pool_timeout=60)
+        engine = create_async_engine(
+            self.url,
+            pool_size=pool_size,
+            max_overflow=0,
+            pool_timeout=60,
+            # Statements inline on the loop, BEGIN/COMMIT in a thread (store.sqlite_driver).
+            async_creator=inline_creator(make_url(self.url).database or ":memory:"),
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _configure(dbapi_connection: Any, _record: Any) -> None:

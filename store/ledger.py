@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
+import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.ledger_models import USER_KINDS, LedgerAccountRow, LedgerEntryRow
+from store.raw import db_time, raw_sqlite
 
 CREDITS = "credits"
 
@@ -127,6 +129,9 @@ class Ledger:
         when a user account cannot cover its debit.
         """
         check_balanced(legs)
+        raw = raw_sqlite(self._session)
+        if raw is not None:
+            return _post_raw(raw, transfer_id, legs, now)
         after: dict[str, int] = {}
         for leg in sorted((leg for leg in legs if leg.amount), key=lambda leg: leg.account.id):
             after[leg.account.id] = await self._apply(leg, now)
@@ -218,6 +223,67 @@ class Ledger:
             )
             for row in rows
         ]
+
+
+_DEBIT_SQL = (
+    "UPDATE ledger_accounts SET balance = balance + ?, update_time = ?"
+    " WHERE id = ? AND balance >= ? RETURNING balance"
+)
+_UPSERT_SQL = (
+    "INSERT INTO ledger_accounts (id, client_id, owner_id, kind, currency, balance, create_time,"
+    " update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+    " balance = ledger_accounts.balance + excluded.balance, update_time = excluded.update_time"
+    " RETURNING balance"
+)
+_ENTRY_SQL = (
+    "INSERT INTO ledger_entries (transfer_id, account_id, currency, amount, balance_after,"
+    " create_time) VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+
+def _post_raw(
+    raw: sqlite3.Connection, transfer_id: str, legs: Sequence[Leg], now: dt.datetime
+) -> dict[str, int]:
+    """``Ledger.post`` in hand-written SQL on the writer's own connection (store.raw)."""
+    stamp = db_time(now)
+    after: dict[str, int] = {}
+    for leg in sorted((leg for leg in legs if leg.amount), key=lambda leg: leg.account.id):
+        account = leg.account
+        if leg.amount < 0 and account.kind.is_user:
+            found = raw.execute(_DEBIT_SQL, (leg.amount, stamp, account.id, -leg.amount)).fetchone()
+            if found is None:
+                raise Overdraft(account, -leg.amount)
+        else:
+            found = raw.execute(
+                _UPSERT_SQL,
+                (
+                    account.id,
+                    account.client_id,
+                    account.owner_id,
+                    account.kind.value,
+                    account.currency,
+                    leg.amount,
+                    stamp,
+                    stamp,
+                ),
+            ).fetchone()
+        after[account.id] = int(found[0])
+    raw.executemany(
+        _ENTRY_SQL,
+        [
+            (
+                transfer_id,
+                leg.account.id,
+                leg.account.currency,
+                leg.amount,
+                after[leg.account.id],
+                stamp,
+            )
+            for leg in legs
+            if leg.amount
+        ],
+    )
+    return after
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +12,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.ledger_models import WalletRow, WalletTransactionRow, WalletTransferRow
+from store.raw import db_json, db_time, parse_json, parse_time, raw_sqlite
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -126,6 +128,132 @@ def _transaction_values(record: WalletTransactionRecord) -> dict[str, Any]:
     }
 
 
+_TRANSACTION_COLUMNS = (
+    "id, client_id, wallet_id, type, status, amount, currency, balance_after,"
+    " payment_method_id, payment_reference, transfer_id, counterparty_wallet_id, description,"
+    " error_message, metadata, create_time, update_time"
+)
+_INSERT_TRANSACTION_SQL = (
+    f"INSERT INTO wallet_transactions ({_TRANSACTION_COLUMNS})"  # noqa: S608
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_TRANSFER_SQL = (
+    "INSERT INTO wallet_transfers (id, client_id, from_wallet_id, to_wallet_id, amount,"
+    " currency, note, status, from_transaction_id, to_transaction_id, metadata, create_time,"
+    " update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _raw_transaction_values(record: WalletTransactionRecord) -> tuple[Any, ...]:
+    return (
+        record.id, record.client_id, record.wallet_id, record.type, record.status,
+        record.amount, record.currency, record.balance_after, record.payment_method_id,
+        record.payment_reference, record.transfer_id, record.counterparty_wallet_id,
+        record.description, record.error_message, db_json(record.metadata),
+        db_time(record.create_time), db_time(record.update_time),
+    )  # fmt: skip
+
+
+def _raw_transaction(row: tuple[Any, ...]) -> WalletTransactionRecord:
+    return WalletTransactionRecord(
+        id=row[0],
+        client_id=row[1],
+        wallet_id=row[2],
+        type=row[3],
+        status=row[4],
+        amount=row[5],
+        currency=row[6],
+        balance_after=row[7],
+        payment_method_id=row[8],
+        payment_reference=row[9],
+        transfer_id=row[10],
+        counterparty_wallet_id=row[11],
+        description=row[12],
+        error_message=row[13],
+        metadata=parse_json(row[14]),
+        create_time=parse_time(row[15]),
+        update_time=parse_time(row[16]),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WalletView:
+    """A wallet with its account balances, read in one statement."""
+
+    wallet: WalletRecord
+    accounts: list[tuple[str, str, int, dt.datetime]]  # kind, currency, balance, update_time
+
+
+def wallet_view_inline(
+    conn: sqlite3.Connection, client_id: str, *, wallet_id: str | None, owner_id: str | None
+) -> WalletView | None:
+    """GetWallet's read as one indexed join on the inline reader (store.raw)."""
+    where = "w.id = ?" if wallet_id is not None else "w.owner_id = ?"
+    rows = conn.execute(
+        "SELECT w.id, w.owner_id, w.metadata, w.create_time, w.update_time,"  # noqa: S608
+        " a.kind, a.currency, a.balance, a.update_time FROM wallets w"
+        " LEFT JOIN ledger_accounts a ON a.client_id = w.client_id AND a.owner_id = w.id"
+        f" WHERE w.client_id = ? AND {where}",
+        (client_id, wallet_id if wallet_id is not None else owner_id),
+    ).fetchall()
+    if not rows:
+        return None
+    first = rows[0]
+    wallet = WalletRecord(
+        id=first[0],
+        client_id=client_id,
+        owner_id=first[1],
+        metadata=parse_json(first[2]),
+        create_time=parse_time(first[3]),
+        update_time=parse_time(first[4]),
+    )
+    accounts = [(r[5], r[6], int(r[7]), parse_time(r[8])) for r in rows if r[5] is not None]
+    return WalletView(wallet=wallet, accounts=accounts)
+
+
+def transaction_inline(
+    conn: sqlite3.Connection, client_id: str, transaction_id: str
+) -> WalletTransactionRecord | None:
+    row = conn.execute(
+        f"SELECT {_TRANSACTION_COLUMNS} FROM wallet_transactions"  # noqa: S608
+        " WHERE id = ? AND client_id = ?",
+        (transaction_id, client_id),
+    ).fetchone()
+    return None if row is None else _raw_transaction(row)
+
+
+def transactions_page_inline(
+    conn: sqlite3.Connection,
+    client_id: str,
+    wallet_id: str,
+    *,
+    before_id: str | None,
+    limit: int,
+    currency: str | None = None,
+    type: str | None = None,
+) -> list[WalletTransactionRecord] | None:
+    """A history page (newest first, keyset on (wallet_id, id)); None: no such wallet."""
+    if (
+        conn.execute(
+            "SELECT 1 FROM wallets WHERE id = ? AND client_id = ?", (wallet_id, client_id)
+        ).fetchone()
+        is None
+    ):
+        return None
+    clauses = ["wallet_id = ?", "client_id = ?"]
+    values: list[Any] = [wallet_id, client_id]
+    for clause, value in (("currency = ?", currency), ("type = ?", type), ("id < ?", before_id)):
+        if value is not None:
+            clauses.append(clause)
+            values.append(value)
+    rows = conn.execute(
+        f"SELECT {_TRANSACTION_COLUMNS} FROM wallet_transactions"  # noqa: S608
+        f" WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT ?",
+        (*values, limit),
+    ).fetchall()
+    return [_raw_transaction(row) for row in rows]
+
+
 class Wallets:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -164,6 +292,14 @@ class Wallets:
         return None if row is None else _wallet(row)
 
     async def existing_ids(self, client_id: str, wallet_ids: Sequence[str]) -> set[str]:
+        raw = raw_sqlite(self._session)
+        if raw is not None:
+            marks = ", ".join("?" * len(wallet_ids))
+            found = raw.execute(
+                f"SELECT id FROM wallets WHERE client_id = ? AND id IN ({marks})",  # noqa: S608
+                (client_id, *wallet_ids),
+            )
+            return {row[0] for row in found}
         rows = await self._session.scalars(
             select(WalletRow.id).where(
                 WalletRow.id.in_(list(wallet_ids)), WalletRow.client_id == client_id
@@ -177,6 +313,10 @@ class WalletTransactions:
         self._session = session
 
     async def add_all(self, records: Sequence[WalletTransactionRecord]) -> None:
+        raw = raw_sqlite(self._session)
+        if raw is not None:
+            raw.executemany(_INSERT_TRANSACTION_SQL, [_raw_transaction_values(r) for r in records])
+            return
         await self._session.execute(
             insert(WalletTransactionRow), [_transaction_values(r) for r in records]
         )
@@ -256,6 +396,27 @@ class WalletTransfers:
         self._session = session
 
     async def add(self, record: WalletTransferRecord) -> WalletTransferRecord:
+        raw = raw_sqlite(self._session)
+        if raw is not None:
+            raw.execute(
+                _INSERT_TRANSFER_SQL,
+                (
+                    record.id,
+                    record.client_id,
+                    record.from_wallet_id,
+                    record.to_wallet_id,
+                    record.amount,
+                    record.currency,
+                    record.note,
+                    record.status,
+                    record.from_transaction_id,
+                    record.to_transaction_id,
+                    db_json(record.metadata),
+                    db_time(record.create_time),
+                    db_time(record.update_time),
+                ),
+            )
+            return record
         await self._session.execute(
             insert(WalletTransferRow).values(
                 id=record.id,

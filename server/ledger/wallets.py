@@ -35,6 +35,7 @@ from store.db import Database
 from store.ids import new_id
 from store.ledger import AccountBalance, AccountKind, AccountRef, Ledger, Leg, Overdraft
 from store.models import utcnow
+from store.raw import InlineReader
 from store.wallets import (
     WalletRecord,
     Wallets,
@@ -42,6 +43,9 @@ from store.wallets import (
     WalletTransactions,
     WalletTransferRecord,
     WalletTransfers,
+    transaction_inline,
+    transactions_page_inline,
+    wallet_view_inline,
 )
 
 WalletTransaction = WalletTransactionRecord
@@ -126,6 +130,7 @@ def clearing_account(client_id: str, currency: str) -> AccountRef:
 class WalletService:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._inline = InlineReader(db)
 
     # -- wallets ---------------------------------------------------------------------
 
@@ -152,6 +157,25 @@ class WalletService:
     async def get(
         self, client_id: str, *, wallet_id: str | None = None, owner_id: str | None = None
     ) -> Wallet:
+        conn = self._inline.connection()
+        if conn is not None:  # SQLite: one indexed join, no session (store.raw)
+            view = wallet_view_inline(conn, client_id, wallet_id=wallet_id, owner_id=owner_id)
+            if view is None:
+                raise NotFound("wallet", wallet_id or owner_id or "")
+            return _wallet_of(
+                view.wallet,
+                [
+                    AccountBalance(
+                        id="",
+                        owner_id=view.wallet.id,
+                        kind=AccountKind(kind),
+                        currency=currency,
+                        balance=balance,
+                        update_time=update_time,
+                    )
+                    for kind, currency, balance, update_time in view.accounts
+                ],
+            )
         async with self._db.read() as session:
             wallets = Wallets(session)
             if wallet_id is not None:
@@ -252,8 +276,12 @@ class WalletService:
     # -- history ---------------------------------------------------------------------
 
     async def get_transaction(self, client_id: str, transaction_id: str) -> WalletTransaction:
-        async with self._db.read() as session:
-            record = await WalletTransactions(session).get(client_id, transaction_id)
+        conn = self._inline.connection()
+        if conn is not None:
+            record = transaction_inline(conn, client_id, transaction_id)
+        else:
+            async with self._db.read() as session:
+                record = await WalletTransactions(session).get(client_id, transaction_id)
         if record is None:
             raise NotFound("wallet transaction", transaction_id)
         return record
@@ -266,6 +294,21 @@ class WalletService:
         where: TransactionFilter | None = None,
     ) -> Page[WalletTransaction]:
         where = where or TransactionFilter()
+        kind = None if where.type is None else where.type.value
+        conn = self._inline.connection()
+        if conn is not None:
+            found = transactions_page_inline(
+                conn,
+                client_id,
+                wallet_id,
+                before_id=page.before_id,
+                limit=page.size + 1,
+                currency=where.currency,
+                type=kind,
+            )
+            if found is None:
+                raise NotFound("wallet", wallet_id)
+            return page_of(found, page)
         async with self._db.read() as session:
             if await Wallets(session).get(client_id, wallet_id) is None:
                 raise NotFound("wallet", wallet_id)
