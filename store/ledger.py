@@ -268,21 +268,20 @@ def _post_raw(
                 ),
             ).fetchone()
         after[account.id] = int(found[0])
-    raw.executemany(
-        _ENTRY_SQL,
-        [
-            (
-                transfer_id,
-                leg.account.id,
-                leg.account.currency,
-                leg.amount,
-                after[leg.account.id],
-                stamp,
-            )
-            for leg in legs
-            if leg.amount
-        ],
-    )
+    rows = [
+        (
+            transfer_id,
+            leg.account.id,
+            leg.account.currency,
+            leg.amount,
+            after[leg.account.id],
+            stamp,
+        )
+        for leg in legs
+        if leg.amount
+    ]
+    # One multi-row INSERT: a single statement is cheaper than executemany's per-row calls.
+    raw.execute(_ENTRY_SQL + ", (?, ?, ?, ?, ?, ?)" * (len(rows) - 1), sum(rows, ()))
     return after
 
 

@@ -57,11 +57,11 @@ class InlineCursor:
         self._cursor.arraysize = value
 
     async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> InlineCursor:
-        if _may_wait(sql):
-            await self._owner.off_loop(self._cursor.execute, sql, parameters)
-        else:
-            await self._owner.settle()
+        await self._owner.settle()
+        if not _may_wait(sql):
             self._cursor.execute(sql, parameters)
+        elif not self._owner.try_inline(self._cursor, sql, parameters):
+            await self._owner.off_loop(self._cursor.execute, sql, parameters)
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> InlineCursor:
@@ -124,6 +124,24 @@ class InlineConnection:
         self._in_thread += 1
         future.add_done_callback(self._thread_done)
         return await asyncio.shield(future)
+
+    def try_inline(self, cursor: sqlite3.Cursor, sql: str, parameters: Sequence[Any]) -> bool:
+        """BEGIN IMMEDIATE without waiting: almost always the lock is free (one writer per
+        process), and then a thread hop would only add latency. False: it is taken
+        (another process writes); the caller waits for it in a thread instead."""
+        if not sql.lstrip().upper().startswith("BEGIN") or self._in_thread:
+            return False
+        busy_timeout_ms = int(self._conn.execute("PRAGMA busy_timeout").fetchone()[0])
+        self._conn.execute("PRAGMA busy_timeout=0")
+        try:
+            cursor.execute(sql, parameters)
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise
+            return False
+        finally:
+            self._conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        return True
 
     def _thread_done(self, _future: asyncio.Future[Any]) -> None:
         self._in_thread -= 1

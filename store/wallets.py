@@ -315,7 +315,9 @@ class WalletTransactions:
     async def add_all(self, records: Sequence[WalletTransactionRecord]) -> None:
         raw = raw_sqlite(self._session)
         if raw is not None:
-            raw.executemany(_INSERT_TRANSACTION_SQL, [_raw_transaction_values(r) for r in records])
+            values = [_raw_transaction_values(r) for r in records]
+            more = ", (" + ", ".join("?" * len(values[0])) + ")"
+            raw.execute(_INSERT_TRANSACTION_SQL + more * (len(values) - 1), sum(values, ()))
             return
         await self._session.execute(
             insert(WalletTransactionRow), [_transaction_values(r) for r in records]
