@@ -19,6 +19,7 @@ from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2
 
 from bench import seed
+from isa.credit.v1 import credit_service_pb2 as credit
 from isa.payment.v1 import payment_service_pb2 as payment
 from isa.wallet.v1 import wallet_service_pb2 as wallet
 
@@ -56,6 +57,10 @@ GET_WALLET: Final = Rpc("/isa.wallet.v1.WalletService/GetWallet", wallet.GetWall
 TRANSFER: Final = Rpc("/isa.wallet.v1.WalletService/Transfer", wallet.TransferResponse)
 LIST_TRANSACTIONS: Final = Rpc(
     "/isa.wallet.v1.WalletService/ListTransactions", wallet.ListTransactionsResponse
+)
+GRANT_CREDITS: Final = Rpc("/isa.credit.v1.CreditService/GrantCredits", credit.GrantCreditsResponse)
+CONSUME_CREDITS: Final = Rpc(
+    "/isa.credit.v1.CreditService/ConsumeCredits", credit.ConsumeCreditsResponse
 )
 
 
@@ -195,6 +200,30 @@ def history_of(lines: int) -> Setup:
     return setup
 
 
+async def credit_owners(caller: Caller) -> Fixtures:
+    """Owners with plenty of credits, one per call in flight and more."""
+    prefix = uuid.uuid4().hex[:12]
+    owners = [f"bench-{prefix}-{i}" for i in range(TRANSFER_PAIRS)]
+    await caller.call_many(
+        GRANT_CREDITS,
+        [
+            credit.GrantCreditsRequest(owner_id=owner, amount=FUNDING, idempotency_key=owner)
+            for owner in owners
+        ],
+    )
+    return {"owners": ",".join(owners), "prefix": prefix}
+
+
+def consume_request(index: int, fixtures: Fixtures) -> credit.ConsumeCreditsRequest:
+    owners = _ids(fixtures["owners"])
+    return credit.ConsumeCreditsRequest(
+        owner_id=owners[index % len(owners)],
+        amount=1,
+        reason="bench",
+        idempotency_key=f"bench-{fixtures['prefix']}-c{index}",
+    )
+
+
 ROWS: Final[tuple[Row, ...]] = (
     Row(
         name="Health/Check",
@@ -240,13 +269,19 @@ ROWS: Final[tuple[Row, ...]] = (
         setup=hot_source,
     ),
     Row(
-        name="ListTransactions (1,000 rows)",
+        name="ConsumeCredits",
+        rpc=CONSUME_CREDITS,
+        request=consume_request,
+        setup=credit_owners,
+    ),
+    Row(
+        name="ListTransactions (1k rows)",
         rpc=LIST_TRANSACTIONS,
         request=lambda _i, f: wallet.ListTransactionsRequest(wallet_id=f["wallet_id"]),
         setup=history_of(1_000),
     ),
     Row(
-        name="ListTransactions (100,000 rows)",
+        name="ListTransactions (100k rows)",
         rpc=LIST_TRANSACTIONS,
         request=lambda _i, f: wallet.ListTransactionsRequest(wallet_id=f["wallet_id"]),
         setup=history_of(100_000),

@@ -26,10 +26,13 @@ from server.errors import ConfigError
 from server.handlers import method_handlers
 from server.idempotency import Idempotency
 from server.interceptors import AuthInterceptor, ErrorInterceptor, RequestContextInterceptor
+from server.ledger.credits import CreditService
+from server.ledger.packages import parse_packages
 from server.ledger.wallets import WalletService
 from server.metrics import Metrics
 from server.payments.customers import CustomerService
 from server.protos import load_descriptors
+from server.servicers.credit import PENDING_CREDIT_METHODS, CreditServicer
 from server.servicers.payment import PENDING_PAYMENT_METHODS, PaymentServicer
 from server.servicers.wallet import PENDING_WALLET_METHODS, WalletServicer
 from store.batching import writer_for
@@ -40,6 +43,7 @@ log = logging.getLogger("isa.server")
 
 STORE_CHECK_SECONDS: Final = 2.0
 IDEMPOTENCY_PURGE_SECONDS: Final = 600.0
+CREDIT_SWEEP_SECONDS: Final = 5.0
 
 #: What each service still lacks; its RPCs answer UNIMPLEMENTED with this note.
 NOT_YET: Final = {
@@ -137,6 +141,7 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
         retention=dt.timedelta(hours=settings.idempotency_retention_hours),
         writer=writer_for(db),
     )
+    credits = CreditService(db, parse_packages(settings.credit_packages_json))
     servicers: dict[str, tuple[object, dict[str, str]]] = {
         "isa.payment.v1.PaymentService": (
             PaymentServicer(idempotency, CustomerService(db)),
@@ -145,6 +150,10 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
         "isa.wallet.v1.WalletService": (
             WalletServicer(idempotency, WalletService(db)),
             PENDING_WALLET_METHODS,
+        ),
+        "isa.credit.v1.CreditService": (
+            CreditServicer(idempotency, credits),
+            PENDING_CREDIT_METHODS,
         ),
     }
     served = served_services(settings)
@@ -200,6 +209,8 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
     runtime.tasks += [
         asyncio.create_task(_watch_store(runtime, metrics)),
         asyncio.create_task(_every(IDEMPOTENCY_PURGE_SECONDS, idempotency.purge_expired)),
+        asyncio.create_task(_every(CREDIT_SWEEP_SECONDS, credits.release_lapsed_reservations)),
+        asyncio.create_task(_every(CREDIT_SWEEP_SECONDS, credits.expire_grants)),
     ]
     return runtime
 
