@@ -137,8 +137,11 @@ async def _in_savepoint(
         value = await work(session)
         await session.flush()
     except Exception as error:
-        raw.execute("ROLLBACK TO isa_unit")
-        raw.execute("RELEASE isa_unit")
+        if session.is_active:  # undo just this unit
+            raw.execute("ROLLBACK TO isa_unit")
+            raw.execute("RELEASE isa_unit")
+        # else a failed ORM flush rolled the whole transaction back; the drain loop
+        # answers this unit and runs the others again.
         session.expunge_all()
         return future, None, error
     raw.execute("RELEASE isa_unit")
