@@ -186,6 +186,9 @@ class Ledger:
 
     async def lock(self, account: AccountRef) -> int:
         """Lock an account's row for this transaction (PostgreSQL); returns its balance."""
+        raw = raw_sqlite(self._session)
+        if raw is not None:  # the single writer already excludes everyone else
+            return _balance_raw(raw, account.id)
         query = select(LedgerAccountRow.balance).where(LedgerAccountRow.id == account.id)
         if self._postgres:
             query = query.with_for_update()
@@ -193,6 +196,9 @@ class Ledger:
         return int(balance or 0)
 
     async def balance(self, account: AccountRef) -> int:
+        raw = raw_sqlite(self._session)
+        if raw is not None:
+            return _balance_raw(raw, account.id)
         balance = await self._session.scalar(
             select(LedgerAccountRow.balance).where(LedgerAccountRow.id == account.id)
         )
@@ -239,6 +245,13 @@ _ENTRY_SQL = (
     "INSERT INTO ledger_entries (transfer_id, account_id, currency, amount, balance_after,"
     " create_time) VALUES (?, ?, ?, ?, ?, ?)"
 )
+
+
+def _balance_raw(raw: sqlite3.Connection, account_id: str) -> int:
+    found = raw.execute(
+        "SELECT balance FROM ledger_accounts WHERE id = ?", (account_id,)
+    ).fetchone()
+    return 0 if found is None else int(found[0])
 
 
 def _post_raw(
