@@ -12,7 +12,7 @@ import asyncio
 import os
 from typing import Final
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 from server.config import DEV_CLIENT_ID
 from server.ledger.wallets import (
@@ -97,5 +97,9 @@ async def history(wallet_id: str, lines: int, currency: str = "usd") -> None:
             async with db.write() as session:
                 await session.execute(insert(WalletTransactionRow), rows)
             await asyncio.sleep(0)
+        # A store that grew to this size over time has fresh planner statistics
+        # (autovacuum); a bulk load has none until ANALYZE.
+        async with db.write() as session:
+            await session.execute(text("ANALYZE wallet_transactions"))
     finally:
         await db.dispose()

@@ -11,7 +11,12 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.ledger_models import WalletRow, WalletTransactionRow, WalletTransferRow
+from store.ledger_models import (
+    LedgerAccountRow,
+    WalletRow,
+    WalletTransactionRow,
+    WalletTransferRow,
+)
 from store.raw import db_json, db_time, parse_json, parse_time, raw_sqlite
 
 
@@ -252,6 +257,38 @@ def transactions_page_inline(
         (*values, limit),
     ).fetchall()
     return [_raw_transaction(row) for row in rows]
+
+
+async def wallet_view(
+    session: AsyncSession, client_id: str, *, wallet_id: str | None, owner_id: str | None
+) -> WalletView | None:
+    """GetWallet's read as one indexed join through the session (PostgreSQL)."""
+    key = WalletRow.id == wallet_id if wallet_id is not None else WalletRow.owner_id == owner_id
+    rows = (
+        await session.execute(
+            select(
+                *_WALLET_COLUMNS,
+                LedgerAccountRow.kind,
+                LedgerAccountRow.currency,
+                LedgerAccountRow.balance,
+                LedgerAccountRow.update_time.label("account_update_time"),
+            )
+            .outerjoin(
+                LedgerAccountRow,
+                (LedgerAccountRow.client_id == WalletRow.client_id)
+                & (LedgerAccountRow.owner_id == WalletRow.id),
+            )
+            .where(WalletRow.client_id == client_id, key)
+        )
+    ).all()
+    if not rows:
+        return None
+    accounts = [
+        (row.kind, row.currency, int(row.balance), row.account_update_time)
+        for row in rows
+        if row.kind is not None
+    ]
+    return WalletView(wallet=_wallet(rows[0]), accounts=accounts)
 
 
 class Wallets:

@@ -45,6 +45,7 @@ from store.wallets import (
     WalletTransfers,
     transaction_inline,
     transactions_page_inline,
+    wallet_view,
     wallet_view_inline,
 )
 
@@ -160,32 +161,25 @@ class WalletService:
         conn = self._inline.connection()
         if conn is not None:  # SQLite: one indexed join, no session (store.raw)
             view = wallet_view_inline(conn, client_id, wallet_id=wallet_id, owner_id=owner_id)
-            if view is None:
-                raise NotFound("wallet", wallet_id or owner_id or "")
-            return _wallet_of(
-                view.wallet,
-                [
-                    AccountBalance(
-                        id="",
-                        owner_id=view.wallet.id,
-                        kind=AccountKind(kind),
-                        currency=currency,
-                        balance=balance,
-                        update_time=update_time,
-                    )
-                    for kind, currency, balance, update_time in view.accounts
-                ],
-            )
-        async with self._db.read() as session:
-            wallets = Wallets(session)
-            if wallet_id is not None:
-                record = await wallets.get(client_id, wallet_id)
-            else:
-                record = await wallets.get_by_owner(client_id, owner_id or "")
-            if record is None:
-                raise NotFound("wallet", wallet_id or owner_id or "")
-            accounts = await Ledger(session).balances_of(client_id, [record.id])
-        return _wallet_of(record, accounts)
+        else:
+            async with self._db.read() as session:
+                view = await wallet_view(session, client_id, wallet_id=wallet_id, owner_id=owner_id)
+        if view is None:
+            raise NotFound("wallet", wallet_id or owner_id or "")
+        return _wallet_of(
+            view.wallet,
+            [
+                AccountBalance(
+                    id="",
+                    owner_id=view.wallet.id,
+                    kind=AccountKind(kind),
+                    currency=currency,
+                    balance=balance,
+                    update_time=update_time,
+                )
+                for kind, currency, balance, update_time in view.accounts
+            ],
+        )
 
     # -- transfers -------------------------------------------------------------------
 

@@ -253,10 +253,17 @@ async def test_replaying_credit_calls_changes_nothing(server: Running) -> None:
     commit = pb.CommitReservationRequest(id=held.credit_reservation.id, idempotency_key="k")
     done = await stub(server).CommitReservation(commit, metadata=TENANT_AUTH)
     assert await stub(server).CommitReservation(commit, metadata=TENANT_AUTH) == done
+    other = await stub(server).ReserveCredits(
+        pb.ReserveCreditsRequest(owner_id="o", amount=3, idempotency_key="r2"), metadata=TENANT_AUTH
+    )
+    release = pb.ReleaseReservationRequest(id=other.credit_reservation.id, idempotency_key="rel")
+    freed = await stub(server).ReleaseReservation(release, metadata=TENANT_AUTH)
+    assert await stub(server).ReleaseReservation(release, metadata=TENANT_AUTH) == freed
     balance = await stub(server).GetCreditBalance(
         pb.GetCreditBalanceRequest(owner_id="o"), metadata=TENANT_AUTH
     )
     assert balance.credit_balance.total == 25
+    assert balance.credit_balance.available == 25
     await assert_ledger_ok(server.runtime.db)
 
 
