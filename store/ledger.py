@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import hashlib
 import sqlite3
 from collections import defaultdict
@@ -53,6 +54,12 @@ class AccountKind(enum.Enum):
 SYSTEM_OWNER = "system"
 
 
+@functools.lru_cache(maxsize=65_536)
+def _account_id(client_id: str, owner_id: str, kind: str, currency: str) -> str:
+    key = f"{client_id}\x00{owner_id}\x00{kind}\x00{currency}"
+    return "la_" + hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+
+
 @dataclass(frozen=True, slots=True)
 class AccountRef:
     """Names an account; its id is derived, so postings never look an account up."""
@@ -64,8 +71,7 @@ class AccountRef:
 
     @property
     def id(self) -> str:
-        key = f"{self.client_id}\x00{self.owner_id}\x00{self.kind.value}\x00{self.currency}"
-        return "la_" + hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+        return _account_id(self.client_id, self.owner_id, self.kind.value, self.currency)
 
     @classmethod
     def system(cls, client_id: str, kind: AccountKind, currency: str) -> AccountRef:

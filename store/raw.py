@@ -17,6 +17,7 @@ own consistent snapshot, so a lookup costs microseconds and no thread hop.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import sqlite3
 from typing import Any, Final
@@ -45,6 +46,7 @@ async def attach_raw_sqlite(session: AsyncSession) -> sqlite3.Connection:
     return conn
 
 
+@functools.lru_cache(maxsize=64)  # one write stamps many rows with the same instant
 def db_time(value: dt.datetime) -> str:
     """A UTC time in SQLAlchemy's SQLite storage format (sorts and compares as text)."""
     return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
