@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from sqlalchemy.ext.asyncio import (
 
 from server.config import async_url
 from server.errors import StoreUnavailable
+from store.sqlite_inline import connect_inline
 
 _SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -61,7 +63,9 @@ class Database:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             self._write_engine = self._sqlite_engine(immediate=True, pool_size=1)
-            self._read_engine = self._sqlite_engine(immediate=False, pool_size=4)
+            self._read_engine = self._sqlite_engine(
+                immediate=False, pool_size=4, inline=parsed.database or ":memory:"
+            )
         else:
             engine = create_async_engine(
                 self.url, pool_size=pool_size, max_overflow=pool_size, pool_timeout=30
@@ -70,8 +74,16 @@ class Database:
         self._writer = async_sessionmaker(self._write_engine, expire_on_commit=False)
         self._reader = async_sessionmaker(self._read_engine, expire_on_commit=False)
 
-    def _sqlite_engine(self, *, immediate: bool, pool_size: int) -> AsyncEngine:
-        engine = create_async_engine(self.url, pool_size=pool_size, max_overflow=0, pool_timeout=60)
+    def _sqlite_engine(
+        self, *, immediate: bool, pool_size: int, inline: str | None = None
+    ) -> AsyncEngine:
+        """``inline``: the database file, whose reads then run on the loop's thread."""
+        options: dict[str, Any] = {}
+        if inline is not None:
+            options["async_creator"] = partial(connect_inline, inline)
+        engine = create_async_engine(
+            self.url, pool_size=pool_size, max_overflow=0, pool_timeout=60, **options
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _configure(dbapi_connection: Any, _record: Any) -> None:
