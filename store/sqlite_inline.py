@@ -4,7 +4,8 @@ aiosqlite sends every call (cursor, execute, fetch, close, BEGIN, COMMIT) to a w
 thread and back; a one-row read makes about a dozen such round trips, ~0.5 ms under
 load, while SQLite answers it from its page cache in microseconds. In WAL mode a reader
 never waits for a writer, so running reads inline costs the loop less than handing them
-off. Writes keep aiosqlite's thread: their COMMIT waits for fsync.
+off. Writes run their statements inline too, but BEGIN and COMMIT go to aiosqlite's
+thread: BEGIN may wait for another process's write lock, COMMIT waits for fsync.
 """
 
 from __future__ import annotations
@@ -32,6 +33,29 @@ class InlineConnection(aiosqlite.Connection):
         return fn(*args, **kwargs)
 
 
+class WriterConnection(InlineConnection):
+    """Statements inline; only what may wait goes to the thread: BEGIN (another process
+    may hold the write lock: busy_timeout) and COMMIT (fsync)."""
+
+    async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if _may_wait(fn, args):
+            threaded: Any = aiosqlite.Connection._execute  # untyped upstream
+            return await threaded(self, fn, *args, **kwargs)
+        return await super()._execute(fn, *args, **kwargs)
+
+
+def _may_wait(fn: Any, args: tuple[Any, ...]) -> bool:
+    if getattr(fn, "__name__", "") == "commit":
+        return True
+    statement = args[0] if args and isinstance(args[0], str) else ""
+    return statement.lstrip()[:6].upper() in ("BEGIN", "BEGIN ", "COMMIT")
+
+
 async def connect_inline(database: str) -> aiosqlite.Connection:
     connector = partial(sqlite3.connect, database, check_same_thread=False)
     return await InlineConnection(connector, _ITER_CHUNK_SIZE)
+
+
+async def connect_writer(database: str) -> aiosqlite.Connection:
+    connector = partial(sqlite3.connect, database, check_same_thread=False)
+    return await WriterConnection(connector, _ITER_CHUNK_SIZE)
