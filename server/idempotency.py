@@ -113,6 +113,20 @@ class Idempotency:
                 raise _KeyTakenMeanwhile
             return result
 
+    async def replay(self, call: IdempotentCall | None, decode: Callable[[bytes], T]) -> T | None:
+        """The stored answer when this is a repeat, else None; raises on key reuse.
+
+        For calls with an outside side effect, checked *before* the effect runs (the
+        effect then goes through :meth:`run`, which stores its answer).
+        """
+        if call is None:
+            return None
+        async with self._db.read() as session:
+            record = await IdempotencyRecords(session).find(call.client_id, call.key)
+        if record is None or record.expire_time <= utcnow():
+            return None
+        return self._replay(call, record, decode)
+
     def _replay(
         self, call: IdempotentCall, record: IdempotencyRecord, decode: Callable[[bytes], T]
     ) -> T:
