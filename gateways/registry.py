@@ -25,3 +25,10 @@ class Registry:
 
     def names(self) -> tuple[str, ...]:
         return tuple(self._by_name)
+
+    async def close(self) -> None:
+        """Release adapters' connections (those that hold any)."""
+        for gateway in self._by_name.values():
+            close = getattr(gateway, "close", None)
+            if close is not None:
+                await close()

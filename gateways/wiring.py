@@ -9,6 +9,7 @@ from __future__ import annotations
 from gateways.protocols import Gateway
 from gateways.registry import Registry
 from gateways.sandbox import FailureKind, SandboxConfig, SandboxGateway
+from gateways.stripe import StripeConfig, StripeGateway
 from server.config import Settings
 
 
@@ -27,4 +28,10 @@ def build_registry(settings: Settings) -> Registry:
     for name in settings.gateways:
         if name == "sandbox":
             built.append(SandboxGateway(sandbox_config(settings)))
+        elif name == "stripe" and settings.stripe_api_key is not None:
+            built.append(
+                StripeGateway(
+                    StripeConfig(api_key=settings.stripe_api_key, api_base=settings.stripe_api_base)
+                )
+            )
     return Registry(built)

@@ -93,6 +93,7 @@ class Runtime:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.grpc_server.stop(grace)
         await self.relay_runner.cleanup()
+        await self.gateways.close()
         await self.db.dispose()
 
 

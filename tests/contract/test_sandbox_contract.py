@@ -12,3 +12,17 @@ from tests.contract.card_suite import *  # noqa: F403  (the shared contract test
 @pytest.fixture
 def card_gateway() -> CardPayments:
     return SandboxGateway(SandboxConfig())
+
+
+@pytest.fixture
+def cards() -> dict[str, str]:
+    return {
+        "visa": "pm_card_visa",
+        "declined": "pm_card_chargeDeclined",
+        "insufficient_funds": "pm_card_chargeDeclinedInsufficientFunds",
+    }
+
+
+@pytest.fixture
+def peer_lacks() -> frozenset[str]:
+    return frozenset()
