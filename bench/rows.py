@@ -182,14 +182,14 @@ ROWS: Final[tuple[Row, ...]] = (
         setup=many_customers,
     ),
     Row(
-        name="CreatePaymentIntent (confirm; sandbox)",
+        name="CreatePaymentIntent confirm sandbox",
         rpc=CREATE_PAYMENT_INTENT,
         request=lambda i, f: card_payment(f["prefix"], i),
         setup=run_prefix,
     ),
     Row(
-        name=f"slow gateway ({SLOW_GATEWAY_CALLS} x CreatePaymentIntent at once; "
-        f"{SLOW_GATEWAY_LATENCY_MS} ms)",
+        name=f"slow gateway: {SLOW_GATEWAY_CALLS} CreatePaymentIntent at once"
+        f" {SLOW_GATEWAY_LATENCY_MS}ms",
         rpc=CREATE_PAYMENT_INTENT,
         request=lambda i, f: card_payment(f["prefix"], i),
         setup=run_prefix,

@@ -13,12 +13,17 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import utcnow
 from store.payment_models import PaymentIntentRow, RefundRow
 
 S = TypeVar("S", bound=Select[Any])
+
+
+class DuplicateCreateKey(Exception):
+    """Another transaction inserted a resource under the same (client, creation key)."""
 
 
 class IntentStatus(enum.Enum):
@@ -194,6 +199,7 @@ class PaymentIntents:
         self._session = session
 
     async def add(self, intent: PaymentIntentRecord, *, create_key: str | None) -> None:
+        """Insert; :class:`DuplicateCreateKey` when a concurrent create took the key first."""
         self._session.add(
             PaymentIntentRow(
                 id=intent.id,
@@ -224,15 +230,18 @@ class PaymentIntents:
                 return_url=intent.return_url,
                 cancellation_reason="",
                 metadata_=dict(intent.metadata),
-                attempt_operation="",
-                attempt_key="",
-                attempt_amount=0,
-                attempt_state="",
+                attempt_operation=intent.attempt.operation if intent.attempt else "",
+                attempt_key=intent.attempt.key if intent.attempt else "",
+                attempt_amount=intent.attempt.amount if intent.attempt else 0,
+                attempt_state=intent.attempt.state.value if intent.attempt else "",
                 create_time=intent.create_time,
                 update_time=intent.update_time,
             )
         )
-        await self._session.flush()
+        try:
+            await self._session.flush()
+        except IntegrityError:
+            raise DuplicateCreateKey(create_key or intent.id) from None
 
     @staticmethod
     def _locked(query: S) -> S:
@@ -337,7 +346,10 @@ class PaymentIntents:
     # --- named updates -------------------------------------------------------------------
 
     async def _apply(self, intent_id: str, **values: object) -> PaymentIntentRecord:
-        row = await self._row_for_update(intent_id)
+        """Update a row this transaction has locked (it is in the session: no second read)."""
+        row = await self._session.get(PaymentIntentRow, intent_id)
+        if row is None:
+            raise LookupError(intent_id)
         for name, value in values.items():
             setattr(row, name, value)
         row.update_time = utcnow()

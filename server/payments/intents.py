@@ -14,7 +14,7 @@ import dataclasses
 import datetime as dt
 import logging
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -36,7 +36,7 @@ from gateways.types import (
     RetrieveRequest,
     derive_key,
 )
-from server.errors import FieldViolation, InvalidInput, InvalidState, NotFound
+from server.errors import FieldViolation, IdempotencyKeyInUse, InvalidInput, InvalidState, NotFound
 from server.events import record_event
 from server.pagination import Page, PageRequest, page_of
 from server.payments.errors import (
@@ -57,6 +57,7 @@ from store.payments import (
     Attempt,
     AttemptState,
     CaptureMethod,
+    DuplicateCreateKey,
     IntentStatus,
     LastError,
     PaymentIntentRecord,
@@ -70,6 +71,16 @@ log = logging.getLogger("isa.payments")
 
 PaymentIntent = PaymentIntentRecord
 Refund = RefundRecord
+
+#: Called inside the last write transaction of a use case with the resource it answers,
+#: so the caller can store its answer beside the change (see servicers.gateway_calls).
+IntentFinish = Callable[[AsyncSession, PaymentIntent], Awaitable[None]]
+RefundFinish = Callable[[AsyncSession, Refund], Awaitable[None]]
+
+
+async def _unanswered(_session: AsyncSession, _value: object) -> None:
+    return None
+
 
 CONFIRMABLE: Final = frozenset(
     {IntentStatus.REQUIRES_PAYMENT_METHOD, IntentStatus.REQUIRES_CONFIRMATION}
@@ -224,32 +235,45 @@ class PaymentIntentService:
 
     # --- create / confirm ----------------------------------------------------------------
 
-    async def create(self, client_id: str, key: str, new: NewPaymentIntent) -> PaymentIntent:
+    async def create(
+        self,
+        client_id: str,
+        key: str,
+        new: NewPaymentIntent,
+        finish: IntentFinish = _unanswered,
+    ) -> PaymentIntent:
         """Create (and with ``confirm`` charge); a retry with the same key resumes the first."""
+        confirm_key = derive_key(client_id, key, "create-confirm")
         async with self._db.write() as session:
             intents = PaymentIntents(session)
             intent = await intents.find_by_create_key(client_id, key)
             if intent is None:
-                intent = await self._insert(session, client_id, key, new)
+                try:
+                    intent = await self._insert(
+                        session, client_id, key, new, confirm_key if new.confirm else None
+                    )
+                except DuplicateCreateKey:
+                    raise IdempotencyKeyInUse(
+                        f"a request with idempotency key {key!r} is still running; retry shortly",
+                        metadata={"idempotency_key": key},
+                    ) from None
             elif intent.attempt is None and new.confirm and intent.status in CONFIRMABLE:
-                pass  # the first try reached no gateway: confirm again below
-            elif intent.attempt is None or intent.attempt.state is AttemptState.DONE:
-                return intent
-            if new.confirm and (
-                intent.attempt is None or intent.attempt.state is AttemptState.DONE
-            ):
+                # the first try reached no gateway: confirm again now
                 intent = await intents.record_attempt(
-                    intent.id,
-                    operation="confirm",
-                    key=derive_key(client_id, key, "create-confirm"),
-                    amount=intent.amount,
+                    intent.id, operation="confirm", key=confirm_key, amount=intent.amount
                 )
-        if intent.attempt is None:
-            return intent
-        return await self._run_attempt(intent)
+            if intent.attempt is None or intent.attempt.state is AttemptState.DONE:
+                await finish(session, intent)
+                return intent
+        return await self._run_attempt(intent, finish)
 
     async def _insert(
-        self, session: AsyncSession, client_id: str, key: str, new: NewPaymentIntent
+        self,
+        session: AsyncSession,
+        client_id: str,
+        key: str,
+        new: NewPaymentIntent,
+        confirm_key: str | None,
     ) -> PaymentIntent:
         if new.customer_id and await Customers(session).get(client_id, new.customer_id) is None:
             raise NotFound("customer", new.customer_id)
@@ -296,6 +320,11 @@ class PaymentIntentService:
             description=new.description,
             return_url=new.return_url,
             metadata=dict(new.metadata),
+            attempt=Attempt(
+                operation="confirm", key=confirm_key, amount=new.amount, state=AttemptState.OPEN
+            )
+            if confirm_key
+            else None,
             create_time=now,
             update_time=now,
         )
@@ -313,7 +342,12 @@ class PaymentIntentService:
         return intent
 
     async def confirm(
-        self, client_id: str, key: str, intent_id: str, confirmation: Confirmation
+        self,
+        client_id: str,
+        key: str,
+        intent_id: str,
+        confirmation: Confirmation,
+        finish: IntentFinish = _unanswered,
     ) -> PaymentIntent:
         await self._settle_open_attempt(client_id, intent_id)
         op_key = derive_key(client_id, key, "confirm", intent_id)
@@ -322,6 +356,7 @@ class PaymentIntentService:
             intent = await self._locked(intents, client_id, intent_id)
             if intent.attempt is not None and intent.attempt.key == op_key:
                 if intent.attempt.state is AttemptState.DONE:
+                    await finish(session, intent)
                     return intent  # this very confirmation already ran
             elif intent.status not in CONFIRMABLE:
                 raise InvalidState(
@@ -349,10 +384,15 @@ class PaymentIntentService:
                 payment_method_id=method_id,
                 return_url=confirmation.return_url or None,
             )
-        return await self._run_attempt(intent)
+        return await self._run_attempt(intent, finish)
 
     async def capture(
-        self, client_id: str, key: str, intent_id: str, capture: Capture
+        self,
+        client_id: str,
+        key: str,
+        intent_id: str,
+        capture: Capture,
+        finish: IntentFinish = _unanswered,
     ) -> PaymentIntent:
         await self._settle_open_attempt(client_id, intent_id)
         op_key = derive_key(client_id, key, "capture", intent_id)
@@ -360,6 +400,7 @@ class PaymentIntentService:
             intents = PaymentIntents(session)
             intent = await self._locked(intents, client_id, intent_id)
             if intent.attempt is not None and intent.attempt.key == op_key:
+                await finish(session, intent)
                 return intent
             if intent.status is not IntentStatus.REQUIRES_CAPTURE:
                 raise InvalidState(
@@ -391,7 +432,7 @@ class PaymentIntentService:
                 amount=amount,
                 application_fee_amount=fee,
             )
-        return await self._run_attempt(intent)
+        return await self._run_attempt(intent, finish)
 
     @staticmethod
     def _fee_on(intent: PaymentIntent, amount: int, asked: int | None) -> int | None:
@@ -403,7 +444,14 @@ class PaymentIntentService:
             return min(intent.application_fee_amount, amount)
         return None
 
-    async def cancel(self, client_id: str, key: str, intent_id: str, reason: str) -> PaymentIntent:
+    async def cancel(
+        self,
+        client_id: str,
+        key: str,
+        intent_id: str,
+        reason: str,
+        finish: IntentFinish = _unanswered,
+    ) -> PaymentIntent:
         await self._settle_open_attempt(client_id, intent_id)
         async with self._db.write() as session:
             intents = PaymentIntents(session)
@@ -416,6 +464,7 @@ class PaymentIntentService:
             if not intent.gateway_reference:
                 intent = await intents.record_cancel(intent.id, reason=reason)
                 await self._event(session, intent, "payment.canceled")
+                await finish(session, intent)
                 return intent
             intent = await intents.record_attempt(
                 intent.id,
@@ -424,10 +473,15 @@ class PaymentIntentService:
                 amount=0,
                 cancellation_reason=reason,
             )
-        return await self._run_attempt(intent)
+        return await self._run_attempt(intent, finish)
 
     async def complete_authentication(
-        self, client_id: str, intent_id: str, *, succeed: bool
+        self,
+        client_id: str,
+        intent_id: str,
+        *,
+        succeed: bool,
+        finish: IntentFinish = _unanswered,
     ) -> PaymentIntent:
         """The payer finishing (or failing) 3-D Secure on the sandbox."""
         intent = await self.get(client_id, intent_id)
@@ -446,22 +500,27 @@ class PaymentIntentService:
         assert isinstance(gateway, CardPayments)
         result = await gateway.retrieve(RetrieveRequest(gateway_reference=intent.gateway_reference))
         async with self._db.write() as session:
-            return (
+            updated = (
                 await self.apply_gateway_payment(session, gateway=intent.gateway, result=result)
                 or intent
             )
+            await finish(session, updated)
+            return updated
 
     # --- refunds -------------------------------------------------------------------------
 
-    async def refund(self, client_id: str, key: str, new: NewRefund) -> Refund:
+    async def refund(
+        self, client_id: str, key: str, new: NewRefund, finish: RefundFinish = _unanswered
+    ) -> Refund:
         async with self._db.write() as session:
             refunds = Refunds(session)
             refund = await refunds.find_by_create_key(client_id, key)
             if refund is None:
                 refund = await self._new_refund(session, client_id, key, new)
             elif refund.attempt.state is AttemptState.DONE:
+                await finish(session, refund)
                 return refund
-        return await self._run_refund(refund)
+        return await self._run_refund(refund, finish)
 
     async def _new_refund(
         self, session: AsyncSession, client_id: str, key: str, new: NewRefund
@@ -517,7 +576,7 @@ class PaymentIntentService:
         )
         return refund
 
-    async def _run_refund(self, refund: Refund) -> Refund:
+    async def _run_refund(self, refund: Refund, finish: RefundFinish = _unanswered) -> Refund:
         async with self._db.read() as session:
             intent = await PaymentIntents(session).get(refund.client_id, refund.payment_intent_id)
         assert intent is not None
@@ -536,18 +595,24 @@ class PaymentIntentService:
         except (OutcomeUnknown, GatewayUnavailable, GatewayAuthError) as lost:
             log.warning("refund %s: %s; left pending for reconciliation", refund.id, lost)
             async with self._db.write() as session:
-                return await Refunds(session).record_unknown(refund.id)
+                pending = await Refunds(session).record_unknown(refund.id)
+                await finish(session, pending)
+                return pending
         except GatewayRejected as refused:
             async with self._db.write() as session:
-                return await self._record_refund_failure(
+                failed = await self._record_refund_failure(
                     session,
                     refund,
                     LastError(code=refused.code or "refund_failed", message=refused.message),
                 )
+                await finish(session, failed)
+                return failed
         async with self._db.write() as session:
-            return await self.apply_gateway_refund(
+            applied = await self.apply_gateway_refund(
                 session, refund_id=refund.id, gateway=refund.gateway, result=result
             )
+            await finish(session, applied)
+            return applied
 
     async def _record_refund_failure(
         self, session: AsyncSession, refund: Refund, error: LastError
@@ -719,7 +784,9 @@ class PaymentIntentService:
             settled += after.attempt.state is AttemptState.DONE
         return settled
 
-    async def _run_attempt(self, intent: PaymentIntent) -> PaymentIntent:
+    async def _run_attempt(
+        self, intent: PaymentIntent, finish: IntentFinish = _unanswered
+    ) -> PaymentIntent:
         """Call the gateway for the intent's recorded attempt, then record the answer."""
         attempt = intent.attempt
         assert attempt is not None
@@ -752,7 +819,9 @@ class PaymentIntentService:
                     )
         except OutcomeUnknown as lost:
             async with self._db.write() as session:
-                await PaymentIntents(session).record_attempt_unknown(intent.id, lost.gateway)
+                intents = PaymentIntents(session)
+                await intents.get_for_update_any(intent.id)
+                await intents.record_attempt_unknown(intent.id, lost.gateway)
             raise GatewayOutcomeUnknown(
                 f"the gateway did not answer in time; retry with the same idempotency key "
                 f"to learn the outcome of payment intent {intent.id} (it is never charged twice)",
@@ -780,12 +849,15 @@ class PaymentIntentService:
             updated = await self.apply_gateway_payment(
                 session, gateway=used, result=result, intent_id=intent.id
             )
-        assert updated is not None
+            assert updated is not None
+            await finish(session, updated)
         return updated
 
     async def _void_attempt(self, intent: PaymentIntent) -> None:
         async with self._db.write() as session:
-            await PaymentIntents(session).record_attempt_not_sent(intent.id)
+            intents = PaymentIntents(session)
+            await intents.get_for_update_any(intent.id)
+            await intents.record_attempt_not_sent(intent.id)
 
     async def _charge(self, intent: PaymentIntent, attempt: Attempt) -> tuple[str, ChargeResult]:
         async with self._db.read() as session:

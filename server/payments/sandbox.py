@@ -8,7 +8,7 @@ from gateways.errors import GatewayRejected
 from gateways.protocols import SandboxControls
 from gateways.registry import Registry
 from server.errors import FieldViolation, InvalidInput, NotYetAvailable
-from server.payments.intents import PaymentIntent, PaymentIntentService
+from server.payments.intents import IntentFinish, PaymentIntent, PaymentIntentService
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,6 +42,8 @@ class SandboxHelpers:
         return TestCardToken(token=token, brand=brand, last4=last4)
 
     async def complete_authentication(
-        self, client_id: str, intent_id: str, *, succeed: bool
+        self, client_id: str, intent_id: str, *, succeed: bool, finish: IntentFinish
     ) -> PaymentIntent:
-        return await self._intents.complete_authentication(client_id, intent_id, succeed=succeed)
+        return await self._intents.complete_authentication(
+            client_id, intent_id, succeed=succeed, finish=finish
+        )

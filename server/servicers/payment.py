@@ -36,7 +36,7 @@ from server.payments.marketplace import (
 from server.payments.methods import MethodFilter, NewPaymentMethod, PaymentMethodService
 from server.payments.money import MAX_AMOUNT, is_currency
 from server.servicers.card_guard import refuse_card_numbers
-from server.servicers.gateway_calls import run_gateway_idempotent
+from server.servicers.gateway_calls import run_finishing, run_gateway_idempotent
 from server.servicers.payment_messages import (
     BUSINESS_TYPE,
     KIND_OF_PROTO,
@@ -278,12 +278,15 @@ class PaymentServicer:
         checks.raise_if_any()
         client_id = caller().id
 
-        async def create() -> pb.CreatePaymentIntentResponse:
-            intent = await self._domain.intents.create(client_id, key, new)
-            return pb.CreatePaymentIntentResponse(payment_intent=intent_message(intent))
-
-        return await run_gateway_idempotent(
-            self._idempotency, request, key, pb.CreatePaymentIntentResponse, create
+        return await run_finishing(
+            self._idempotency,
+            request,
+            key,
+            pb.CreatePaymentIntentResponse,
+            respond=lambda intent: pb.CreatePaymentIntentResponse(
+                payment_intent=intent_message(intent)
+            ),
+            action=lambda finish: self._domain.intents.create(client_id, key, new, finish),
         )
 
     async def ConfirmPaymentIntent(
@@ -302,12 +305,17 @@ class PaymentServicer:
         checks.raise_if_any()
         client_id = caller().id
 
-        async def confirm() -> pb.ConfirmPaymentIntentResponse:
-            intent = await self._domain.intents.confirm(client_id, key, intent_id, confirmation)
-            return pb.ConfirmPaymentIntentResponse(payment_intent=intent_message(intent))
-
-        return await run_gateway_idempotent(
-            self._idempotency, request, key, pb.ConfirmPaymentIntentResponse, confirm
+        return await run_finishing(
+            self._idempotency,
+            request,
+            key,
+            pb.ConfirmPaymentIntentResponse,
+            respond=lambda intent: pb.ConfirmPaymentIntentResponse(
+                payment_intent=intent_message(intent)
+            ),
+            action=lambda finish: self._domain.intents.confirm(
+                client_id, key, intent_id, confirmation, finish
+            ),
         )
 
     async def CapturePaymentIntent(
@@ -329,12 +337,17 @@ class PaymentServicer:
         checks.raise_if_any()
         client_id = caller().id
 
-        async def capture_() -> pb.CapturePaymentIntentResponse:
-            intent = await self._domain.intents.capture(client_id, key, intent_id, capture)
-            return pb.CapturePaymentIntentResponse(payment_intent=intent_message(intent))
-
-        return await run_gateway_idempotent(
-            self._idempotency, request, key, pb.CapturePaymentIntentResponse, capture_
+        return await run_finishing(
+            self._idempotency,
+            request,
+            key,
+            pb.CapturePaymentIntentResponse,
+            respond=lambda intent: pb.CapturePaymentIntentResponse(
+                payment_intent=intent_message(intent)
+            ),
+            action=lambda finish: self._domain.intents.capture(
+                client_id, key, intent_id, capture, finish
+            ),
         )
 
     async def CancelPaymentIntent(
@@ -348,12 +361,17 @@ class PaymentServicer:
         checks.raise_if_any()
         client_id = caller().id
 
-        async def cancel() -> pb.CancelPaymentIntentResponse:
-            intent = await self._domain.intents.cancel(client_id, key, intent_id, reason)
-            return pb.CancelPaymentIntentResponse(payment_intent=intent_message(intent))
-
-        return await run_gateway_idempotent(
-            self._idempotency, request, key, pb.CancelPaymentIntentResponse, cancel
+        return await run_finishing(
+            self._idempotency,
+            request,
+            key,
+            pb.CancelPaymentIntentResponse,
+            respond=lambda intent: pb.CancelPaymentIntentResponse(
+                payment_intent=intent_message(intent)
+            ),
+            action=lambda finish: self._domain.intents.cancel(
+                client_id, key, intent_id, reason, finish
+            ),
         )
 
     async def GetPaymentIntent(
@@ -403,12 +421,13 @@ class PaymentServicer:
         checks.raise_if_any()
         client_id = caller().id
 
-        async def refund() -> pb.CreateRefundResponse:
-            created = await self._domain.intents.refund(client_id, key, new)
-            return pb.CreateRefundResponse(refund=refund_message(created))
-
-        return await run_gateway_idempotent(
-            self._idempotency, request, key, pb.CreateRefundResponse, refund
+        return await run_finishing(
+            self._idempotency,
+            request,
+            key,
+            pb.CreateRefundResponse,
+            respond=lambda refund: pb.CreateRefundResponse(refund=refund_message(refund)),
+            action=lambda finish: self._domain.intents.refund(client_id, key, new, finish),
         )
 
     async def GetRefund(

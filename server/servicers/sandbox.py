@@ -12,7 +12,7 @@ from server.context import caller
 from server.idempotency import Idempotency
 from server.interceptors import Context
 from server.payments.sandbox import SandboxHelpers
-from server.servicers.gateway_calls import run_gateway_idempotent
+from server.servicers.gateway_calls import run_finishing
 from server.servicers.payment_messages import intent_message
 from server.servicers.support import Checks, run_idempotent
 
@@ -65,12 +65,15 @@ class SandboxServicer:
         checks.raise_if_any()
         client_id = caller().id
 
-        async def complete() -> pb.CompleteAuthenticationResponse:
-            intent = await self._helpers.complete_authentication(
-                client_id, intent_id, succeed=request.succeed
-            )
-            return pb.CompleteAuthenticationResponse(payment_intent=intent_message(intent))
-
-        return await run_gateway_idempotent(
-            self._idempotency, request, key, pb.CompleteAuthenticationResponse, complete
+        return await run_finishing(
+            self._idempotency,
+            request,
+            key,
+            pb.CompleteAuthenticationResponse,
+            respond=lambda intent: pb.CompleteAuthenticationResponse(
+                payment_intent=intent_message(intent)
+            ),
+            action=lambda finish: self._helpers.complete_authentication(
+                client_id, intent_id, succeed=request.succeed, finish=finish
+            ),
         )
