@@ -860,16 +860,17 @@ class PaymentIntentService:
             await intents.record_attempt_not_sent(intent.id)
 
     async def _charge(self, intent: PaymentIntent, attempt: Attempt) -> tuple[str, ChargeResult]:
-        async with self._db.read() as session:
-            method = await self._method(
-                session, intent.client_id, intent.customer_id, intent.payment_method_id
-            )
-            destination = ""
-            if intent.destination_account_id:
-                account = await ConnectedAccounts(session).get(
-                    intent.client_id, intent.destination_account_id
+        method, destination = _Method(token=intent.payment_method_id, gateway=""), ""
+        if has_prefix(intent.payment_method_id, "pm") or intent.destination_account_id:
+            async with self._db.read() as session:  # only when there is something to read
+                method = await self._method(
+                    session, intent.client_id, intent.customer_id, intent.payment_method_id
                 )
-                destination = account.gateway_reference if account else ""
+                if intent.destination_account_id:
+                    account = await ConnectedAccounts(session).get(
+                        intent.client_id, intent.destination_account_id
+                    )
+                    destination = account.gateway_reference if account else ""
         # An answer lost at one gateway is asked of that same gateway, never another.
         pinned = intent.gateway if attempt.state is AttemptState.UNKNOWN else ""
         candidates = self._candidates(
