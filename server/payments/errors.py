@@ -45,3 +45,10 @@ class GatewayRefused(DomainError):
 class CardDeclined(DomainError):
     kind = ErrorKind.INVALID_INPUT
     default_reason = "CARD_DECLINED"
+
+
+class ResourceBusy(DomainError):
+    """Another call on the same resource is talking to the gateway: retry shortly."""
+
+    kind = ErrorKind.ABORTED
+    default_reason = "RESOURCE_BUSY"

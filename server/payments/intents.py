@@ -45,6 +45,7 @@ from server.payments.errors import (
     GatewayOutcomeUnknown,
     GatewayRefused,
     GatewayUnavailableError,
+    ResourceBusy,
     SandboxOnly,
 )
 from server.payments.money import commission
@@ -358,6 +359,8 @@ class PaymentIntentService:
                 if intent.attempt.state is AttemptState.DONE:
                     await finish(session, intent)
                     return intent  # this very confirmation already ran
+            elif _busy(intent):
+                raise _busy_error(intent)
             elif intent.status not in CONFIRMABLE:
                 raise InvalidState(
                     f"payment intent {intent.id} is {intent.status.value}; "
@@ -402,6 +405,8 @@ class PaymentIntentService:
             if intent.attempt is not None and intent.attempt.key == op_key:
                 await finish(session, intent)
                 return intent
+            if _busy(intent):
+                raise _busy_error(intent)
             if intent.status is not IntentStatus.REQUIRES_CAPTURE:
                 raise InvalidState(
                     f"payment intent {intent.id} is {intent.status.value}, not requires_capture",
@@ -456,6 +461,8 @@ class PaymentIntentService:
         async with self._db.write() as session:
             intents = PaymentIntents(session)
             intent = await self._locked(intents, client_id, intent_id)
+            if _busy(intent):
+                raise _busy_error(intent)
             if intent.status not in CANCELABLE:
                 raise InvalidState(
                     f"payment intent {intent.id} is {intent.status.value} and cannot be canceled",
@@ -761,7 +768,12 @@ class PaymentIntentService:
     async def _settle_open_attempt(self, client_id: str, intent_id: str) -> None:
         """Before a new call on an intent, learn the outcome of its last unknown one."""
         intent = await self.get(client_id, intent_id)
-        if intent.attempt is not None and intent.attempt.state is AttemptState.UNKNOWN:
+        if intent.attempt is None:
+            return
+        stale = intent.update_time < utcnow() - STALE_ATTEMPT
+        if intent.attempt.state is AttemptState.UNKNOWN or (
+            intent.attempt.state is AttemptState.OPEN and stale
+        ):
             await self._run_attempt(intent)
 
     async def reconcile(self, *, stale_after: dt.timedelta = STALE_ATTEMPT) -> int:
@@ -964,6 +976,19 @@ class PaymentIntentService:
             resource_id=intent.id,
             data=_public(intent),
         )
+
+
+def _busy(intent: PaymentIntent) -> bool:
+    """Another call's gateway request on this intent is still open (not ours to repeat)."""
+    return intent.attempt is not None and intent.attempt.state is AttemptState.OPEN
+
+
+def _busy_error(intent: PaymentIntent) -> ResourceBusy:
+    return ResourceBusy(
+        f"payment intent {intent.id} has a {intent.attempt.operation if intent.attempt else ''} "
+        "in progress at the gateway; retry shortly",
+        metadata={"payment_intent_id": intent.id},
+    )
 
 
 def _moves_forward(intent: PaymentIntent, target: IntentStatus, result: ChargeResult) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,13 +19,14 @@ from tests.conftest import TENANT_AUTH, Running, settings_for, start_running
 from tests.integration.test_surface import error_info
 
 
-async def _running(url: str, clients: Path, kind: str) -> AsyncIterator[Running]:
+async def _running(url: str, clients: Path, kind: str, **env: str) -> AsyncIterator[Running]:
     running = await start_running(
         settings_for(
             url,
             ISA_CLIENTS_FILE=str(clients),
-            ISA_SANDBOX_FAILURE_RATE="1",
+            ISA_SANDBOX_FAILURE_RATE="0" if env else "1",
             ISA_SANDBOX_FAILURE_KIND=kind,
+            **env,
         )
     )
     yield running
@@ -43,6 +45,15 @@ async def timing_out(migrated_url: str, clients_file: Path) -> AsyncIterator[Run
 async def unavailable(migrated_url: str, clients_file: Path) -> AsyncIterator[Running]:
     """Every gateway call's first attempt is refused before anything is sent."""
     async for running in _running(migrated_url, clients_file, "unavailable"):
+        yield running
+
+
+@pytest.fixture
+async def slow(migrated_url: str, clients_file: Path) -> AsyncIterator[Running]:
+    """Every gateway call takes 300 ms: calls on one intent overlap."""
+    async for running in _running(
+        migrated_url, clients_file, "unavailable", ISA_SANDBOX_LATENCY_MS="300"
+    ):
         yield running
 
 
@@ -138,3 +149,35 @@ async def test_unavailable_before_sending_with_no_other_gateway_is_retryable(
     retried = (await stub.CreatePaymentIntent(CHARGE, metadata=TENANT_AUTH)).payment_intent
     assert retried.status == res.PAYMENT_INTENT_STATUS_SUCCEEDED
     assert sandbox(unavailable).charges_made == 1
+
+
+async def test_two_confirmations_at_once_with_different_keys_charge_once(slow: Running) -> None:
+    stub = slow.payments()
+    intent = (
+        await stub.CreatePaymentIntent(
+            pb.CreatePaymentIntentRequest(
+                amount=700, currency="usd", payment_method_id="pm_card_visa", idempotency_key="c0"
+            ),
+            metadata=TENANT_AUTH,
+        )
+    ).payment_intent
+    outcomes = await asyncio.gather(
+        *(
+            stub.ConfirmPaymentIntent(
+                pb.ConfirmPaymentIntentRequest(id=intent.id, idempotency_key=f"c{n}"),
+                metadata=TENANT_AUTH,
+            )
+            for n in (1, 2)
+        ),
+        return_exceptions=True,
+    )
+    succeeded = [o for o in outcomes if isinstance(o, pb.ConfirmPaymentIntentResponse)]
+    refused = [o for o in outcomes if isinstance(o, grpc.aio.AioRpcError)]
+    assert len(succeeded) == 1
+    assert succeeded[0].payment_intent.status == res.PAYMENT_INTENT_STATUS_SUCCEEDED
+    assert len(refused) == 1
+    assert (refused[0].code(), error_info(refused[0]).reason) in {
+        (grpc.StatusCode.ABORTED, "RESOURCE_BUSY"),
+        (grpc.StatusCode.FAILED_PRECONDITION, "INVALID_STATE"),
+    }
+    assert sandbox(slow).charges_made == 1
