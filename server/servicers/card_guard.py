@@ -2,8 +2,8 @@
 
 Only gateway tokens may reach the payments service (PCI scope stays with the gateways'
 client-side libraries). Any string field, map key or value, at any depth, holding a
-13-19 digit Luhn-valid run (spaces or dashes allowed between digits) is reported as a
-field violation naming the field — never the value.
+card-shaped, Luhn-valid number is reported as a field violation naming the field —
+never the value.
 """
 
 from __future__ import annotations
@@ -16,7 +16,16 @@ from google.protobuf.message import Message
 
 from server.servicers.support import Checks
 
-_DIGIT_RUN: Final = re.compile(r"\d(?:[ -]?\d){12,18}")
+#: A card-shaped run: an issuer's first digit (2-6), 13-19 digits either contiguous or in
+#: the printed groupings (4-4-4-4[-1..3], Amex 4-6-5) with one space or dash, and no digit
+#: right before or after (so longer numeric ids and keys are not mistaken for cards).
+_CARD_SHAPED: Final = re.compile(
+    r"(?<!\d)(?:"
+    r"[2-6]\d{12,18}"
+    r"|[2-6]\d{3}([ -])\d{4}\1\d{4}\1\d{4}(?:\1?\d{1,3})?"
+    r"|3\d{3}([ -])\d{6}\2\d{5}"
+    r")(?!\d)"
+)
 
 
 def _luhn(digits: str) -> bool:
@@ -30,7 +39,7 @@ def _luhn(digits: str) -> bool:
 
 
 def looks_like_card_number(text: str) -> bool:
-    return any(_luhn(re.sub(r"[ -]", "", m.group())) for m in _DIGIT_RUN.finditer(text))
+    return any(_luhn(re.sub(r"[ -]", "", m.group())) for m in _CARD_SHAPED.finditer(text))
 
 
 def _strings(message: Message, prefix: str = "") -> Iterator[tuple[str, str]]:

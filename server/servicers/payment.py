@@ -126,6 +126,7 @@ class PaymentServicer:
         self, request: pb.ListGatewaysRequest, _context: Context
     ) -> pb.ListGatewaysResponse:
         checks = Checks()
+        refuse_card_numbers(checks, request)
         checks.page(request.page_size, request.page_token)
         checks.raise_if_any()
         infos = self._domain.catalog.list(KIND_OF_PROTO.get(request.kind))
@@ -158,6 +159,7 @@ class PaymentServicer:
         self, request: pb.GetCustomerRequest, _context: Context
     ) -> pb.GetCustomerResponse:
         checks = Checks()
+        refuse_card_numbers(checks, request)
         customer_id = checks.resource_id("id", request.id, prefix="cus")
         checks.raise_if_any()
         customer = await self._customers.get(caller().id, customer_id)
@@ -167,6 +169,7 @@ class PaymentServicer:
         self, request: pb.ListCustomersRequest, _context: Context
     ) -> pb.ListCustomersResponse:
         checks = Checks()
+        refuse_card_numbers(checks, request)
         page_request = checks.page(request.page_size, request.page_token)
         where = CustomerFilter(
             email=checks.email("email", request.email) or None,
@@ -209,6 +212,7 @@ class PaymentServicer:
         self, request: pb.ListPaymentMethodsRequest, _context: Context
     ) -> pb.ListPaymentMethodsResponse:
         checks = Checks()
+        refuse_card_numbers(checks, request)
         page_request = checks.page(request.page_size, request.page_token)
         customer_id = checks.resource_id("customer_id", request.customer_id, prefix="cus")
         where = MethodFilter(
@@ -226,6 +230,7 @@ class PaymentServicer:
         self, request: pb.DetachPaymentMethodRequest, _context: Context
     ) -> pb.DetachPaymentMethodResponse:
         checks = Checks()
+        refuse_card_numbers(checks, request)
         method_id = checks.resource_id("id", request.id, prefix="pm")
         key = checks.idempotency_key(request.idempotency_key, required=False)
         checks.raise_if_any()
@@ -322,6 +327,7 @@ class PaymentServicer:
         self, request: pb.CapturePaymentIntentRequest, _context: Context
     ) -> pb.CapturePaymentIntentResponse:
         checks = Checks()
+        refuse_card_numbers(checks, request)
         intent_id = checks.resource_id("id", request.id, prefix="pi")
         capture = Capture(
             amount_to_capture=_amount(checks, "amount_to_capture", request.amount_to_capture)
@@ -378,6 +384,7 @@ class PaymentServicer:
         self, request: pb.GetPaymentIntentRequest, _context: Context
     ) -> pb.GetPaymentIntentResponse:
         checks = Checks()
+        refuse_card_numbers(checks, request)
         intent_id = checks.resource_id("id", request.id, prefix="pi")
         checks.raise_if_any()
         intent = await self._domain.intents.get(caller().id, intent_id)
@@ -387,6 +394,7 @@ class PaymentServicer:
         self, request: pb.ListPaymentIntentsRequest, _context: Context
     ) -> pb.ListPaymentIntentsResponse:
         checks = Checks()
+        refuse_card_numbers(checks, request)
         page_request = checks.page(request.page_size, request.page_token)
         where = IntentFilter(
             customer_id=_optional_id(checks, "customer_id", request.customer_id, prefix="cus")
@@ -434,6 +442,7 @@ class PaymentServicer:
         self, request: pb.GetRefundRequest, _context: Context
     ) -> pb.GetRefundResponse:
         checks = Checks()
+        refuse_card_numbers(checks, request)
         refund_id = checks.resource_id("id", request.id, prefix="re")
         checks.raise_if_any()
         refund = await self._domain.intents.get_refund(caller().id, refund_id)
@@ -443,6 +452,7 @@ class PaymentServicer:
         self, request: pb.ListRefundsRequest, _context: Context
     ) -> pb.ListRefundsResponse:
         checks = Checks()
+        refuse_card_numbers(checks, request)
         page_request = checks.page(request.page_size, request.page_token)
         intent_id = _optional_id(
             checks, "payment_intent_id", request.payment_intent_id, prefix="pi"
@@ -508,6 +518,7 @@ class PaymentServicer:
         self, request: pb.GetCheckoutSessionRequest, _context: Context
     ) -> pb.GetCheckoutSessionResponse:
         checks = Checks()
+        refuse_card_numbers(checks, request)
         session_id = checks.resource_id("id", request.id, prefix="cs")
         checks.raise_if_any()
         found = await self._domain.checkout.get(caller().id, session_id)
@@ -554,6 +565,7 @@ class PaymentServicer:
         self, request: pb.GetConnectedAccountRequest, _context: Context
     ) -> pb.GetConnectedAccountResponse:
         checks = Checks()
+        refuse_card_numbers(checks, request)
         account_id = checks.resource_id("id", request.id, prefix="acct")
         checks.raise_if_any()
         account = await self._domain.accounts.get(caller().id, account_id)
@@ -563,6 +575,7 @@ class PaymentServicer:
         self, request: pb.CreateAccountLinkRequest, _context: Context
     ) -> pb.CreateAccountLinkResponse:
         checks = Checks()
+        refuse_card_numbers(checks, request)
         account_id = checks.resource_id("id", request.id, prefix="acct")
         if request.type == resources.ACCOUNT_LINK_TYPE_UNSPECIFIED:
             checks.fail("type", "must be ONBOARDING or DASHBOARD")

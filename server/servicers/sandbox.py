@@ -12,6 +12,7 @@ from server.context import caller
 from server.idempotency import Idempotency
 from server.interceptors import Context
 from server.payments.sandbox import SandboxHelpers
+from server.servicers.card_guard import refuse_card_numbers
 from server.servicers.gateway_calls import run_finishing
 from server.servicers.payment_messages import intent_message
 from server.servicers.support import Checks, run_idempotent
@@ -60,6 +61,7 @@ class SandboxServicer:
         self, request: pb.CompleteAuthenticationRequest, _context: Context
     ) -> pb.CompleteAuthenticationResponse:
         checks = Checks()
+        refuse_card_numbers(checks, request)
         intent_id = checks.resource_id("payment_intent_id", request.payment_intent_id, prefix="pi")
         key = checks.idempotency_key(request.idempotency_key, required=False)
         checks.raise_if_any()

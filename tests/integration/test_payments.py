@@ -569,3 +569,12 @@ async def test_event_payloads_carry_the_intent_without_internals(server: Running
     assert data["status"] == "succeeded"
     assert "attempt" not in data
     assert "client_id" not in data
+
+
+async def test_a_card_number_in_a_read_filter_is_refused_too(server: Running) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await server.payments().ListCustomers(
+            pb.ListCustomersRequest(external_ref="4242424242424242"), metadata=TENANT_AUTH
+        )
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "external_ref" in field_violations(caught.value)
