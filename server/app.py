@@ -21,15 +21,24 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
 
+from gateways.registry import Registry
+from gateways.router import Router
+from gateways.wiring import build_registry
 from server.config import ALL_SERVICES, Settings
 from server.errors import ConfigError
 from server.handlers import method_handlers
 from server.idempotency import Idempotency
 from server.interceptors import AuthInterceptor, ErrorInterceptor, RequestContextInterceptor
 from server.metrics import Metrics
+from server.payments.catalog import GatewayCatalog
 from server.payments.customers import CustomerService
+from server.payments.intents import PaymentIntentService
+from server.payments.marketplace import CheckoutService, ConnectedAccountService
+from server.payments.methods import PaymentMethodService
+from server.payments.sandbox import SandboxHelpers
 from server.protos import load_descriptors
-from server.servicers.payment import PENDING_PAYMENT_METHODS, PaymentServicer
+from server.servicers.payment import PENDING_PAYMENT_METHODS, PaymentDomain, PaymentServicer
+from server.servicers.sandbox import PENDING_SANDBOX_METHODS, SandboxServicer
 from store.db import Database
 from webhook_relay.app import create_app
 
@@ -37,6 +46,7 @@ log = logging.getLogger("isa.server")
 
 STORE_CHECK_SECONDS: Final = 2.0
 IDEMPOTENCY_PURGE_SECONDS: Final = 600.0
+RECONCILE_SECONDS: Final = 10.0
 
 #: What each service still lacks; its RPCs answer UNIMPLEMENTED with this note.
 NOT_YET: Final = {
@@ -72,6 +82,7 @@ class Runtime:
     health: HealthSetter
     served: tuple[str, ...]
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    gateways: Registry = field(default_factory=lambda: Registry(()))
 
     async def stop(self, grace: float | None = None) -> None:
         """Stop taking calls, let running ones finish within ``grace``, release the store."""
@@ -82,6 +93,7 @@ class Runtime:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.grpc_server.stop(grace)
         await self.relay_runner.cleanup()
+        await self.gateways.close()
         await self.db.dispose()
 
 
@@ -132,10 +144,27 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
     idempotency = Idempotency(
         db, retention=dt.timedelta(hours=settings.idempotency_retention_hours)
     )
+    registry = build_registry(settings)
+    router = Router(registry)
+    intents = PaymentIntentService(db, router)
+    payment_domain = PaymentDomain(
+        customers=CustomerService(db),
+        intents=intents,
+        methods=PaymentMethodService(db, router),
+        checkout=CheckoutService(db, router),
+        accounts=ConnectedAccountService(
+            db, router, default_return_url=f"{settings.public_relay_url}/connect/return"
+        ),
+        catalog=GatewayCatalog(registry),
+    )
     servicers: dict[str, tuple[object, dict[str, str]]] = {
         "isa.payment.v1.PaymentService": (
-            PaymentServicer(idempotency, CustomerService(db)),
+            PaymentServicer(idempotency, payment_domain),
             PENDING_PAYMENT_METHODS,
+        ),
+        "isa.sandbox.v1.SandboxService": (
+            SandboxServicer(idempotency, SandboxHelpers(registry, intents)),
+            PENDING_SANDBOX_METHODS,
         ),
     }
     served = served_services(settings)
@@ -185,12 +214,14 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
         relay_port=bound_relay_port,
         health=health_servicer,
         served=served,
+        gateways=registry,
     )
     await _set_health(runtime, serving=await db.ping())
     await server.start()
     runtime.tasks += [
         asyncio.create_task(_watch_store(runtime, metrics)),
         asyncio.create_task(_every(IDEMPOTENCY_PURGE_SECONDS, idempotency.purge_expired)),
+        asyncio.create_task(_every(RECONCILE_SECONDS, intents.reconcile)),
     ]
     return runtime
 

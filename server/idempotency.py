@@ -113,6 +113,34 @@ class Idempotency:
                 raise _KeyTakenMeanwhile
             return result
 
+    async def store(self, session: AsyncSession, call: IdempotentCall, response: bytes) -> bool:
+        """Store an answer in the caller's transaction (beside the effect it answers for);
+        False when a concurrent repeat stored one first (then :meth:`replay` returns it)."""
+        now = utcnow()
+        return await IdempotencyRecords(session).insert_completed(
+            client_id=call.client_id,
+            key=call.key,
+            method=call.method,
+            request_hash=call.request_hash,
+            response=response,
+            now=now,
+            expire_time=now + self._retention,
+        )
+
+    async def replay(self, call: IdempotentCall | None, decode: Callable[[bytes], T]) -> T | None:
+        """The stored answer when this is a repeat, else None; raises on key reuse.
+
+        For calls with an outside side effect, checked *before* the effect runs (the
+        effect then goes through :meth:`run`, which stores its answer).
+        """
+        if call is None:
+            return None
+        async with self._db.read() as session:
+            record = await IdempotencyRecords(session).find(call.client_id, call.key)
+        if record is None or record.expire_time <= utcnow():
+            return None
+        return self._replay(call, record, decode)
+
     def _replay(
         self, call: IdempotentCall, record: IdempotencyRecord, decode: Callable[[bytes], T]
     ) -> T:
