@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,8 +69,15 @@ def isa_command() -> list[str]:
     return [str(script)]
 
 
-def server_env(store: Store, workdir: Path, grpc_port: int, relay_port: int) -> dict[str, str]:
-    """The user's environment minus any ``ISA_*`` setting that would change what we measure."""
+def server_env(
+    store: Store,
+    workdir: Path,
+    grpc_port: int,
+    relay_port: int,
+    extra: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The user's environment minus any ``ISA_*`` setting that would change what we measure
+    (plus a row's own ``extra`` settings, such as injected gateway latency)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("ISA_")}
     env.update(
         ISA_DATABASE_URL=store.url,
@@ -81,6 +88,7 @@ def server_env(store: Store, workdir: Path, grpc_port: int, relay_port: int) -> 
         ISA_DATA_DIR=str(workdir / "data"),
         ISA_LOG_LEVEL=os.environ.get("ISA_LOG_LEVEL", "INFO"),
     )
+    env.update(extra or {})
     return env
 
 
@@ -117,8 +125,16 @@ def migrate(store: Store, workdir: Path, log_path: Path) -> None:
 class Server:
     """One ``isa serve [--workers N]`` process and the address the load should call."""
 
-    def __init__(self, store: Store, workdir: Path, log_path: Path, workers: int) -> None:
+    def __init__(
+        self,
+        store: Store,
+        workdir: Path,
+        log_path: Path,
+        workers: int,
+        extra_env: Mapping[str, str] | None = None,
+    ) -> None:
         self.store = store
+        self._extra_env = dict(extra_env or {})
         self.workers = workers
         self.log_path = log_path
         self.grpc_port = free_port()
@@ -136,7 +152,9 @@ class Server:
         return f"isa serve --workers {self.workers} ({self.store.name})"
 
     def start(self) -> None:
-        env = server_env(self.store, self._workdir, self.grpc_port, self._relay_port)
+        env = server_env(
+            self.store, self._workdir, self.grpc_port, self._relay_port, self._extra_env
+        )
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
                 [*isa_command(), "serve", "--workers", str(self.workers)],
@@ -256,9 +274,10 @@ async def _all_serving(target: str, probes: int) -> bool:
 
 
 def postgres_url() -> str:
-    """``ISA_BENCH_DATABASE_URL`` when set (parallel runs each use their own database)."""
-    default = f"postgresql+asyncpg://{POSTGRES_USER}@{HOST}:{POSTGRES_PORT}/{POSTGRES_DB}"
-    return os.environ.get("ISA_BENCH_DATABASE_URL", default)
+    """``ISA_BENCH_DATABASE_URL`` if set (so parallel runs use their own database)."""
+    return os.environ.get("ISA_BENCH_DATABASE_URL") or (
+        f"postgresql+asyncpg://{POSTGRES_USER}@{HOST}:{POSTGRES_PORT}/{POSTGRES_DB}"
+    )
 
 
 def postgres_store() -> Store:
@@ -273,6 +292,9 @@ _connect: Callable[..., Awaitable[Any]] = asyncpg.connect
 
 
 async def _recreate_database(url: URL) -> None:
+    name = url.database or POSTGRES_DB
+    if not name.replace("_", "").isalnum():
+        raise BenchError(f"bench database name {name!r} must be letters, digits and _")
     connection = await _connect(
         host=url.host or HOST,
         port=url.port or POSTGRES_PORT,
@@ -281,7 +303,6 @@ async def _recreate_database(url: URL) -> None:
         database="postgres",
         timeout=5,
     )
-    name = url.database or POSTGRES_DB
     try:
         await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await connection.execute(f'CREATE DATABASE "{name}"')

@@ -194,6 +194,52 @@ async def measure(
     return summarize(row, drive.tally, seconds, concurrency, len(opened))
 
 
+async def burst(row: Row, target: str, token: str, *, calls: int, channels: int) -> Measurement:
+    """``calls`` calls started at once, one time: ``seconds`` is their total wall time.
+
+    One call first opens every channel, so the burst measures the server, not dialing.
+    """
+    metadata: Metadata = (("authorization", f"Bearer {token}"),)
+    opened = _open_channels(target, max(1, min(channels, calls)))
+    tally = Tally()
+    try:
+        fixtures = await set_up(row, Caller(opened[0], metadata))
+        methods = [
+            channel.unary_unary(
+                row.rpc.path,
+                request_serializer=serialize,
+                response_deserializer=row.rpc.response.FromString,
+            )
+            for channel in opened
+        ]
+        await asyncio.gather(
+            *(
+                method(row.request(calls + n, fixtures), metadata=metadata, timeout=30)
+                for n, method in enumerate(methods)
+            )
+        )
+
+        async def one(index: int) -> None:
+            began = time.perf_counter()
+            try:
+                await methods[index % len(methods)](
+                    row.request(index, fixtures),
+                    metadata=metadata,
+                    timeout=CALL_TIMEOUT_SECONDS,
+                )
+            except grpc.aio.AioRpcError as error:
+                tally.failed(error)
+                return
+            tally.latencies.append(time.perf_counter() - began)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one(index) for index in range(calls)))
+        seconds = time.perf_counter() - started
+    finally:
+        await asyncio.gather(*(channel.close() for channel in opened))
+    return summarize(row, tally, seconds, calls, len(opened))
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__)
     parser.add_argument("row", help="a row name from bench.rows.ROWS")
@@ -203,6 +249,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=5.0, help="measured seconds")
     parser.add_argument("--warmup", type=float, default=1.0, help="uncounted seconds first")
     parser.add_argument("--channels", type=int, default=8, help="connections to spread over")
+    parser.add_argument(
+        "--burst", type=int, default=0, help="instead: this many calls at once, one time"
+    )
     return parser.parse_args(argv)
 
 
@@ -212,9 +261,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("bench.load: concurrency and channels must be >= 1, duration > 0", file=sys.stderr)
         return 2
     try:
+        row = by_name(args.row)
         result = asyncio.run(
-            measure(
-                by_name(args.row),
+            burst(row, args.target, args.token, calls=args.burst, channels=args.channels)
+            if args.burst
+            else measure(
+                row,
                 args.target,
                 args.token,
                 concurrency=args.concurrency,

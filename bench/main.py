@@ -134,6 +134,7 @@ def load(server: Server, row: Row, options: Options) -> Measurement:
         "--target", server.target, "--token", harness.TOKEN,
         "--concurrency", str(options.concurrency), "--duration", str(options.duration),
         "--warmup", str(options.warmup), "--channels", str(options.channels),
+        *(("--burst", str(row.burst)) if row.burst else ()),
     ]  # fmt: skip
     budget = options.warmup + options.duration + LOAD_SLACK_SECONDS
     try:
@@ -191,6 +192,15 @@ def entry(
     return Entry(store.name, name, workers, outcome, ratio(outcome, basis), basis_name)
 
 
+def burst_entry(store: Store, row: Row, outcome: Outcome) -> Entry:
+    """A burst row's ratio is its total wall time over the latency injected per call."""
+    if isinstance(outcome, str):
+        return Entry(store.name, row.name, 1, None, failure=outcome)
+    latency = row.injected_latency_ms / 1000
+    wall = outcome.seconds / latency if latency > 0 else None
+    return Entry(store.name, row.name, 1, outcome, wall, "wall time / injected latency")
+
+
 def ratio(value: Measurement, basis: Outcome | None) -> float | None:
     if not isinstance(basis, Measurement) or basis.throughput <= 0:
         return None
@@ -212,12 +222,18 @@ def bench_store(store: Store, workdir: Path, run: Run) -> None:
     log.unlink(missing_ok=True)
     progress(f"{store.name}: isa migrate (server output: {log})")
     harness.migrate(store, workdir, log)
+    plain = [row for row in options.rows if not row.env]
     with serving(store, workdir, log, 1, run) as server:
-        single = measure_rows(server, options.rows, run)
+        single = measure_rows(server, plain, run)
     base = single.get(rows.BASELINE)
     run.entries += [
         entry(store, name, 1, outcome, base, rows.BASELINE) for name, outcome in single.items()
     ]
+    for row in (row for row in options.rows if row.env):
+        server = Server(store, workdir, log, 1, extra_env=dict(row.env))
+        with harness.running(server, on_stop_problem=run.fail):
+            measured = measure_rows(server, [row], run)
+        run.entries += [burst_entry(store, row, outcome) for outcome in measured.values()]
     compared = [row for row in options.rows if row.compare_workers]
     if not (options.workers and compared):
         return

@@ -80,7 +80,8 @@ def notes(entries: Sequence[Entry]) -> list[str]:
     """
     lines = [
         "ratio: throughput / Health/Check on the same store and run; "
-        "'workers 2/1' rows: throughput under --workers 2 / the same row under --workers 1",
+        "'workers 2/1' rows: throughput under --workers 2 / the same row under --workers 1; "
+        "'slow gateway' row: total wall time of the burst / the latency injected per call",
     ]
     for entry in entries:
         if entry.measurement is not None and entry.measurement.errors:

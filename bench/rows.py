@@ -51,6 +51,9 @@ GET_CUSTOMER: Final = Rpc("/isa.payment.v1.PaymentService/GetCustomer", payment.
 LIST_CUSTOMERS: Final = Rpc(
     "/isa.payment.v1.PaymentService/ListCustomers", payment.ListCustomersResponse
 )
+CREATE_PAYMENT_INTENT: Final = Rpc(
+    "/isa.payment.v1.PaymentService/CreatePaymentIntent", payment.CreatePaymentIntentResponse
+)
 
 CREATE_WALLET: Final = Rpc("/isa.wallet.v1.WalletService/CreateWallet", wallet.CreateWalletResponse)
 GET_WALLET: Final = Rpc("/isa.wallet.v1.WalletService/GetWallet", wallet.GetWalletResponse)
@@ -99,13 +102,24 @@ RequestFactory = Callable[[int, Fixtures], Message]
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One measured call. ``compare_workers`` rows are run again under ``--workers 2``."""
+    """One measured call. ``compare_workers`` rows are run again under ``--workers 2``.
+
+    A row with ``env`` gets its own server started with those extra ``ISA_*`` settings.
+    A ``burst`` row fires that many calls at once, one time, and reports their total
+    wall time (its ratio: wall time / the latency injected by ``ISA_SANDBOX_LATENCY_MS``).
+    """
 
     name: str
     rpc: Rpc[Message]
     request: RequestFactory
     setup: Setup | None = None
     compare_workers: bool = False
+    env: tuple[tuple[str, str], ...] = ()
+    burst: int = 0
+
+    @property
+    def injected_latency_ms(self) -> int:
+        return int(dict(self.env).get("ISA_SANDBOX_LATENCY_MS", "0"))
 
 
 def new_customer(prefix: str, index: int, *, idempotent: bool) -> payment.CreateCustomerRequest:
@@ -117,6 +131,23 @@ def new_customer(prefix: str, index: int, *, idempotent: bool) -> payment.Create
         metadata={"source": "bench"},
         idempotency_key=f"bench-{prefix}-{index}" if idempotent else "",
     )
+
+
+def card_payment(prefix: str, index: int) -> payment.CreatePaymentIntentRequest:
+    """A one-call card payment on the sandbox (seed 004): create with confirm."""
+    return payment.CreatePaymentIntentRequest(
+        amount=2999,
+        currency="usd",
+        payment_method_id="pm_card_visa",
+        confirm=True,
+        gateway="sandbox",
+        metadata={"source": "bench"},
+        idempotency_key=f"bench-pi-{prefix}-{index}",
+    )
+
+
+SLOW_GATEWAY_LATENCY_MS: Final = 200
+SLOW_GATEWAY_CALLS: Final = 200
 
 
 async def run_prefix(_caller: Caller) -> Fixtures:
@@ -224,6 +255,7 @@ def consume_request(index: int, fixtures: Fixtures) -> credit.ConsumeCreditsRequ
     )
 
 
+#: Row names go in the comma-separated ``--rows`` option: no commas in them.
 ROWS: Final[tuple[Row, ...]] = (
     Row(
         name="Health/Check",
@@ -251,19 +283,34 @@ ROWS: Final[tuple[Row, ...]] = (
         setup=many_customers,
     ),
     Row(
+        name="CreatePaymentIntent confirm sandbox",
+        rpc=CREATE_PAYMENT_INTENT,
+        request=lambda i, f: card_payment(f["prefix"], i),
+        setup=run_prefix,
+    ),
+    Row(
+        name=f"slow gateway: {SLOW_GATEWAY_CALLS} CreatePaymentIntent at once"
+        f" {SLOW_GATEWAY_LATENCY_MS}ms",
+        rpc=CREATE_PAYMENT_INTENT,
+        request=lambda i, f: card_payment(f["prefix"], i),
+        setup=run_prefix,
+        env=(("ISA_SANDBOX_LATENCY_MS", str(SLOW_GATEWAY_LATENCY_MS)),),
+        burst=SLOW_GATEWAY_CALLS,
+    ),
+    Row(
         name="GetWallet",
         rpc=GET_WALLET,
         request=lambda _i, f: wallet.GetWalletRequest(wallet_id=f["wallet_id"]),
         setup=funded_wallet,
     ),
     Row(
-        name="Transfer (disjoint wallets)",
+        name="Transfer disjoint wallets",
         rpc=TRANSFER,
         request=transfer_request,
         setup=disjoint_pairs,
     ),
     Row(
-        name="Transfer (hot source wallet)",
+        name="Transfer hot source wallet",
         rpc=TRANSFER,
         request=transfer_request,
         setup=hot_source,
@@ -275,13 +322,13 @@ ROWS: Final[tuple[Row, ...]] = (
         setup=credit_owners,
     ),
     Row(
-        name="ListTransactions (1k rows)",
+        name="ListTransactions 1k rows",
         rpc=LIST_TRANSACTIONS,
         request=lambda _i, f: wallet.ListTransactionsRequest(wallet_id=f["wallet_id"]),
         setup=history_of(1_000),
     ),
     Row(
-        name="ListTransactions (100k rows)",
+        name="ListTransactions 100k rows",
         rpc=LIST_TRANSACTIONS,
         request=lambda _i, f: wallet.ListTransactionsRequest(wallet_id=f["wallet_id"]),
         setup=history_of(100_000),

@@ -21,6 +21,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
 
+from gateways.registry import Registry
+from gateways.router import Router
+from gateways.wiring import build_registry
 from server.config import ALL_SERVICES, Settings
 from server.errors import ConfigError
 from server.handlers import method_handlers
@@ -30,12 +33,17 @@ from server.ledger.credits import CreditService
 from server.ledger.packages import parse_packages
 from server.ledger.wallets import WalletService
 from server.metrics import Metrics
+from server.payments.catalog import GatewayCatalog
 from server.payments.customers import CustomerService
+from server.payments.intents import PaymentIntentService
+from server.payments.marketplace import CheckoutService, ConnectedAccountService
+from server.payments.methods import PaymentMethodService
+from server.payments.sandbox import SandboxHelpers
 from server.protos import load_descriptors
 from server.servicers.credit import PENDING_CREDIT_METHODS, CreditServicer
-from server.servicers.payment import PENDING_PAYMENT_METHODS, PaymentServicer
+from server.servicers.payment import PENDING_PAYMENT_METHODS, PaymentDomain, PaymentServicer
+from server.servicers.sandbox import PENDING_SANDBOX_METHODS, SandboxServicer
 from server.servicers.wallet import PENDING_WALLET_METHODS, WalletServicer
-from store.batching import writer_for
 from store.db import Database
 from webhook_relay.app import create_app
 
@@ -44,6 +52,7 @@ log = logging.getLogger("isa.server")
 STORE_CHECK_SECONDS: Final = 2.0
 IDEMPOTENCY_PURGE_SECONDS: Final = 600.0
 CREDIT_SWEEP_SECONDS: Final = 5.0
+RECONCILE_SECONDS: Final = 10.0
 
 #: What each service still lacks; its RPCs answer UNIMPLEMENTED with this note.
 NOT_YET: Final = {
@@ -79,6 +88,7 @@ class Runtime:
     health: HealthSetter
     served: tuple[str, ...]
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    gateways: Registry = field(default_factory=lambda: Registry(()))
 
     async def stop(self, grace: float | None = None) -> None:
         """Stop taking calls, let running ones finish within ``grace``, release the store."""
@@ -89,6 +99,7 @@ class Runtime:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.grpc_server.stop(grace)
         await self.relay_runner.cleanup()
+        await self.gateways.close()
         await self.db.dispose()
 
 
@@ -137,14 +148,25 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
     db = Database(settings.database_url)
     metrics = Metrics()
     idempotency = Idempotency(
-        db,
-        retention=dt.timedelta(hours=settings.idempotency_retention_hours),
-        writer=writer_for(db),
+        db, retention=dt.timedelta(hours=settings.idempotency_retention_hours)
     )
     credits = CreditService(db, parse_packages(settings.credit_packages_json))
+    registry = build_registry(settings)
+    router = Router(registry)
+    intents = PaymentIntentService(db, router)
+    payment_domain = PaymentDomain(
+        customers=CustomerService(db),
+        intents=intents,
+        methods=PaymentMethodService(db, router),
+        checkout=CheckoutService(db, router),
+        accounts=ConnectedAccountService(
+            db, router, default_return_url=f"{settings.public_relay_url}/connect/return"
+        ),
+        catalog=GatewayCatalog(registry),
+    )
     servicers: dict[str, tuple[object, dict[str, str]]] = {
         "isa.payment.v1.PaymentService": (
-            PaymentServicer(idempotency, CustomerService(db)),
+            PaymentServicer(idempotency, payment_domain),
             PENDING_PAYMENT_METHODS,
         ),
         "isa.wallet.v1.WalletService": (
@@ -154,6 +176,10 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
         "isa.credit.v1.CreditService": (
             CreditServicer(idempotency, credits),
             PENDING_CREDIT_METHODS,
+        ),
+        "isa.sandbox.v1.SandboxService": (
+            SandboxServicer(idempotency, SandboxHelpers(registry, intents)),
+            PENDING_SANDBOX_METHODS,
         ),
     }
     served = served_services(settings)
@@ -203,14 +229,15 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
         relay_port=bound_relay_port,
         health=health_servicer,
         served=served,
+        gateways=registry,
     )
     await _set_health(runtime, serving=await db.ping())
     await server.start()
     runtime.tasks += [
         asyncio.create_task(_watch_store(runtime, metrics)),
         asyncio.create_task(_every(IDEMPOTENCY_PURGE_SECONDS, idempotency.purge_expired)),
-        asyncio.create_task(_every(CREDIT_SWEEP_SECONDS, credits.release_lapsed_reservations)),
-        asyncio.create_task(_every(CREDIT_SWEEP_SECONDS, credits.expire_grants)),
+        asyncio.create_task(_every(RECONCILE_SECONDS, intents.reconcile)),
+        asyncio.create_task(_every_later(CREDIT_SWEEP_SECONDS, credits.sweep)),
     ]
     return runtime
 
@@ -244,6 +271,12 @@ async def _watch_store(runtime: Runtime, metrics: Metrics) -> None:
                 log.warning("store %s", "reachable again" if up else "unreachable: NOT_SERVING")
             was_up = up
         await asyncio.sleep(STORE_CHECK_SECONDS)
+
+
+async def _every_later(seconds: float, job: Callable[[], Awaitable[object]]) -> None:
+    """Like :func:`_every`, but first waits a period: nothing touches the store at start-up."""
+    await asyncio.sleep(seconds)
+    await _every(seconds, job)
 
 
 async def _every(seconds: float, job: Callable[[], Awaitable[object]]) -> None:

@@ -109,6 +109,7 @@ def _worker(settings: Settings, announce: bool) -> None:
 
 async def _serve(settings: Settings, *, reuse_port: bool, announce: bool) -> None:
     runtime = await app.start(settings, reuse_port=reuse_port)
+    log.info("serving", extra={"pid": os.getpid(), "grpc_port": runtime.grpc_port})
     if announce:
         _announce(settings, runtime)
     stopping = asyncio.Event()

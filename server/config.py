@@ -83,6 +83,7 @@ class Settings:
     idempotency_lease_seconds: float = 60.0
     sandbox_latency_ms: int = 0
     sandbox_failure_rate: float = 0.0
+    sandbox_failure_kind: str = "unavailable"
     stripe_api_key: Secret | None = None
     stripe_webhook_secret: Secret | None = None
     stripe_api_base: str | None = None
@@ -170,6 +171,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         idempotency_lease_seconds=_number(env, "ISA_IDEMPOTENCY_LEASE_SECONDS", 60.0, minimum=1),
         sandbox_latency_ms=int(_number(env, "ISA_SANDBOX_LATENCY_MS", 0, minimum=0)),
         sandbox_failure_rate=_number(env, "ISA_SANDBOX_FAILURE_RATE", 0.0, minimum=0, maximum=1),
+        sandbox_failure_kind=_choice(
+            env, "ISA_SANDBOX_FAILURE_KIND", ("unavailable", "timeout-after-effect")
+        ),
         stripe_api_key=stripe_key,
         stripe_webhook_secret=_secret(get("ISA_STRIPE_WEBHOOK_SECRET")),
         stripe_api_base=get("ISA_STRIPE_API_BASE") or None,
@@ -184,6 +188,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         data_dir=Path(get("ISA_DATA_DIR", ".data")),
         credit_packages_json=get("ISA_CREDIT_PACKAGES", ""),
     )
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(name) or choices[0]
+    if raw not in choices:
+        raise ConfigError(f"{name}={raw!r} must be one of: {', '.join(choices)}")
+    return raw
 
 
 def _secret(value: str | None) -> Secret | None:

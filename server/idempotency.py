@@ -22,7 +22,6 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.errors import IdempotencyKeyInUse, IdempotencyKeyReused
-from store.batching import DirectWriter, Writer
 from store.db import Database
 from store.idempotency import IN_FLIGHT, IdempotencyRecord, IdempotencyRecords
 from store.models import utcnow
@@ -46,14 +45,9 @@ class _KeyTakenMeanwhile(Exception):
 
 
 class Idempotency:
-    def __init__(
-        self, db: Database, *, retention: dt.timedelta, writer: Writer | None = None
-    ) -> None:
+    def __init__(self, db: Database, *, retention: dt.timedelta) -> None:
         self._db = db
         self._retention = retention
-        # Where effects run: one transaction per call, or a savepoint of a shared batch
-        # commit (store.batching); either way effect and record commit together.
-        self._writer = writer or DirectWriter(db)
         self._in_flight: set[tuple[str, str]] = set()
 
     async def run(
@@ -70,7 +64,8 @@ class Idempotency:
         runs in its own transaction.
         """
         if call is None:
-            return await self._writer.run(effect)
+            async with self._db.write() as session:
+                return await effect(session)
         slot = (call.client_id, call.key)
         if slot in self._in_flight:
             raise self._in_use(call)
@@ -94,7 +89,7 @@ class Idempotency:
         encode: Callable[[T], bytes],
         decode: Callable[[bytes], T],
     ) -> T:
-        async def once(session: AsyncSession) -> T:
+        async with self._db.write() as session:
             records = IdempotencyRecords(session)
             if not await records.lock_key(call.client_id, call.key):
                 raise self._in_use(call)
@@ -118,7 +113,33 @@ class Idempotency:
                 raise _KeyTakenMeanwhile
             return result
 
-        return await self._writer.run(once)
+    async def store(self, session: AsyncSession, call: IdempotentCall, response: bytes) -> bool:
+        """Store an answer in the caller's transaction (beside the effect it answers for);
+        False when a concurrent repeat stored one first (then :meth:`replay` returns it)."""
+        now = utcnow()
+        return await IdempotencyRecords(session).insert_completed(
+            client_id=call.client_id,
+            key=call.key,
+            method=call.method,
+            request_hash=call.request_hash,
+            response=response,
+            now=now,
+            expire_time=now + self._retention,
+        )
+
+    async def replay(self, call: IdempotentCall | None, decode: Callable[[bytes], T]) -> T | None:
+        """The stored answer when this is a repeat, else None; raises on key reuse.
+
+        For calls with an outside side effect, checked *before* the effect runs (the
+        effect then goes through :meth:`run`, which stores its answer).
+        """
+        if call is None:
+            return None
+        async with self._db.read() as session:
+            record = await IdempotencyRecords(session).find(call.client_id, call.key)
+        if record is None or record.expire_time <= utcnow():
+            return None
+        return self._replay(call, record, decode)
 
     def _replay(
         self, call: IdempotentCall, record: IdempotencyRecord, decode: Callable[[bytes], T]

@@ -214,7 +214,7 @@ class Credits:
     ) -> list[CreditGrantRecord]:
         """Unexpired grants with credits left, in spending order: soonest expiry first
         (never-expiring last), then by source (``source_order``), then oldest first."""
-        raw = raw_sqlite(self._session)
+        raw = await raw_sqlite(self._session)
         if raw is not None:  # the batch writer's hot path (store.raw)
             ranks = " ".join(f"WHEN ? THEN {n}" for n in source_order.values())
             rows = raw.execute(
@@ -247,7 +247,7 @@ class Credits:
         return [_grant(row) for row in await self._session.scalars(query)]
 
     async def change_remaining(self, grant_id: str, delta: int, now: dt.datetime) -> None:
-        raw = raw_sqlite(self._session)
+        raw = await raw_sqlite(self._session)
         if raw is not None:
             raw.execute(
                 "UPDATE credit_grants SET remaining = remaining + ?, update_time = ? WHERE id = ?",
@@ -374,7 +374,7 @@ class Credits:
     # -- history ---------------------------------------------------------------------
 
     async def add_transaction(self, record: CreditTransactionRecord) -> CreditTransactionRecord:
-        raw = raw_sqlite(self._session)
+        raw = await raw_sqlite(self._session)
         if raw is not None:
             raw.execute(
                 "INSERT INTO credit_transactions (id, client_id, owner_id, type, amount,"

@@ -11,8 +11,10 @@ pooled engine for both. Connection failures surface as :class:`StoreUnavailable`
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,8 @@ from sqlalchemy.ext.asyncio import (
 
 from server.config import async_url
 from server.errors import StoreUnavailable
-from store.sqlite_driver import inline_creator
+from store.group_commit import GroupCommitWriter
+from store.sqlite_inline import connect_inline, connect_writer
 
 _SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -39,7 +42,16 @@ class Dialect(enum.Enum):
     POSTGRESQL = "postgresql"
 
 
+_writing: ContextVar[bool] = ContextVar("_writing", default=False)
+
 _UNREACHABLE = (OperationalError, InterfaceError, PoolTimeout, OSError, ConnectionError)
+
+
+def _store_error(exc: BaseException) -> BaseException:
+    """What a caller sees when its batch could not commit."""
+    if _is_unreachable(exc):
+        return StoreUnavailable("the store is unreachable; retry later")
+    return exc
 
 
 def _is_unreachable(exc: BaseException) -> bool:
@@ -61,8 +73,13 @@ class Database:
         if self.dialect is Dialect.SQLITE:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            self._write_engine = self._sqlite_engine(immediate=True, pool_size=1)
-            self._read_engine = self._sqlite_engine(immediate=False, pool_size=4)
+            path = parsed.database or ":memory:"
+            self._write_engine = self._sqlite_engine(
+                immediate=True, pool_size=1, creator=partial(connect_writer, path)
+            )
+            self._read_engine = self._sqlite_engine(
+                immediate=False, pool_size=4, creator=partial(connect_inline, path)
+            )
         else:
             engine = create_async_engine(
                 self.url, pool_size=pool_size, max_overflow=pool_size, pool_timeout=30
@@ -70,15 +87,21 @@ class Database:
             self._write_engine = self._read_engine = engine
         self._writer = async_sessionmaker(self._write_engine, expire_on_commit=False)
         self._reader = async_sessionmaker(self._read_engine, expire_on_commit=False)
+        self._group_commit = (
+            GroupCommitWriter(self._writer, translate=_store_error)
+            if self.dialect is Dialect.SQLITE
+            else None
+        )
 
-    def _sqlite_engine(self, *, immediate: bool, pool_size: int) -> AsyncEngine:
+    def _sqlite_engine(
+        self, *, immediate: bool, pool_size: int, creator: Callable[[], Awaitable[Any]]
+    ) -> AsyncEngine:
         engine = create_async_engine(
             self.url,
             pool_size=pool_size,
             max_overflow=0,
             pool_timeout=60,
-            # Statements inline on the loop, BEGIN/COMMIT in a thread (store.sqlite_driver).
-            async_creator=inline_creator(make_url(self.url).database or ":memory:"),
+            async_creator=creator,
         )
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -106,9 +129,27 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        """A session in a write transaction, committed on success, rolled back on error."""
-        async with self._transaction(self._writer) as session:
-            yield session
+        """A session in a write transaction, committed on success, rolled back on error.
+
+        On SQLite concurrent writes are group-committed (``store.group_commit``): the
+        body runs in its own savepoint and this returns once its batch is durable.
+        Writes do not nest on any store (on SQLite a nested one would wait for itself).
+        """
+        if _writing.get():
+            raise RuntimeError("write transactions do not nest")
+        token = _writing.set(True)
+        try:
+            if self._group_commit is None:
+                async with self._transaction(self._writer) as session:
+                    yield session
+                return
+            try:
+                async with self._group_commit.unit() as session:
+                    yield session
+            except _UNREACHABLE as exc:
+                raise StoreUnavailable("the store is unreachable; retry later") from exc
+        finally:
+            _writing.reset(token)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -140,6 +181,8 @@ class Database:
         return True
 
     async def dispose(self) -> None:
+        if self._group_commit is not None:
+            await self._group_commit.close()
         await self._write_engine.dispose()
         if self._read_engine is not self._write_engine:
             await self._read_engine.dispose()

@@ -40,7 +40,7 @@ class Events:
         self._session = session
 
     async def append(self, event: EventRecord) -> EventRecord:
-        raw = raw_sqlite(self._session)
+        raw = await raw_sqlite(self._session)
         if raw is not None:  # the batch writer's hot path: hand-written SQL (store.raw)
             raw.execute(
                 "INSERT INTO events (id, client_id, type, resource_id, gateway_event_id, payload,"

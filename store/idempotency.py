@@ -95,7 +95,7 @@ class IdempotencyRecords:
         return bool(locked)
 
     async def find(self, client_id: str, key: str) -> IdempotencyRecord | None:
-        raw = raw_sqlite(self._session)
+        raw = await raw_sqlite(self._session)
         if raw is not None:  # the batch writer's hot path: hand-written SQL (store.raw)
             found = raw.execute(_FIND_SQL, (client_id, key)).fetchone()
             return None if found is None else _raw_record(found)
@@ -114,7 +114,7 @@ class IdempotencyRecords:
         expire_time: dt.datetime,
     ) -> bool:
         """Store the answer; False if the key was taken meanwhile (the caller rolls back)."""
-        raw = raw_sqlite(self._session)
+        raw = await raw_sqlite(self._session)
         if raw is not None:
             cursor = raw.execute(
                 _INSERT_SQL,

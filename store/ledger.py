@@ -135,7 +135,7 @@ class Ledger:
         when a user account cannot cover its debit.
         """
         check_balanced(legs)
-        raw = raw_sqlite(self._session)
+        raw = await raw_sqlite(self._session)
         if raw is not None:
             return _post_raw(raw, transfer_id, legs, now)
         after: dict[str, int] = {}
@@ -192,7 +192,7 @@ class Ledger:
 
     async def lock(self, account: AccountRef) -> int:
         """Lock an account's row for this transaction (PostgreSQL); returns its balance."""
-        raw = raw_sqlite(self._session)
+        raw = await raw_sqlite(self._session)
         if raw is not None:  # the single writer already excludes everyone else
             return _balance_raw(raw, account.id)
         query = select(LedgerAccountRow.balance).where(LedgerAccountRow.id == account.id)
@@ -202,7 +202,7 @@ class Ledger:
         return int(balance or 0)
 
     async def balance(self, account: AccountRef) -> int:
-        raw = raw_sqlite(self._session)
+        raw = await raw_sqlite(self._session)
         if raw is not None:
             return _balance_raw(raw, account.id)
         balance = await self._session.scalar(

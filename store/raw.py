@@ -2,12 +2,11 @@
 
 On SQLite a statement costs a few microseconds, while the same statement through an
 ORM session costs a few hundred: at ledger rates the session, not the database, is the
-bottleneck. Hot repositories therefore run hand-written SQL on the raw ``sqlite3``
-connection when one is attached to the session (the batch writer attaches it), inside
-the same transaction and savepoint as everything else, and fall back to SQLAlchemy
-otherwise (PostgreSQL, or any other session). Values are stored exactly as SQLAlchemy
-stores them (UTC times as ``YYYY-MM-DD HH:MM:SS.ffffff``, JSON as text), so both paths
-read each other's rows.
+bottleneck. Hot repositories therefore run hand-written SQL on the session's raw
+``sqlite3`` connection, inside the same transaction and group-commit savepoint as
+everything else (``store.group_commit``), and use SQLAlchemy on PostgreSQL. Values
+are stored exactly as SQLAlchemy stores them (UTC times as
+``YYYY-MM-DD HH:MM:SS.ffffff``, JSON as text), so both paths read each other's rows.
 
 Reads get an :class:`InlineReader`: one read-only connection used synchronously on
 the event loop. WAL readers never wait for the writer, and a single statement is its
@@ -28,21 +27,31 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store.db import Database, Dialect
 
 RAW_SQLITE: Final = "isa.raw_sqlite"
+_RAW_SCOPE: Final = "isa.raw_sqlite_scope"
 
 
-def raw_sqlite(session: AsyncSession) -> sqlite3.Connection | None:
-    """The session's own sqlite3 connection, when a writer attached it."""
-    conn: sqlite3.Connection | None = session.info.get(RAW_SQLITE)
-    return conn
+async def raw_sqlite(session: AsyncSession) -> sqlite3.Connection | None:
+    """The session's own sqlite3 connection inside its current transaction and savepoint,
+    or None on PostgreSQL.
 
-
-async def attach_raw_sqlite(session: AsyncSession) -> sqlite3.Connection:
-    """Begin the session's transaction and expose its sqlite3 connection to repositories."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver: Any = raw.driver_connection
-    conn: sqlite3.Connection = driver._conn
-    session.info[RAW_SQLITE] = conn
+    SQLAlchemy opens a savepoint (``begin_nested``, as group commit gives each caller)
+    only when the session next touches its connection, so before hand-written SQL runs
+    in a new savepoint the session's connection is asked for once: the SAVEPOINT is
+    then really there, and rolling it back undoes these statements too.
+    """
+    info = session.info
+    nested = session.get_nested_transaction()
+    if RAW_SQLITE in info and info.get(_RAW_SCOPE) is nested:
+        found: sqlite3.Connection | None = info[RAW_SQLITE]
+        return found
+    conn: sqlite3.Connection | None = None
+    if session.get_bind().dialect.name == "sqlite":
+        connection = await session.connection()  # emits the pending SAVEPOINT, if any
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection  # aiosqlite's Connection (store.sqlite_inline)
+        conn = driver._connection
+    info[RAW_SQLITE] = conn
+    info[_RAW_SCOPE] = nested
     return conn
 
 

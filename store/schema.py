@@ -4,8 +4,11 @@ Alembic's environment and the schema test import this. A new area's models live 
 their own module (``store/<area>_models.py``) and add one import line here.
 """
 
-import store.ledger_models  # noqa: F401  (wallets, credits and the ledger)
-from store import models  # noqa: F401  (registers the foundation's tables)
+from store import (
+    ledger_models,  # noqa: F401  (wallets, credits and the ledger)
+    models,  # noqa: F401  (registers the foundation's tables)
+    payment_models,  # noqa: F401  (payments: intents, refunds, methods, …)
+)
 from store.models import Base
 
 metadata = Base.metadata

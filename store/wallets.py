@@ -329,7 +329,7 @@ class Wallets:
         return None if row is None else _wallet(row)
 
     async def existing_ids(self, client_id: str, wallet_ids: Sequence[str]) -> set[str]:
-        raw = raw_sqlite(self._session)
+        raw = await raw_sqlite(self._session)
         if raw is not None:
             marks = ", ".join("?" * len(wallet_ids))
             found = raw.execute(
@@ -350,7 +350,7 @@ class WalletTransactions:
         self._session = session
 
     async def add_all(self, records: Sequence[WalletTransactionRecord]) -> None:
-        raw = raw_sqlite(self._session)
+        raw = await raw_sqlite(self._session)
         if raw is not None:
             values = [_raw_transaction_values(r) for r in records]
             more = ", (" + ", ".join("?" * len(values[0])) + ")"
@@ -435,7 +435,7 @@ class WalletTransfers:
         self._session = session
 
     async def add(self, record: WalletTransferRecord) -> WalletTransferRecord:
-        raw = raw_sqlite(self._session)
+        raw = await raw_sqlite(self._session)
         if raw is not None:
             raw.execute(
                 _INSERT_TRANSFER_SQL,

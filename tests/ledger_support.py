@@ -30,7 +30,7 @@ async def fund(
 
 async def assert_ledger_ok(db: Database) -> None:
     report = await check_ledger(db)
-    assert report.problems == ()
+    assert report.problems == (), report.problems
 
 
 def error_reason(error: grpc.aio.AioRpcError) -> str:

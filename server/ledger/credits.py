@@ -465,12 +465,21 @@ class CreditService:
 
     # -- background: lapsed reservations and expired grants ---------------------------
 
+    async def sweep(self) -> None:
+        """The background job: lapsed reservations released, expired grants expired."""
+        await self.release_lapsed_reservations()
+        await self.expire_grants()
+
     async def release_lapsed_reservations(self) -> int:
         """Release ACTIVE reservations past their expire_time (status EXPIRED)."""
         released = 0
         while True:
-            async with self._db.write() as session:
+            # Look first with a read: most runs find nothing and take no write lock.
+            async with self._db.read() as session:
                 lapsed = await Credits(session).lapsed_reservations(self._now(), limit=SWEEP_BATCH)
+            if not lapsed:
+                return released
+            async with self._db.write() as session:
                 for client_id, reservation_id in lapsed:
                     reservation = await Credits(session).reservation_for_update(
                         client_id, reservation_id
@@ -486,9 +495,12 @@ class CreditService:
         """Move expired grants' remainders to the expired-credits account; credit.expired."""
         expired = 0
         while True:
-            async with self._db.write() as session:
-                now = self._now()
+            now = self._now()
+            async with self._db.read() as session:  # most runs find nothing to do
                 grants = await Credits(session).expired_grants(now, limit=SWEEP_BATCH)
+            if not grants:
+                return expired
+            async with self._db.write() as session:
                 for stale in grants:
                     expired += await self._expire(session, stale.id, now)
             if len(grants) < SWEEP_BATCH:

@@ -91,24 +91,38 @@ def test_sigint_stops_it_too(serve: subprocess.Popen[str], env: dict[str, str]) 
     assert serve.returncode == 0
 
 
-def test_two_workers_share_the_port(env: dict[str, str]) -> None:
+def wait_for_lines(path: Path, text: str, count: int, deadline_s: float = 60) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_text().count(text) >= count:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{path} never had {count} lines with {text!r}")
+
+
+def test_two_workers_share_the_port(env: dict[str, str], tmp_path: Path) -> None:
     subprocess.run([*ISA, "migrate"], env=env, check=True, capture_output=True)
-    process = subprocess.Popen(
-        [*ISA, "serve", "--workers", "2"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        wait_serving(env["ISA_GRPC_ADDR"])
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=30)
-        assert process.returncode == 0, stderr
-        assert stderr.count('"shutting down"') == 2
-    finally:
-        if process.poll() is None:
-            process.kill()
+    log_path = tmp_path / "serve.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [*ISA, "serve", "--workers", "2"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            text=True,
+        )
+        try:
+            wait_for_lines(log_path, '"message": "serving"', 2)
+            wait_serving(env["ISA_GRPC_ADDR"])
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    stderr = log_path.read_text()
+    assert process.returncode == 0, stderr
+    assert stderr.count('"shutting down"') == 2
+    assert "Traceback" not in stderr
 
 
 def test_refuses_to_listen_beyond_loopback_with_only_the_dev_client(env: dict[str, str]) -> None:

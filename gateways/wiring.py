@@ -1,0 +1,37 @@
+"""Build the registry of enabled gateways from the service's settings.
+
+The one place that turns ``ISA_*`` settings into adapter configs: adapters never read
+the environment themselves.
+"""
+
+from __future__ import annotations
+
+from gateways.protocols import Gateway
+from gateways.registry import Registry
+from gateways.sandbox import FailureKind, SandboxConfig, SandboxGateway
+from gateways.stripe import StripeConfig, StripeGateway
+from server.config import Settings
+
+
+def sandbox_config(settings: Settings) -> SandboxConfig:
+    return SandboxConfig(
+        base_url=settings.public_relay_url.rstrip("/"),
+        latency_ms=settings.sandbox_latency_ms,
+        failure_rate=settings.sandbox_failure_rate,
+        failure_kind=FailureKind(settings.sandbox_failure_kind),
+    )
+
+
+def build_registry(settings: Settings) -> Registry:
+    """Every enabled gateway this release has an adapter for, in ISA_GATEWAYS order."""
+    built: list[Gateway] = []
+    for name in settings.gateways:
+        if name == "sandbox":
+            built.append(SandboxGateway(sandbox_config(settings)))
+        elif name == "stripe" and settings.stripe_api_key is not None:
+            built.append(
+                StripeGateway(
+                    StripeConfig(api_key=settings.stripe_api_key, api_base=settings.stripe_api_base)
+                )
+            )
+    return Registry(built)

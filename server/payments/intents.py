@@ -1,0 +1,1008 @@
+"""Payment intents and refunds: Stripe's state machine over any card gateway.
+
+Every gateway call follows ARCHITECTURE.md: record the attempt (operation, derived key,
+amount) and commit it — the recovery point — then call the gateway outside any
+transaction, then record the answer under the intent's row lock. An answer lost to a
+timeout leaves the attempt UNKNOWN; the next call on the intent, a retry of the
+request, or the background reconciler repeats it with the same derived key, so the
+gateway acts at most once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateways.errors import GatewayAuthError, GatewayRejected, GatewayUnavailable, OutcomeUnknown
+from gateways.protocols import CardPayments, SandboxControls
+from gateways.router import Need, NoCapableGateway, Router
+from gateways.types import (
+    CancelRequest,
+    Capability,
+    CaptureRequest,
+    ChargeRequest,
+    ChargeResult,
+    MethodType,
+    Outcome,
+    RefundRequest,
+    RefundResult,
+    RetrieveRequest,
+    derive_key,
+)
+from server.errors import FieldViolation, IdempotencyKeyInUse, InvalidInput, InvalidState, NotFound
+from server.events import record_event
+from server.pagination import Page, PageRequest, page_of
+from server.payments.errors import (
+    AmountTooLarge,
+    CapabilityMissing,
+    GatewayOutcomeUnknown,
+    GatewayRefused,
+    GatewayUnavailableError,
+    ResourceBusy,
+    SandboxOnly,
+)
+from server.payments.money import commission
+from store.customers import Customers
+from store.db import Database
+from store.ids import has_prefix, new_id
+from store.models import utcnow
+from store.payment_methods import ConnectedAccounts, GatewayCustomers, PaymentMethods
+from store.payments import (
+    Attempt,
+    AttemptState,
+    CaptureMethod,
+    DuplicateCreateKey,
+    IntentStatus,
+    LastError,
+    PaymentIntentRecord,
+    PaymentIntents,
+    RefundRecord,
+    Refunds,
+    RefundStatus,
+)
+
+log = logging.getLogger("isa.payments")
+
+PaymentIntent = PaymentIntentRecord
+Refund = RefundRecord
+
+#: Called inside the last write transaction of a use case with the resource it answers,
+#: so the caller can store its answer beside the change (see servicers.gateway_calls).
+IntentFinish = Callable[[AsyncSession, PaymentIntent], Awaitable[None]]
+RefundFinish = Callable[[AsyncSession, Refund], Awaitable[None]]
+
+
+async def _unanswered(_session: AsyncSession, _value: object) -> None:
+    return None
+
+
+CONFIRMABLE: Final = frozenset(
+    {IntentStatus.REQUIRES_PAYMENT_METHOD, IntentStatus.REQUIRES_CONFIRMATION}
+)
+CANCELABLE: Final = frozenset(
+    {
+        IntentStatus.REQUIRES_PAYMENT_METHOD,
+        IntentStatus.REQUIRES_CONFIRMATION,
+        IntentStatus.REQUIRES_ACTION,
+        IntentStatus.REQUIRES_CAPTURE,
+    }
+)
+#: How far along an intent is; a gateway's update never moves an intent to a lower rank
+#: (a decline may only follow an open action or processing), and terminal states stay.
+_RANK: Final = {
+    IntentStatus.REQUIRES_PAYMENT_METHOD: 0,
+    IntentStatus.REQUIRES_CONFIRMATION: 0,
+    IntentStatus.REQUIRES_ACTION: 1,
+    IntentStatus.PROCESSING: 2,
+    IntentStatus.REQUIRES_CAPTURE: 3,
+    IntentStatus.SUCCEEDED: 4,
+    IntentStatus.CANCELED: 4,
+}
+_OUTCOME_STATUS: Final = {
+    Outcome.SUCCEEDED: IntentStatus.SUCCEEDED,
+    Outcome.REQUIRES_CAPTURE: IntentStatus.REQUIRES_CAPTURE,
+    Outcome.REQUIRES_ACTION: IntentStatus.REQUIRES_ACTION,
+    Outcome.PROCESSING: IntentStatus.PROCESSING,
+    Outcome.CANCELED: IntentStatus.CANCELED,
+    Outcome.DECLINED: IntentStatus.REQUIRES_PAYMENT_METHOD,
+}
+_HIDDEN_IN_EVENTS: Final = frozenset(
+    {"client_id", "attempt", "requested_gateway", "commission_bps"}
+)
+STALE_ATTEMPT: Final = dt.timedelta(seconds=30)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewPaymentIntent:
+    amount: int
+    currency: str
+    customer_id: str = ""
+    description: str = ""
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    gateway: str = ""
+    payment_method_id: str = ""
+    confirm: bool = False
+    capture_method: CaptureMethod = CaptureMethod.AUTOMATIC
+    destination_account_id: str = ""
+    application_fee_amount: int | None = None
+    return_url: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Confirmation:
+    payment_method_id: str = ""
+    return_url: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Capture:
+    amount_to_capture: int | None = None
+    application_fee_amount: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewRefund:
+    payment_intent_id: str
+    amount: int | None = None
+    reason: str = ""
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IntentFilter:
+    customer_id: str | None = None
+    status: IntentStatus | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Method:
+    """A payment method resolved for a charge: the gateway token, and where it lives."""
+
+    token: str
+    gateway: str  # "" when any capable gateway understands the token
+    customer_reference: str | None = None
+
+
+def _public(intent: PaymentIntent) -> dict[str, object]:
+    return {
+        f.name: getattr(intent, f.name)
+        for f in dataclasses.fields(intent)
+        if f.name not in _HIDDEN_IN_EVENTS
+    }
+
+
+def _last_error(result: ChargeResult) -> LastError:
+    if result.error is None:
+        return LastError(code="payment_failed", message="The payment failed.")
+    return LastError(
+        code=result.error.code,
+        decline_code=result.error.decline_code,
+        message=result.error.message,
+    )
+
+
+class PaymentIntentService:
+    def __init__(self, db: Database, router: Router) -> None:
+        self._db = db
+        self._router = router
+
+    # --- reads ---------------------------------------------------------------------------
+
+    async def get(self, client_id: str, intent_id: str) -> PaymentIntent:
+        async with self._db.read() as session:
+            intent = await PaymentIntents(session).get(client_id, intent_id)
+        if intent is None:
+            raise NotFound("payment_intent", intent_id)
+        return intent
+
+    async def list(
+        self, client_id: str, page: PageRequest, where: IntentFilter
+    ) -> Page[PaymentIntent]:
+        async with self._db.read() as session:
+            rows = await PaymentIntents(session).page(
+                client_id,
+                before_id=page.before_id,
+                limit=page.size + 1,
+                customer_id=where.customer_id,
+                status=where.status,
+            )
+        return page_of(rows, page)
+
+    async def get_refund(self, client_id: str, refund_id: str) -> Refund:
+        async with self._db.read() as session:
+            refund = await Refunds(session).get(client_id, refund_id)
+        if refund is None:
+            raise NotFound("refund", refund_id)
+        return refund
+
+    async def list_refunds(
+        self, client_id: str, page: PageRequest, payment_intent_id: str | None
+    ) -> Page[Refund]:
+        async with self._db.read() as session:
+            rows = await Refunds(session).page(
+                client_id,
+                before_id=page.before_id,
+                limit=page.size + 1,
+                payment_intent_id=payment_intent_id,
+            )
+        return page_of(rows, page)
+
+    # --- create / confirm ----------------------------------------------------------------
+
+    async def create(
+        self,
+        client_id: str,
+        key: str,
+        new: NewPaymentIntent,
+        finish: IntentFinish = _unanswered,
+    ) -> PaymentIntent:
+        """Create (and with ``confirm`` charge); a retry with the same key resumes the first."""
+        confirm_key = derive_key(client_id, key, "create-confirm")
+        async with self._db.write() as session:
+            intents = PaymentIntents(session)
+            intent = await intents.find_by_create_key(client_id, key)
+            if intent is None:
+                try:
+                    intent = await self._insert(
+                        session, client_id, key, new, confirm_key if new.confirm else None
+                    )
+                except DuplicateCreateKey:
+                    raise IdempotencyKeyInUse(
+                        f"a request with idempotency key {key!r} is still running; retry shortly",
+                        metadata={"idempotency_key": key},
+                    ) from None
+            elif intent.attempt is None and new.confirm and intent.status in CONFIRMABLE:
+                # the first try reached no gateway: confirm again now
+                intent = await intents.record_attempt(
+                    intent.id, operation="confirm", key=confirm_key, amount=intent.amount
+                )
+            if intent.attempt is None or intent.attempt.state is AttemptState.DONE:
+                await finish(session, intent)
+                return intent
+        return await self._run_attempt(intent, finish)
+
+    async def _insert(
+        self,
+        session: AsyncSession,
+        client_id: str,
+        key: str,
+        new: NewPaymentIntent,
+        confirm_key: str | None,
+    ) -> PaymentIntent:
+        if new.customer_id and await Customers(session).get(client_id, new.customer_id) is None:
+            raise NotFound("customer", new.customer_id)
+        fee, bps, destination_amount = new.application_fee_amount, None, 0
+        if new.destination_account_id:
+            account = await ConnectedAccounts(session).get(client_id, new.destination_account_id)
+            if account is None:
+                raise NotFound("connected_account", new.destination_account_id)
+            if not account.charges_enabled:
+                raise InvalidState(
+                    f"connected account {account.id} cannot receive charges yet (onboarding)"
+                )
+            if fee is None:
+                bps = account.commission_bps
+                fee = commission(new.amount, bps)
+            destination_amount = new.amount - fee
+        method = None
+        if new.payment_method_id:
+            method = await self._method(session, client_id, new.customer_id, new.payment_method_id)
+        self._candidates(
+            new.gateway or (method.gateway if method else ""),
+            currency=new.currency,
+            manual=new.capture_method is CaptureMethod.MANUAL,
+            marketplace=bool(new.destination_account_id),
+        )
+        now = utcnow()
+        intent = PaymentIntent(
+            id=new_id("pi"),
+            client_id=client_id,
+            amount=new.amount,
+            currency=new.currency,
+            status=IntentStatus.REQUIRES_CONFIRMATION
+            if new.payment_method_id
+            else IntentStatus.REQUIRES_PAYMENT_METHOD,
+            capture_method=new.capture_method,
+            customer_id=new.customer_id,
+            payment_method_id=new.payment_method_id,
+            requested_gateway=new.gateway,
+            client_secret="",
+            application_fee_amount=fee,
+            commission_bps=bps,
+            destination_account_id=new.destination_account_id,
+            destination_amount=destination_amount,
+            description=new.description,
+            return_url=new.return_url,
+            metadata=dict(new.metadata),
+            attempt=Attempt(
+                operation="confirm", key=confirm_key, amount=new.amount, state=AttemptState.OPEN
+            )
+            if confirm_key
+            else None,
+            create_time=now,
+            update_time=now,
+        )
+        intent = dataclasses.replace(
+            intent, client_secret=f"{intent.id}_secret_{secrets.token_urlsafe(18)}"
+        )
+        await PaymentIntents(session).add(intent, create_key=key or None)
+        await record_event(
+            session,
+            client_id=client_id,
+            event_type="payment.created",
+            resource_id=intent.id,
+            data=_public(intent),
+        )
+        return intent
+
+    async def confirm(
+        self,
+        client_id: str,
+        key: str,
+        intent_id: str,
+        confirmation: Confirmation,
+        finish: IntentFinish = _unanswered,
+    ) -> PaymentIntent:
+        await self._settle_open_attempt(client_id, intent_id)
+        op_key = derive_key(client_id, key, "confirm", intent_id)
+        async with self._db.write() as session:
+            intents = PaymentIntents(session)
+            intent = await self._locked(intents, client_id, intent_id)
+            if intent.attempt is not None and intent.attempt.key == op_key:
+                if intent.attempt.state is AttemptState.DONE:
+                    await finish(session, intent)
+                    return intent  # this very confirmation already ran
+            elif _busy(intent):
+                raise _busy_error(intent)
+            elif intent.status not in CONFIRMABLE:
+                raise InvalidState(
+                    f"payment intent {intent.id} is {intent.status.value}; "
+                    "only requires_payment_method or requires_confirmation can be confirmed",
+                    metadata={"status": intent.status.value},
+                )
+            method_id = confirmation.payment_method_id or intent.payment_method_id
+            if not method_id:
+                raise InvalidInput(
+                    [FieldViolation("payment_method_id", "is required: the intent has none")]
+                )
+            method = await self._method(session, client_id, intent.customer_id, method_id)
+            self._candidates(
+                intent.requested_gateway or method.gateway,
+                currency=intent.currency,
+                manual=intent.capture_method is CaptureMethod.MANUAL,
+                marketplace=bool(intent.destination_account_id),
+            )
+            intent = await intents.record_attempt(
+                intent.id,
+                operation="confirm",
+                key=op_key,
+                amount=intent.amount,
+                payment_method_id=method_id,
+                return_url=confirmation.return_url or None,
+            )
+        return await self._run_attempt(intent, finish)
+
+    async def capture(
+        self,
+        client_id: str,
+        key: str,
+        intent_id: str,
+        capture: Capture,
+        finish: IntentFinish = _unanswered,
+    ) -> PaymentIntent:
+        await self._settle_open_attempt(client_id, intent_id)
+        op_key = derive_key(client_id, key, "capture", intent_id)
+        async with self._db.write() as session:
+            intents = PaymentIntents(session)
+            intent = await self._locked(intents, client_id, intent_id)
+            if intent.attempt is not None and intent.attempt.key == op_key:
+                await finish(session, intent)
+                return intent
+            if _busy(intent):
+                raise _busy_error(intent)
+            if intent.status is not IntentStatus.REQUIRES_CAPTURE:
+                raise InvalidState(
+                    f"payment intent {intent.id} is {intent.status.value}, not requires_capture",
+                    metadata={"status": intent.status.value},
+                )
+            amount = intent.amount_capturable
+            if capture.amount_to_capture is not None:
+                amount = capture.amount_to_capture
+            if amount > intent.amount_capturable:
+                raise AmountTooLarge(
+                    f"amount_to_capture {amount} is above amount_capturable "
+                    f"{intent.amount_capturable}",
+                    metadata={"amount_capturable": str(intent.amount_capturable)},
+                )
+            fee = self._fee_on(intent, amount, capture.application_fee_amount)
+            if fee is not None and fee > amount:
+                raise InvalidInput(
+                    [
+                        FieldViolation(
+                            "application_fee_amount", "must not exceed the captured amount"
+                        )
+                    ]
+                )
+            intent = await intents.record_attempt(
+                intent.id,
+                operation="capture",
+                key=op_key,
+                amount=amount,
+                application_fee_amount=fee,
+            )
+        return await self._run_attempt(intent, finish)
+
+    @staticmethod
+    def _fee_on(intent: PaymentIntent, amount: int, asked: int | None) -> int | None:
+        if asked is not None:
+            return asked
+        if intent.commission_bps is not None:
+            return commission(amount, intent.commission_bps)
+        if intent.application_fee_amount is not None:
+            return min(intent.application_fee_amount, amount)
+        return None
+
+    async def cancel(
+        self,
+        client_id: str,
+        key: str,
+        intent_id: str,
+        reason: str,
+        finish: IntentFinish = _unanswered,
+    ) -> PaymentIntent:
+        await self._settle_open_attempt(client_id, intent_id)
+        async with self._db.write() as session:
+            intents = PaymentIntents(session)
+            intent = await self._locked(intents, client_id, intent_id)
+            if _busy(intent):
+                raise _busy_error(intent)
+            if intent.status not in CANCELABLE:
+                raise InvalidState(
+                    f"payment intent {intent.id} is {intent.status.value} and cannot be canceled",
+                    metadata={"status": intent.status.value},
+                )
+            if not intent.gateway_reference:
+                intent = await intents.record_cancel(intent.id, reason=reason)
+                await self._event(session, intent, "payment.canceled")
+                await finish(session, intent)
+                return intent
+            intent = await intents.record_attempt(
+                intent.id,
+                operation="cancel",
+                key=derive_key(client_id, key or "-", "cancel", intent_id),
+                amount=0,
+                cancellation_reason=reason,
+            )
+        return await self._run_attempt(intent, finish)
+
+    async def complete_authentication(
+        self,
+        client_id: str,
+        intent_id: str,
+        *,
+        succeed: bool,
+        finish: IntentFinish = _unanswered,
+    ) -> PaymentIntent:
+        """The payer finishing (or failing) 3-D Secure on the sandbox."""
+        intent = await self.get(client_id, intent_id)
+        gateway = self._router_gateway(intent.gateway)
+        if not isinstance(gateway, SandboxControls):
+            raise SandboxOnly(f"payment intent {intent.id} is not on the sandbox gateway")
+        if intent.status is not IntentStatus.REQUIRES_ACTION:
+            raise InvalidState(
+                f"payment intent {intent.id} is {intent.status.value}, not awaiting authentication",
+                metadata={"status": intent.status.value},
+            )
+        try:
+            await gateway.complete_authentication(intent.gateway_reference, succeed=succeed)
+        except GatewayRejected as refused:
+            raise InvalidState(refused.message) from None
+        assert isinstance(gateway, CardPayments)
+        result = await gateway.retrieve(RetrieveRequest(gateway_reference=intent.gateway_reference))
+        async with self._db.write() as session:
+            updated = (
+                await self.apply_gateway_payment(session, gateway=intent.gateway, result=result)
+                or intent
+            )
+            await finish(session, updated)
+            return updated
+
+    # --- refunds -------------------------------------------------------------------------
+
+    async def refund(
+        self, client_id: str, key: str, new: NewRefund, finish: RefundFinish = _unanswered
+    ) -> Refund:
+        async with self._db.write() as session:
+            refunds = Refunds(session)
+            refund = await refunds.find_by_create_key(client_id, key)
+            if refund is None:
+                refund = await self._new_refund(session, client_id, key, new)
+            elif refund.attempt.state is AttemptState.DONE:
+                await finish(session, refund)
+                return refund
+        return await self._run_refund(refund, finish)
+
+    async def _new_refund(
+        self, session: AsyncSession, client_id: str, key: str, new: NewRefund
+    ) -> Refund:
+        intents = PaymentIntents(session)
+        intent = await self._locked(intents, client_id, new.payment_intent_id)
+        if intent.status is not IntentStatus.SUCCEEDED:
+            raise InvalidState(
+                f"payment intent {intent.id} is {intent.status.value}; only succeeded "
+                "payments can be refunded",
+                metadata={"status": intent.status.value},
+            )
+        gateway = self._router_gateway(intent.gateway)
+        if Capability.REFUNDS not in gateway.info.capabilities:
+            raise CapabilityMissing(f"gateway {intent.gateway} cannot refund")
+        refunds = Refunds(session)
+        left = intent.amount_received - await refunds.committed_amount(intent.id)
+        amount = left if new.amount is None else new.amount
+        if amount <= 0 or amount > left:
+            raise AmountTooLarge(
+                f"refund of {amount} is more than the {left} left to refund",
+                metadata={"refundable": str(left)},
+            )
+        now = utcnow()
+        refund = await refunds.add(
+            Refund(
+                id=new_id("re"),
+                client_id=client_id,
+                payment_intent_id=intent.id,
+                amount=amount,
+                currency=intent.currency,
+                status=RefundStatus.PENDING,
+                reason=new.reason,
+                gateway=intent.gateway,
+                metadata=dict(new.metadata),
+                attempt=Attempt(
+                    operation="refund",
+                    key=derive_key(client_id, key, "refund", intent.id),
+                    amount=amount,
+                    state=AttemptState.OPEN,
+                ),
+                create_time=now,
+                update_time=now,
+            ),
+            create_key=key or None,
+        )
+        await record_event(
+            session,
+            client_id=client_id,
+            event_type="refund.created",
+            resource_id=refund.id,
+            data=_refund_data(refund),
+        )
+        return refund
+
+    async def _run_refund(self, refund: Refund, finish: RefundFinish = _unanswered) -> Refund:
+        async with self._db.read() as session:
+            intent = await PaymentIntents(session).get(refund.client_id, refund.payment_intent_id)
+        assert intent is not None
+        gateway = self._router_gateway(refund.gateway)
+        assert isinstance(gateway, CardPayments)
+        try:
+            result = await gateway.refund(
+                RefundRequest(
+                    gateway_reference=intent.gateway_reference,
+                    amount=refund.amount,
+                    currency=refund.currency,
+                    reason=refund.reason,
+                    idempotency_key=refund.attempt.key,
+                )
+            )
+        except (OutcomeUnknown, GatewayUnavailable, GatewayAuthError) as lost:
+            log.warning("refund %s: %s; left pending for reconciliation", refund.id, lost)
+            async with self._db.write() as session:
+                pending = await Refunds(session).record_unknown(refund.id)
+                await finish(session, pending)
+                return pending
+        except GatewayRejected as refused:
+            async with self._db.write() as session:
+                failed = await self._record_refund_failure(
+                    session,
+                    refund,
+                    LastError(code=refused.code or "refund_failed", message=refused.message),
+                )
+                await finish(session, failed)
+                return failed
+        async with self._db.write() as session:
+            applied = await self.apply_gateway_refund(
+                session, refund_id=refund.id, gateway=refund.gateway, result=result
+            )
+            await finish(session, applied)
+            return applied
+
+    async def _record_refund_failure(
+        self, session: AsyncSession, refund: Refund, error: LastError
+    ) -> Refund:
+        failed = await Refunds(session).record_failed(refund.id, gateway_reference="", error=error)
+        await record_event(
+            session,
+            client_id=refund.client_id,
+            event_type="refund.failed",
+            resource_id=refund.id,
+            data=_refund_data(failed),
+        )
+        return failed
+
+    # --- gateway updates: the entry points for our own calls and for the relay ----------
+
+    async def apply_gateway_payment(
+        self,
+        session: AsyncSession,
+        *,
+        gateway: str,
+        result: ChargeResult,
+        intent_id: str | None = None,
+    ) -> PaymentIntent | None:
+        """Apply what a gateway says about a payment, in the caller's transaction.
+
+        Idempotent and monotonic: a repeated or out-of-date update changes nothing, and
+        none moves the intent backwards. Returns the intent, or None when unknown here.
+        """
+        intents = PaymentIntents(session)
+        if intent_id is not None:
+            intent = await intents.get_for_update_any(intent_id)
+        else:
+            intent = await intents.find_by_gateway_reference(gateway, result.gateway_reference)
+        if intent is None:
+            return None
+        own_attempt = intent.attempt is not None and intent.attempt.state is not AttemptState.DONE
+        if result.outcome is Outcome.UNKNOWN:
+            return intent
+        target = _OUTCOME_STATUS[result.outcome]
+        if not own_attempt and not _moves_forward(intent, target, result):
+            return intent
+        if result.outcome is Outcome.SUCCEEDED:
+            received = result.amount_received
+            fee = intent.application_fee_amount
+            if fee is not None:
+                fee = min(fee, received)
+            updated = await intents.record_capture(
+                intent.id,
+                gateway=gateway,
+                gateway_reference=result.gateway_reference,
+                amount_received=received,
+                application_fee_amount=fee,
+                destination_amount=received - (fee or 0) if intent.destination_account_id else 0,
+            )
+            event = "payment.succeeded"
+        elif result.outcome is Outcome.REQUIRES_CAPTURE:
+            updated = await intents.record_authorized(
+                intent.id,
+                gateway=gateway,
+                gateway_reference=result.gateway_reference,
+                amount_capturable=result.amount_capturable,
+            )
+            event = "payment.requires_capture"
+        elif result.outcome is Outcome.REQUIRES_ACTION:
+            updated = await intents.record_requires_action(
+                intent.id,
+                gateway=gateway,
+                gateway_reference=result.gateway_reference,
+                redirect_url=result.redirect_url,
+            )
+            event = "payment.requires_action"
+        elif result.outcome is Outcome.PROCESSING:
+            updated = await intents.record_processing(
+                intent.id, gateway=gateway, gateway_reference=result.gateway_reference
+            )
+            event = "payment.processing"
+        elif result.outcome is Outcome.CANCELED:
+            updated = await intents.record_cancel(
+                intent.id, reason=intent.cancellation_reason or "requested_by_customer"
+            )
+            event = "payment.canceled"
+        else:
+            updated = await intents.record_decline(
+                intent.id,
+                gateway=gateway,
+                gateway_reference=result.gateway_reference,
+                error=_last_error(result),
+            )
+            event = "payment.failed"
+        await self._event(session, updated, event)
+        return updated
+
+    async def apply_gateway_refund(
+        self,
+        session: AsyncSession,
+        *,
+        gateway: str,
+        result: RefundResult,
+        refund_id: str | None = None,
+    ) -> Refund:
+        """Apply a refund's outcome once; a settled refund never changes again."""
+        refunds = Refunds(session)
+        if refund_id is not None:
+            refund = await refunds.get_for_update_any(refund_id)
+        else:
+            refund = await refunds.find_by_gateway_reference(gateway, result.gateway_reference)
+        if refund is None:
+            raise NotFound("refund", refund_id or result.gateway_reference)
+        if refund.status is not RefundStatus.PENDING or result.outcome is Outcome.UNKNOWN:
+            return refund
+        if result.outcome is Outcome.SUCCEEDED:
+            done = await refunds.record_succeeded(
+                refund.id, gateway_reference=result.gateway_reference
+            )
+            intent = await PaymentIntents(session).record_refunded(
+                refund.payment_intent_id, amount=refund.amount
+            )
+            await record_event(
+                session,
+                client_id=refund.client_id,
+                event_type="refund.succeeded",
+                resource_id=refund.id,
+                data=_refund_data(done),
+            )
+            log.info(
+                "refund %s succeeded; intent %s refunded %d",
+                done.id,
+                intent.id,
+                intent.amount_refunded,
+            )
+            return done
+        if result.outcome is Outcome.DECLINED:
+            error = result.error
+            return await self._record_refund_failure(
+                session,
+                refund,
+                LastError(code=error.code, message=error.message)
+                if error
+                else LastError(code="refund_failed"),
+            )
+        return await refunds.record_pending(refund.id, gateway_reference=result.gateway_reference)
+
+    # --- running and reconciling attempts ------------------------------------------------
+
+    async def _settle_open_attempt(self, client_id: str, intent_id: str) -> None:
+        """Before a new call on an intent, learn the outcome of its last unknown one."""
+        intent = await self.get(client_id, intent_id)
+        if intent.attempt is None:
+            return
+        stale = intent.update_time < utcnow() - STALE_ATTEMPT
+        if intent.attempt.state is AttemptState.UNKNOWN or (
+            intent.attempt.state is AttemptState.OPEN and stale
+        ):
+            await self._run_attempt(intent)
+
+    async def reconcile(self, *, stale_after: dt.timedelta = STALE_ATTEMPT) -> int:
+        """Ask the gateways about every attempt with no known outcome; returns how many settled."""
+        cutoff = utcnow() - stale_after
+        async with self._db.read() as session:
+            intents = await PaymentIntents(session).unsettled(older_than=cutoff, limit=100)
+            refunds = await Refunds(session).unsettled(older_than=cutoff, limit=100)
+        settled = 0
+        for client_id, intent_id in intents:
+            intent = await self.get(client_id, intent_id)
+            try:
+                await self._run_attempt(intent)
+                settled += 1
+            except (GatewayOutcomeUnknown, GatewayUnavailableError) as still:
+                log.info("intent %s still unsettled: %s", intent_id, still.message)
+        for client_id, refund_id in refunds:
+            refund = await self.get_refund(client_id, refund_id)
+            after = await self._run_refund(refund)
+            settled += after.attempt.state is AttemptState.DONE
+        return settled
+
+    async def _run_attempt(
+        self, intent: PaymentIntent, finish: IntentFinish = _unanswered
+    ) -> PaymentIntent:
+        """Call the gateway for the intent's recorded attempt, then record the answer."""
+        attempt = intent.attempt
+        assert attempt is not None
+        used: str
+        result: ChargeResult
+        try:
+            if attempt.operation == "confirm":
+                used, result = await self._charge(intent, attempt)
+            else:
+                used = intent.gateway
+                gateway = self._router_gateway(used)
+                assert isinstance(gateway, CardPayments)
+                if attempt.operation == "capture":
+                    result = await gateway.capture(
+                        CaptureRequest(
+                            gateway_reference=intent.gateway_reference,
+                            amount=attempt.amount,
+                            currency=intent.currency,
+                            application_fee_amount=intent.application_fee_amount,
+                            idempotency_key=attempt.key,
+                        )
+                    )
+                else:
+                    result = await gateway.cancel(
+                        CancelRequest(
+                            gateway_reference=intent.gateway_reference,
+                            reason=intent.cancellation_reason,
+                            idempotency_key=attempt.key,
+                        )
+                    )
+        except OutcomeUnknown as lost:
+            async with self._db.write() as session:
+                intents = PaymentIntents(session)
+                await intents.get_for_update_any(intent.id)
+                await intents.record_attempt_unknown(intent.id, lost.gateway)
+            raise GatewayOutcomeUnknown(
+                f"the gateway did not answer in time; retry with the same idempotency key "
+                f"to learn the outcome of payment intent {intent.id} (it is never charged twice)",
+                metadata={"payment_intent_id": intent.id},
+            ) from None
+        except (GatewayUnavailable, GatewayAuthError) as refused:
+            await self._void_attempt(intent)
+            raise GatewayUnavailableError(
+                f"no capable gateway is reachable ({refused.gateway}); nothing was charged; "
+                "retry with the same idempotency key",
+                metadata={"gateway": refused.gateway},
+            ) from None
+        except GatewayRejected as refused:
+            await self._void_attempt(intent)
+            if refused.code == "resource_missing" and attempt.operation == "confirm":
+                raise InvalidInput(
+                    [
+                        FieldViolation(
+                            "payment_method_id", "the gateway does not know this payment method"
+                        )
+                    ]
+                ) from None
+            raise GatewayRefused(refused.message, metadata={"gateway_code": refused.code}) from None
+        async with self._db.write() as session:
+            updated = await self.apply_gateway_payment(
+                session, gateway=used, result=result, intent_id=intent.id
+            )
+            assert updated is not None
+            await finish(session, updated)
+        return updated
+
+    async def _void_attempt(self, intent: PaymentIntent) -> None:
+        async with self._db.write() as session:
+            intents = PaymentIntents(session)
+            await intents.get_for_update_any(intent.id)
+            await intents.record_attempt_not_sent(intent.id)
+
+    async def _charge(self, intent: PaymentIntent, attempt: Attempt) -> tuple[str, ChargeResult]:
+        method, destination = _Method(token=intent.payment_method_id, gateway=""), ""
+        if has_prefix(intent.payment_method_id, "pm") or intent.destination_account_id:
+            async with self._db.read() as session:  # only when there is something to read
+                method = await self._method(
+                    session, intent.client_id, intent.customer_id, intent.payment_method_id
+                )
+                if intent.destination_account_id:
+                    account = await ConnectedAccounts(session).get(
+                        intent.client_id, intent.destination_account_id
+                    )
+                    destination = account.gateway_reference if account else ""
+        # An answer lost at one gateway is asked of that same gateway, never another.
+        pinned = intent.gateway if attempt.state is AttemptState.UNKNOWN else ""
+        candidates = self._candidates(
+            pinned or intent.requested_gateway or method.gateway,
+            currency=intent.currency,
+            manual=intent.capture_method is CaptureMethod.MANUAL,
+            marketplace=bool(intent.destination_account_id),
+        )
+        request = ChargeRequest(
+            amount=intent.amount,
+            currency=intent.currency,
+            payment_method=method.token,
+            customer_reference=method.customer_reference,
+            manual_capture=intent.capture_method is CaptureMethod.MANUAL,
+            description=intent.description,
+            metadata=intent.metadata,
+            return_url=intent.return_url,
+            destination_reference=destination or None,
+            application_fee_amount=intent.application_fee_amount
+            if intent.destination_account_id and intent.capture_method is CaptureMethod.AUTOMATIC
+            else None,
+            idempotency_key=attempt.key,
+        )
+        used, result = await Router.first_available(candidates, lambda g: g.charge(request))
+        return used.info.name, result
+
+    # --- helpers -------------------------------------------------------------------------
+
+    async def _locked(
+        self, intents: PaymentIntents, client_id: str, intent_id: str
+    ) -> PaymentIntent:
+        intent = await intents.get_for_update(client_id, intent_id)
+        if intent is None:
+            raise NotFound("payment_intent", intent_id)
+        return intent
+
+    async def _method(
+        self, session: AsyncSession, client_id: str, customer_id: str, method_id: str
+    ) -> _Method:
+        """Our saved method (pinned to its gateway), or a gateway token any gateway may take."""
+        if not has_prefix(method_id, "pm"):
+            return _Method(token=method_id, gateway="")
+        method = await PaymentMethods(session).get(client_id, method_id)
+        if method is None:
+            raise NotFound("payment_method", method_id)
+        if method.detach_time is not None:
+            raise InvalidState(f"payment method {method_id} was detached")
+        if customer_id and method.customer_id != customer_id:
+            raise InvalidInput([FieldViolation("payment_method_id", "belongs to another customer")])
+        reference = await GatewayCustomers(session).find(method.customer_id, method.gateway)
+        return _Method(
+            token=method.gateway_reference, gateway=method.gateway, customer_reference=reference
+        )
+
+    def _candidates(
+        self, gateway: str, *, currency: str, manual: bool, marketplace: bool
+    ) -> Sequence[CardPayments]:
+        needs: set[Capability] = set()
+        if manual:
+            needs |= {Capability.MANUAL_CAPTURE, Capability.PARTIAL_CAPTURE}
+        if marketplace:
+            needs.add(Capability.MARKETPLACE)
+        need = Need(
+            protocol=CardPayments,  # type: ignore[type-abstract]
+            method_type=MethodType.CARD,
+            currency=currency,
+            capabilities=frozenset(needs),
+        )
+        try:
+            return self._router.candidates(need, CardPayments, gateway=gateway or None)  # type: ignore[type-abstract]
+        except NoCapableGateway as missing:
+            if missing.unknown_name:
+                raise InvalidInput([FieldViolation("gateway", missing.message)]) from None
+            raise CapabilityMissing(missing.message) from None
+
+    def _router_gateway(self, name: str) -> CardPayments:
+        need = Need(protocol=CardPayments)  # type: ignore[type-abstract]
+        try:
+            return self._router.candidates(need, CardPayments, gateway=name)[0]  # type: ignore[type-abstract]
+        except NoCapableGateway as missing:
+            raise GatewayUnavailableError(
+                f"gateway {name!r} holding this payment is not enabled: {missing.message}"
+            ) from None
+
+    @staticmethod
+    async def _event(session: AsyncSession, intent: PaymentIntent, event_type: str) -> None:
+        await record_event(
+            session,
+            client_id=intent.client_id,
+            event_type=event_type,
+            resource_id=intent.id,
+            data=_public(intent),
+        )
+
+
+def _busy(intent: PaymentIntent) -> bool:
+    """Another call's gateway request on this intent is still open (not ours to repeat)."""
+    return intent.attempt is not None and intent.attempt.state is AttemptState.OPEN
+
+
+def _busy_error(intent: PaymentIntent) -> ResourceBusy:
+    return ResourceBusy(
+        f"payment intent {intent.id} has a {intent.attempt.operation if intent.attempt else ''} "
+        "in progress at the gateway; retry shortly",
+        metadata={"payment_intent_id": intent.id},
+    )
+
+
+def _moves_forward(intent: PaymentIntent, target: IntentStatus, result: ChargeResult) -> bool:
+    current = intent.status
+    if current in {IntentStatus.SUCCEEDED, IntentStatus.CANCELED}:
+        return False
+    if result.outcome is Outcome.DECLINED:
+        return current in {IntentStatus.REQUIRES_ACTION, IntentStatus.PROCESSING}
+    return _RANK[target] > _RANK[current]
+
+
+def _refund_data(refund: Refund) -> dict[str, object]:
+    return {
+        f.name: getattr(refund, f.name)
+        for f in dataclasses.fields(refund)
+        if f.name not in {"client_id", "attempt"}
+    }

@@ -1,0 +1,154 @@
+"""Group commit for SQLite's single writer: one transaction, one fsync, many callers.
+
+SQLite has one writer at a time and every COMMIT waits for fsync, so committing each
+call on its own caps writes at a few hundred per second however cheap the work is.
+Here concurrent write units queue for the writer task, which runs each in its own
+SAVEPOINT of a shared transaction, one after another, and commits the batch once. A
+unit's failure rolls back only its savepoint. A caller is answered only after the batch
+it belongs to has committed, so nothing is acknowledged that is not durable; if the
+commit fails, every unit of the batch fails and its callers may retry (with their
+idempotency keys, safely).
+
+A unit must not wait on anything slow while it holds the session (a gateway call, a
+user): the whole batch would wait with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Final
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+MAX_BATCH: Final = 64
+
+
+@dataclass(eq=False)
+class _Unit:
+    """One caller's write: handed the session, reports how its body ended."""
+
+    ready: asyncio.Future[AsyncSession]
+    done: asyncio.Future[BaseException | None]
+    committed: asyncio.Future[None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.committed = self.ready.get_loop().create_future()
+
+
+def _kept(unit: _Unit) -> bool:
+    """Whether the unit ran and its body finished without an error."""
+    return (
+        unit.ready.done()
+        and not unit.ready.cancelled()
+        and unit.ready.exception() is None
+        and unit.done.done()
+        and unit.done.result() is None
+    )
+
+
+def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)
+
+
+class GroupCommitWriter:
+    def __init__(
+        self,
+        factory: async_sessionmaker[AsyncSession],
+        *,
+        translate: Callable[[BaseException], BaseException],
+        max_batch: int = MAX_BATCH,
+    ) -> None:
+        self._factory = factory
+        self._translate = translate
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[_Unit] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @asynccontextmanager
+    async def unit(self) -> AsyncIterator[AsyncSession]:
+        """A session inside this caller's savepoint; returns once the batch committed."""
+        loop = asyncio.get_running_loop()
+        unit = _Unit(ready=loop.create_future(), done=loop.create_future())
+        self._queue_for(loop).put_nowait(unit)
+        try:
+            session = await unit.ready
+        except asyncio.CancelledError:
+            if unit.ready.done() and not unit.ready.cancelled():
+                unit.done.set_result(asyncio.CancelledError())  # handed over just now
+            raise
+        try:
+            yield session
+        except BaseException as error:
+            unit.done.set_result(error)
+            raise
+        unit.done.set_result(None)
+        await asyncio.shield(unit.committed)
+
+    def _queue_for(self, loop: asyncio.AbstractEventLoop) -> asyncio.Queue[_Unit]:
+        if self._queue is None or self._task is None or self._task.done():
+            self._queue = asyncio.Queue()
+            self._task = loop.create_task(self._run(self._queue), name="sqlite-group-commit")
+        return self._queue
+
+    async def _run(self, queue: asyncio.Queue[_Unit]) -> None:
+        while True:
+            batch = [await queue.get()]
+            while len(batch) < self._max_batch and not queue.empty():
+                batch.append(queue.get_nowait())
+            await self._commit_batch(queue, batch)
+
+    async def _commit_batch(self, queue: asyncio.Queue[_Unit], batch: list[_Unit]) -> None:
+        units = list(batch)  # grows with late arrivals that join this commit
+        try:
+            async with self._factory() as session, session.begin():
+                index = 0
+                while index < len(units):
+                    await self._run_unit(session, units[index])
+                    index += 1
+                    if index == len(units) and len(units) < self._max_batch and not queue.empty():
+                        units.append(queue.get_nowait())
+        except BaseException as error:
+            self._fail(units, self._translate(error))
+            if isinstance(error, asyncio.CancelledError):
+                raise
+            return
+        for unit in units:
+            if _kept(unit):
+                _settle(unit.committed, None)
+
+    @staticmethod
+    def _fail(units: list[_Unit], failure: BaseException) -> None:
+        """The batch did not commit: fail whoever is still waiting on it."""
+        for unit in units:
+            if not unit.ready.done():
+                unit.ready.set_exception(failure)  # never started: BEGIN failed
+            elif _kept(unit) or not unit.done.done():
+                _settle(unit.committed, failure)  # its work was lost with the batch
+
+    async def _run_unit(self, session: AsyncSession, unit: _Unit) -> None:
+        """Hand the session over inside a savepoint; keep or undo what the unit did."""
+        if unit.ready.done():  # its caller gave up while queued
+            return
+        savepoint = await session.begin_nested()
+        unit.ready.set_result(session)
+        if await unit.done is None:
+            await savepoint.commit()
+        else:
+            await savepoint.rollback()
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._task = None
+        self._queue = None

@@ -1,0 +1,580 @@
+"""The seeds' payment flows over gRPC on the sandbox gateway, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import grpc
+import pytest
+from sqlalchemy import select
+
+from isa.payment.v1 import payment_service_pb2 as pb
+from isa.payment.v1 import resources_pb2 as res
+from isa.sandbox.v1 import sandbox_service_pb2 as sb
+from isa.sandbox.v1 import sandbox_service_pb2_grpc as sb_grpc
+from store.models import EventRow
+from tests.conftest import OTHER_AUTH, TENANT_AUTH, Running
+from tests.integration.test_customers import field_violations
+from tests.integration.test_surface import error_info
+
+S = res.PaymentIntentStatus
+_keys = itertools.count()
+
+
+def key() -> str:
+    return f"k-{next(_keys)}"
+
+
+async def create(server: Running, **fields: object) -> res.PaymentIntent:
+    values: dict[str, object] = {"amount": 2999, "currency": "usd", "idempotency_key": key()}
+    values.update(fields)
+    response = await server.payments().CreatePaymentIntent(
+        pb.CreatePaymentIntentRequest(**values),  # type: ignore[arg-type]
+        metadata=TENANT_AUTH,
+    )
+    return response.payment_intent
+
+
+async def events(server: Running, resource_id: str) -> list[str]:
+    async with server.runtime.db.read() as session:
+        rows = await session.scalars(
+            select(EventRow).where(EventRow.resource_id == resource_id).order_by(EventRow.id)
+        )
+        return [row.type for row in rows]
+
+
+async def new_customer(server: Running) -> str:
+    response = await server.payments().CreateCustomer(
+        pb.CreateCustomerRequest(name="Ana", email="ana@example.com"), metadata=TENANT_AUTH
+    )
+    return response.customer.id
+
+
+# --- seed 004: one-time card payment ------------------------------------------------------
+
+
+async def test_one_time_card_payment_succeeds_in_one_call(server: Running) -> None:
+    intent = await create(server, payment_method_id="pm_card_visa", confirm=True)
+    assert intent.status == S.PAYMENT_INTENT_STATUS_SUCCEEDED
+    assert intent.amount_received == 2999
+    assert intent.gateway == "sandbox"
+    assert intent.gateway_reference
+    assert intent.client_secret.startswith(f"{intent.id}_secret_")
+    assert await events(server, intent.id) == ["payment.created", "payment.succeeded"]
+
+
+@pytest.mark.parametrize(
+    ("method", "decline_code"),
+    [
+        ("pm_card_chargeDeclined", "generic_decline"),
+        ("pm_card_chargeDeclinedInsufficientFunds", "insufficient_funds"),
+    ],
+)
+async def test_a_decline_is_a_business_outcome_with_last_error(
+    server: Running, method: str, decline_code: str
+) -> None:
+    intent = await create(server, payment_method_id=method, confirm=True)
+    assert intent.status == S.PAYMENT_INTENT_STATUS_REQUIRES_PAYMENT_METHOD
+    assert intent.last_error.code == "card_declined"
+    assert intent.last_error.decline_code == decline_code
+    assert intent.amount_received == 0
+    assert await events(server, intent.id) == ["payment.created", "payment.failed"]
+    # A new card on the same intent then succeeds.
+    retried = await server.payments().ConfirmPaymentIntent(
+        pb.ConfirmPaymentIntentRequest(
+            id=intent.id, payment_method_id="pm_card_visa", idempotency_key=key()
+        ),
+        metadata=TENANT_AUTH,
+    )
+    assert retried.payment_intent.status == S.PAYMENT_INTENT_STATUS_SUCCEEDED
+    assert not retried.payment_intent.HasField("last_error")
+
+
+@pytest.mark.parametrize(
+    ("succeed", "status"),
+    [
+        (True, S.PAYMENT_INTENT_STATUS_SUCCEEDED),
+        (False, S.PAYMENT_INTENT_STATUS_REQUIRES_PAYMENT_METHOD),
+    ],
+)
+async def test_3d_secure_redirects_then_completes_or_fails(
+    server: Running, succeed: bool, status: int
+) -> None:
+    sandbox = sb_grpc.SandboxServiceStub(server.channel)
+    token = await sandbox.CreateTestCardToken(
+        sb.CreateTestCardTokenRequest(
+            number="4000002500003155", exp_month=12, exp_year=2040, cvc="123"
+        ),
+        metadata=TENANT_AUTH,
+    )
+    intent = await create(server, payment_method_id=token.token, confirm=True)
+    assert intent.status == S.PAYMENT_INTENT_STATUS_REQUIRES_ACTION
+    assert intent.next_action.type == res.NEXT_ACTION_TYPE_REDIRECT
+    assert "/sandbox/authenticate/" in intent.next_action.redirect_url
+    done = await sandbox.CompleteAuthentication(
+        sb.CompleteAuthenticationRequest(payment_intent_id=intent.id, succeed=succeed),
+        metadata=TENANT_AUTH,
+    )
+    assert done.payment_intent.status == status
+    if not succeed:
+        assert done.payment_intent.last_error.code == "authentication_failed"
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await sandbox.CompleteAuthentication(
+            sb.CompleteAuthenticationRequest(payment_intent_id=intent.id, succeed=True),
+            metadata=TENANT_AUTH,
+        )
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert error_info(caught.value).reason == "INVALID_STATE"
+
+
+async def test_test_card_numbers_become_tokens_with_brand_and_last4(server: Running) -> None:
+    sandbox = sb_grpc.SandboxServiceStub(server.channel)
+    made = await sandbox.CreateTestCardToken(
+        sb.CreateTestCardTokenRequest(
+            number="4000000000009995", exp_month=1, exp_year=2040, cvc="123"
+        ),
+        metadata=TENANT_AUTH,
+    )
+    assert made.token.startswith("tok_")
+    assert (made.brand, made.last4) == ("visa", "9995")
+    intent = await create(server, payment_method_id=made.token, confirm=True)
+    assert intent.last_error.decline_code == "insufficient_funds"
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await sandbox.CreateTestCardToken(
+            sb.CreateTestCardTokenRequest(
+                number="4242424242424241", exp_month=1, exp_year=2040, cvc="1"
+            ),
+            metadata=TENANT_AUTH,
+        )
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert set(field_violations(caught.value)) == {"cvc"}
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        pb.CreatePaymentIntentRequest(
+            amount=100, currency="usd", payment_method_id="4242424242424242", idempotency_key="a"
+        ),
+        pb.CreatePaymentIntentRequest(
+            amount=100, currency="usd", description="card 4242 4242 4242 4242", idempotency_key="b"
+        ),
+        pb.CreatePaymentIntentRequest(
+            amount=100,
+            currency="usd",
+            metadata={"card": "4000-0025-0000-3155"},
+            idempotency_key="c",
+        ),
+    ],
+)
+async def test_a_raw_card_number_anywhere_is_refused_and_never_stored(
+    server: Running, request_: pb.CreatePaymentIntentRequest
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await server.payments().CreatePaymentIntent(request_, metadata=TENANT_AUTH)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "card number" in " ".join(field_violations(caught.value).values())
+    assert "4242" not in (caught.value.details() or "")
+    listed = await server.payments().ListPaymentIntents(
+        pb.ListPaymentIntentsRequest(), metadata=TENANT_AUTH
+    )
+    assert list(listed.payment_intents) == []
+
+
+async def test_attach_refuses_a_card_number_as_token(server: Running) -> None:
+    customer = await new_customer(server)
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await server.payments().AttachPaymentMethod(
+            pb.AttachPaymentMethodRequest(
+                customer_id=customer, gateway="sandbox", token="4242424242424242"
+            ),
+            metadata=TENANT_AUTH,
+        )
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "token" in field_violations(caught.value)
+
+
+async def test_create_with_confirm_replays_and_refuses_a_changed_request(server: Running) -> None:
+    stub = server.payments()
+    request = pb.CreatePaymentIntentRequest(
+        amount=500,
+        currency="usd",
+        payment_method_id="pm_card_visa",
+        confirm=True,
+        idempotency_key="same",
+    )
+    first = await stub.CreatePaymentIntent(request, metadata=TENANT_AUTH)
+    again = await stub.CreatePaymentIntent(request, metadata=TENANT_AUTH)
+    assert again == first
+    request.amount = 501
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.CreatePaymentIntent(request, metadata=TENANT_AUTH)
+    assert caught.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert server.runtime.gateways.find("sandbox").charges_made == 1  # type: ignore[union-attr]
+
+
+# --- seeds 000/001: intent → confirm → refund; checkout ------------------------------------
+
+
+async def test_intent_then_confirm_then_full_refund(server: Running) -> None:
+    stub = server.payments()
+    intent = await create(server, description="Pro Plan - Monthly", metadata={"product_id": "p1"})
+    assert intent.status == S.PAYMENT_INTENT_STATUS_REQUIRES_PAYMENT_METHOD
+    confirmed = (
+        await stub.ConfirmPaymentIntent(
+            pb.ConfirmPaymentIntentRequest(
+                id=intent.id, payment_method_id="pm_card_visa", idempotency_key=key()
+            ),
+            metadata=TENANT_AUTH,
+        )
+    ).payment_intent
+    assert confirmed.status == S.PAYMENT_INTENT_STATUS_SUCCEEDED
+    refund = (
+        await stub.CreateRefund(
+            pb.CreateRefundRequest(
+                payment_intent_id=intent.id, reason="customer_request", idempotency_key=key()
+            ),
+            metadata=TENANT_AUTH,
+        )
+    ).refund
+    assert refund.status == res.REFUND_STATUS_SUCCEEDED
+    assert refund.amount == 2999
+    after = (
+        await stub.GetPaymentIntent(pb.GetPaymentIntentRequest(id=intent.id), metadata=TENANT_AUTH)
+    ).payment_intent
+    assert after.amount_refunded == 2999
+    assert await events(server, refund.id) == ["refund.created", "refund.succeeded"]
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.CreateRefund(
+            pb.CreateRefundRequest(payment_intent_id=intent.id, amount=1, idempotency_key=key()),
+            metadata=TENANT_AUTH,
+        )
+    assert error_info(caught.value).reason == "AMOUNT_TOO_LARGE"
+
+
+async def test_confirming_a_succeeded_intent_is_an_invalid_state(server: Running) -> None:
+    intent = await create(server, payment_method_id="pm_card_visa", confirm=True)
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await server.payments().ConfirmPaymentIntent(
+            pb.ConfirmPaymentIntentRequest(id=intent.id, idempotency_key=key()),
+            metadata=TENANT_AUTH,
+        )
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert error_info(caught.value).reason == "INVALID_STATE"
+
+
+async def test_checkout_session_has_a_local_url(server: Running) -> None:
+    customer = await new_customer(server)
+    made = (
+        await server.payments().CreateCheckoutSession(
+            pb.CreateCheckoutSessionRequest(
+                customer_id=customer,
+                mode=res.CHECKOUT_SESSION_MODE_PAYMENT,
+                line_items=res.CheckoutLineItems(
+                    items=[res.CheckoutLineItem(description="Rent", quantity=2, unit_amount=1500)]
+                ),
+                success_url="https://tenant.example/ok",
+                cancel_url="https://tenant.example/cancel",
+            ),
+            metadata=TENANT_AUTH,
+        )
+    ).checkout_session
+    assert made.id.startswith("cs_")
+    assert made.url.startswith("http://127.0.0.1")
+    assert "/sandbox/checkout/" in made.url
+    assert made.status == res.CHECKOUT_SESSION_STATUS_OPEN
+    assert made.amount_total == 3000
+    fetched = await server.payments().GetCheckoutSession(
+        pb.GetCheckoutSessionRequest(id=made.id), metadata=TENANT_AUTH
+    )
+    assert fetched.checkout_session == made
+
+
+# --- seed 003: create/capture/cancel, partial refunds, saved methods ------------------------
+
+
+async def test_manual_capture_in_part_then_partial_refunds_never_above_received(
+    server: Running,
+) -> None:
+    stub = server.payments()
+    intent = await create(
+        server,
+        amount=10_000,
+        payment_method_id="pm_card_visa",
+        confirm=True,
+        capture_method=res.CAPTURE_METHOD_MANUAL,
+    )
+    assert intent.status == S.PAYMENT_INTENT_STATUS_REQUIRES_CAPTURE
+    assert intent.amount_capturable == 10_000
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.CapturePaymentIntent(
+            pb.CapturePaymentIntentRequest(
+                id=intent.id, amount_to_capture=10_001, idempotency_key=key()
+            ),
+            metadata=TENANT_AUTH,
+        )
+    assert error_info(caught.value).reason == "AMOUNT_TOO_LARGE"
+    captured = (
+        await stub.CapturePaymentIntent(
+            pb.CapturePaymentIntentRequest(
+                id=intent.id, amount_to_capture=8_000, idempotency_key=key()
+            ),
+            metadata=TENANT_AUTH,
+        )
+    ).payment_intent
+    assert captured.status == S.PAYMENT_INTENT_STATUS_SUCCEEDED
+    assert (captured.amount_received, captured.amount_capturable) == (8_000, 0)
+    for amount in (3_000, 5_000):
+        refund = await stub.CreateRefund(
+            pb.CreateRefundRequest(
+                payment_intent_id=intent.id, amount=amount, idempotency_key=key()
+            ),
+            metadata=TENANT_AUTH,
+        )
+        assert refund.refund.status == res.REFUND_STATUS_SUCCEEDED
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.CreateRefund(
+            pb.CreateRefundRequest(payment_intent_id=intent.id, amount=1, idempotency_key=key()),
+            metadata=TENANT_AUTH,
+        )
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert error_info(caught.value).reason == "AMOUNT_TOO_LARGE"
+    listed = await stub.ListRefunds(
+        pb.ListRefundsRequest(payment_intent_id=intent.id, page_size=1), metadata=TENANT_AUTH
+    )
+    assert [r.amount for r in listed.refunds] == [5_000]
+    second = await stub.ListRefunds(
+        pb.ListRefundsRequest(
+            payment_intent_id=intent.id, page_size=1, page_token=listed.next_page_token
+        ),
+        metadata=TENANT_AUTH,
+    )
+    assert [r.amount for r in second.refunds] == [3_000]
+    final = (
+        await stub.GetPaymentIntent(pb.GetPaymentIntentRequest(id=intent.id), metadata=TENANT_AUTH)
+    ).payment_intent
+    assert final.amount_refunded == 8_000
+
+
+async def test_cancel_releases_an_authorization_and_cannot_cancel_twice(server: Running) -> None:
+    stub = server.payments()
+    intent = await create(
+        server,
+        payment_method_id="pm_card_visa",
+        confirm=True,
+        capture_method=res.CAPTURE_METHOD_MANUAL,
+    )
+    canceled = (
+        await stub.CancelPaymentIntent(
+            pb.CancelPaymentIntentRequest(id=intent.id, reason="requested_by_customer"),
+            metadata=TENANT_AUTH,
+        )
+    ).payment_intent
+    assert canceled.status == S.PAYMENT_INTENT_STATUS_CANCELED
+    assert canceled.cancellation_reason == "requested_by_customer"
+    assert await events(server, intent.id) == [
+        "payment.created",
+        "payment.requires_capture",
+        "payment.canceled",
+    ]
+    for call in (
+        stub.CancelPaymentIntent(pb.CancelPaymentIntentRequest(id=intent.id), metadata=TENANT_AUTH),
+        stub.CapturePaymentIntent(
+            pb.CapturePaymentIntentRequest(id=intent.id, idempotency_key=key()),
+            metadata=TENANT_AUTH,
+        ),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await call
+        assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert error_info(caught.value).reason == "INVALID_STATE"
+
+
+async def test_saved_methods_attach_list_charge_detach(server: Running) -> None:
+    stub = server.payments()
+    customer = await new_customer(server)
+    attached = (
+        await stub.AttachPaymentMethod(
+            pb.AttachPaymentMethodRequest(
+                customer_id=customer, gateway="sandbox", token="pm_card_visa", set_as_default=True
+            ),
+            metadata=TENANT_AUTH,
+        )
+    ).payment_method
+    assert attached.id.startswith("pm_")
+    assert attached.id != "pm_card_visa"
+    assert (attached.brand, attached.last4, attached.is_default) == ("visa", "4242", True)
+    assert attached.type == res.PAYMENT_METHOD_TYPE_CARD
+    listed = await stub.ListPaymentMethods(
+        pb.ListPaymentMethodsRequest(customer_id=customer), metadata=TENANT_AUTH
+    )
+    assert [m.id for m in listed.payment_methods] == [attached.id]
+    paid = await create(server, customer_id=customer, payment_method_id=attached.id, confirm=True)
+    assert paid.status == S.PAYMENT_INTENT_STATUS_SUCCEEDED
+    history = await stub.ListPaymentIntents(
+        pb.ListPaymentIntentsRequest(customer_id=customer), metadata=TENANT_AUTH
+    )
+    assert [i.id for i in history.payment_intents] == [paid.id]
+    detached = (
+        await stub.DetachPaymentMethod(
+            pb.DetachPaymentMethodRequest(id=attached.id), metadata=TENANT_AUTH
+        )
+    ).payment_method
+    assert detached.customer_id == ""
+    assert detached.HasField("detach_time")
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.DetachPaymentMethod(
+            pb.DetachPaymentMethodRequest(id=attached.id), metadata=TENANT_AUTH
+        )
+    assert error_info(caught.value).reason == "INVALID_STATE"
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await create(server, customer_id=customer, payment_method_id=attached.id, confirm=True)
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+async def test_history_pages_newest_first_and_filters_by_status(server: Running) -> None:
+    made = [
+        (await create(server, payment_method_id=m, confirm=True)).id
+        for m in ("pm_card_visa", "pm_card_chargeDeclined", "pm_card_visa")
+    ]
+    stub = server.payments()
+    first = await stub.ListPaymentIntents(
+        pb.ListPaymentIntentsRequest(page_size=2), metadata=TENANT_AUTH
+    )
+    rest = await stub.ListPaymentIntents(
+        pb.ListPaymentIntentsRequest(page_size=2, page_token=first.next_page_token),
+        metadata=TENANT_AUTH,
+    )
+    assert [i.id for i in [*first.payment_intents, *rest.payment_intents]] == made[::-1]
+    assert rest.next_page_token == ""
+    succeeded = await stub.ListPaymentIntents(
+        pb.ListPaymentIntentsRequest(status=S.PAYMENT_INTENT_STATUS_SUCCEEDED), metadata=TENANT_AUTH
+    )
+    assert {i.id for i in succeeded.payment_intents} == {made[0], made[2]}
+    theirs = await stub.ListPaymentIntents(pb.ListPaymentIntentsRequest(), metadata=OTHER_AUTH)
+    assert list(theirs.payment_intents) == []
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.GetPaymentIntent(pb.GetPaymentIntentRequest(id=made[0]), metadata=OTHER_AUTH)
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+# --- seed 002: escrow with a connected account and commission --------------------------------
+
+
+async def test_escrow_authorize_then_capture_releases_amount_minus_commission(
+    server: Running,
+) -> None:
+    stub = server.payments()
+    account = (
+        await stub.CreateConnectedAccount(
+            pb.CreateConnectedAccountRequest(
+                owner_ref="expert_123", email="expert@test.com", name="John Doe", country="US"
+            ),
+            metadata=TENANT_AUTH,
+        )
+    ).connected_account
+    assert account.id.startswith("acct_")
+    assert account.commission_bps == 1000
+    assert account.status == res.CONNECTED_ACCOUNT_STATUS_PENDING
+    assert "/sandbox/connect/" in account.onboarding_url
+    intent = await create(
+        server,
+        amount=5_000,
+        payment_method_id="pm_card_visa",
+        confirm=True,
+        capture_method=res.CAPTURE_METHOD_MANUAL,
+        destination_account_id=account.id,
+    )
+    assert intent.status == S.PAYMENT_INTENT_STATUS_REQUIRES_CAPTURE
+    assert (intent.application_fee_amount, intent.destination_amount) == (500, 4_500)
+    captured = (
+        await stub.CapturePaymentIntent(
+            pb.CapturePaymentIntentRequest(id=intent.id, idempotency_key=key()),
+            metadata=TENANT_AUTH,
+        )
+    ).payment_intent
+    assert captured.status == S.PAYMENT_INTENT_STATUS_SUCCEEDED
+    assert (captured.amount_received, captured.application_fee_amount) == (5_000, 500)
+    assert captured.destination_amount == 4_500
+    refund = await stub.CreateRefund(
+        pb.CreateRefundRequest(payment_intent_id=intent.id, idempotency_key=key()),
+        metadata=TENANT_AUTH,
+    )
+    assert refund.refund.amount == 5_000
+    link = await stub.CreateAccountLink(
+        pb.CreateAccountLinkRequest(id=account.id, type=res.ACCOUNT_LINK_TYPE_ONBOARDING),
+        metadata=TENANT_AUTH,
+    )
+    assert link.account_link.url
+    assert link.account_link.account_id == account.id
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.CreateAccountLink(
+            pb.CreateAccountLinkRequest(id=account.id, type=res.ACCOUNT_LINK_TYPE_DASHBOARD),
+            metadata=TENANT_AUTH,
+        )
+    assert error_info(caught.value).reason == "INVALID_STATE"
+
+
+async def test_per_account_commission_and_partial_capture_recompute_the_fee(
+    server: Running,
+) -> None:
+    stub = server.payments()
+    account = (
+        await stub.CreateConnectedAccount(
+            pb.CreateConnectedAccountRequest(owner_ref="e2", commission_bps=1500),
+            metadata=TENANT_AUTH,
+        )
+    ).connected_account
+    intent = await create(
+        server,
+        amount=10_000,
+        payment_method_id="pm_card_visa",
+        confirm=True,
+        capture_method=res.CAPTURE_METHOD_MANUAL,
+        destination_account_id=account.id,
+    )
+    assert intent.application_fee_amount == 1_500
+    captured = (
+        await stub.CapturePaymentIntent(
+            pb.CapturePaymentIntentRequest(
+                id=intent.id, amount_to_capture=6_000, idempotency_key=key()
+            ),
+            metadata=TENANT_AUTH,
+        )
+    ).payment_intent
+    assert (captured.application_fee_amount, captured.destination_amount) == (900, 5_100)
+
+
+async def test_list_gateways_shows_the_sandbox(server: Running) -> None:
+    listed = await server.payments().ListGateways(pb.ListGatewaysRequest(), metadata=TENANT_AUTH)
+    (sandbox,) = listed.gateways
+    assert sandbox.name == "sandbox"
+    assert sandbox.mode == res.GATEWAY_MODE_SANDBOX
+    assert res.GATEWAY_CAPABILITY_MANUAL_CAPTURE in sandbox.capabilities
+    assert "usd" in sandbox.currencies
+
+
+async def test_event_payloads_carry_the_intent_without_internals(server: Running) -> None:
+    intent = await create(server, payment_method_id="pm_card_visa", confirm=True)
+    async with server.runtime.db.read() as session:
+        row = await session.scalar(
+            select(EventRow).where(
+                EventRow.resource_id == intent.id, EventRow.type == "payment.succeeded"
+            )
+        )
+    assert row is not None
+    data = json.loads(row.payload)["data"]
+    assert data["id"] == intent.id
+    assert data["status"] == "succeeded"
+    assert "attempt" not in data
+    assert "client_id" not in data
+
+
+async def test_a_card_number_in_a_read_filter_is_refused_too(server: Running) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await server.payments().ListCustomers(
+            pb.ListCustomersRequest(external_ref="4242424242424242"), metadata=TENANT_AUTH
+        )
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "external_ref" in field_violations(caught.value)

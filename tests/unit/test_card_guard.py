@@ -1,0 +1,58 @@
+"""Raw card numbers are found in any field, and ids or keys are not mistaken for them."""
+
+from __future__ import annotations
+
+import pytest
+
+from isa.payment.v1 import payment_service_pb2 as pb
+from isa.payment.v1 import resources_pb2 as res
+from server.servicers.card_guard import looks_like_card_number, refuse_card_numbers
+from server.servicers.support import Checks
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "4242424242424242",
+        "4242 4242 4242 4242",
+        "pay with 4000-0025-0000-3155 please",
+        "x4000000000000002y",
+        "3782 822463 10005",
+        "5555555555554444",
+    ],
+)
+def test_card_numbers_are_found(text: str) -> None:
+    assert looks_like_card_number(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pm_card_visa",
+        "tok_1f2e3d",
+        "4242424242424241",  # fails Luhn
+        "order-1234567890123",  # no issuer starts with 1
+        "bench-pi-391827364512-57",
+        "142424242424242428",  # a card inside a longer number is a longer number
+        "pi_01jd8x7m3k5v2p9q8r7s6t5u4w",
+    ],
+)
+def test_ids_and_keys_are_not_cards(text: str) -> None:
+    assert not looks_like_card_number(text)
+
+
+def test_every_field_is_named_and_no_value_is_echoed() -> None:
+    checks = Checks()
+    request = pb.CreateCheckoutSessionRequest(
+        metadata={"note": "4242424242424242"},
+        line_items=res.CheckoutLineItems(
+            items=[res.CheckoutLineItem(description="card 4000 0025 0000 3155", quantity=1)]
+        ),
+        success_url="https://x.example/ok",
+    )
+    refuse_card_numbers(checks, request)
+    with pytest.raises(Exception) as caught:
+        checks.raise_if_any()
+    fields = {v.field for v in caught.value.violations}  # type: ignore[attr-defined]
+    assert fields == {"metadata['note']", "line_items.items[0].description"}
+    assert "4242" not in str(caught.value)
