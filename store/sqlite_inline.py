@@ -3,14 +3,13 @@
 aiosqlite sends every call (cursor, execute, fetch, close, BEGIN, COMMIT) to a worker
 thread and back; a one-row read makes about a dozen such round trips, ~0.5 ms under
 load, while SQLite answers it from its page cache in microseconds. Here statements run
-inline, and only calls that may wait go to aiosqlite's thread: a writer's ``BEGIN
-IMMEDIATE`` (another process may hold the write lock: busy_timeout) and ``COMMIT`` (the
-fsync), and ``close``.
+inline; only ``close``, and a writer's ``BEGIN IMMEDIATE`` while another process holds
+the write lock, go to aiosqlite's thread.
 
 The two paths never overlap on one connection: a threaded call is awaited through a
 shield and remembered, and any later call — inline or threaded — first waits for it to
-finish. So even when a caller is cancelled mid-COMMIT (and SQLAlchemy rolls back or
-closes the connection), the sqlite3 handle is never used by two threads at once.
+finish. So even when a caller is cancelled mid-call (and SQLAlchemy rolls back or closes
+the connection), the sqlite3 handle is never used by two threads at once.
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ from typing import Any
 import aiosqlite
 
 _ITER_CHUNK_SIZE = 64
-_WRITER_WAITS = ("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE", "COMMIT")
 
 
 class InlineConnection(aiosqlite.Connection):
@@ -32,7 +30,8 @@ class InlineConnection(aiosqlite.Connection):
     _pending: asyncio.Future[Any] | None = None
 
     def _needs_thread(self, fn: Any, args: tuple[Any, ...]) -> bool:
-        return getattr(fn, "__name__", "") == "close"
+        """Closing the connection itself (not a cursor: those close on every statement)."""
+        return getattr(fn, "__self__", None) is self._connection and fn.__name__ == "close"
 
     async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         await self._settle_pending()
@@ -57,13 +56,41 @@ class InlineConnection(aiosqlite.Connection):
 
 
 class WriterConnection(InlineConnection):
-    """Also waits on the thread for what may block: BEGIN IMMEDIATE and COMMIT."""
+    """The single writer: everything inline, COMMIT included.
 
-    def _needs_thread(self, fn: Any, args: tuple[Any, ...]) -> bool:
-        if getattr(fn, "__name__", "") in ("close", "commit"):
-            return True
-        statement = args[0] if args and isinstance(args[0], str) else ""
-        return statement.lstrip()[:15].upper().startswith(_WRITER_WAITS)
+    Group commit (store.group_commit) pays one COMMIT per batch, so its fsync (well under
+    a millisecond on this kind of machine) costs the loop less than a hand-off to the
+    thread, which can wait a whole GIL switch interval each way. ``BEGIN IMMEDIATE`` is
+    tried inline without waiting (the connection's busy_timeout is 0); only when another
+    process holds the write lock does it go to the thread and wait there.
+    """
+
+    def __init__(self, connector: Any, iter_chunk_size: int, *, busy_timeout_ms: int) -> None:
+        super().__init__(connector, iter_chunk_size)
+        self._busy_timeout_ms = busy_timeout_ms
+
+    async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if not _is_begin_immediate(args):
+            return await super()._execute(fn, *args, **kwargs)
+        try:
+            return await super()._execute(fn, *args, **kwargs)
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise
+        return await self._on_thread(partial(self._begin_waiting, fn, args, kwargs))
+
+    def _begin_waiting(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """On the thread: wait up to busy_timeout for the lock, then stop waiting again."""
+        self._conn.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self._conn.execute("PRAGMA busy_timeout=0")
+
+
+def _is_begin_immediate(args: tuple[Any, ...]) -> bool:
+    statement = args[0] if args and isinstance(args[0], str) else ""
+    return statement.lstrip()[:15].upper() == "BEGIN IMMEDIATE"
 
 
 async def connect_inline(database: str) -> aiosqlite.Connection:
@@ -71,6 +98,6 @@ async def connect_inline(database: str) -> aiosqlite.Connection:
     return await InlineConnection(connector, _ITER_CHUNK_SIZE)
 
 
-async def connect_writer(database: str) -> aiosqlite.Connection:
+async def connect_writer(database: str, *, busy_timeout_ms: int) -> aiosqlite.Connection:
     connector = partial(sqlite3.connect, database, check_same_thread=False)
-    return await WriterConnection(connector, _ITER_CHUNK_SIZE)
+    return await WriterConnection(connector, _ITER_CHUNK_SIZE, busy_timeout_ms=busy_timeout_ms)
