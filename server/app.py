@@ -30,8 +30,12 @@ from server.metrics import Metrics
 from server.payments.customers import CustomerService
 from server.protos import load_descriptors
 from server.servicers.payment import PENDING_PAYMENT_METHODS, PaymentServicer
+from server.servicers.webhook import PENDING_WEBHOOK_METHODS, WebhookServicer
+from server.webhooks.deliveries import DeliveryService
+from server.webhooks.endpoints import EndpointService
 from store.db import Database
 from webhook_relay.app import create_app
+from webhook_relay.delivery import DeliveryPolicy, DeliveryWorker
 
 log = logging.getLogger("isa.server")
 
@@ -137,6 +141,10 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
             PaymentServicer(idempotency, CustomerService(db)),
             PENDING_PAYMENT_METHODS,
         ),
+        "isa.webhook.v1.WebhookService": (
+            WebhookServicer(idempotency, EndpointService(db), DeliveryService(db)),
+            PENDING_WEBHOOK_METHODS,
+        ),
     }
     served = served_services(settings)
     server = grpc.aio.server(
@@ -192,7 +200,26 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
         asyncio.create_task(_watch_store(runtime, metrics)),
         asyncio.create_task(_every(IDEMPOTENCY_PURGE_SECONDS, idempotency.purge_expired)),
     ]
+    if settings.relay.delivery_enabled:
+        runtime.tasks.append(
+            asyncio.create_task(
+                _delivery_worker(settings, db, metrics).run_forever(
+                    settings.relay.delivery_poll_seconds
+                )
+            )
+        )
     return runtime
+
+
+def _delivery_worker(settings: Settings, db: Database, metrics: Metrics) -> DeliveryWorker:
+    relay = settings.relay
+    policy = DeliveryPolicy(
+        retry_schedule=relay.retry_delays,
+        timeout=dt.timedelta(seconds=relay.delivery_timeout_seconds),
+        lease=dt.timedelta(seconds=relay.delivery_lease_seconds),
+        batch=relay.delivery_batch,
+    )
+    return DeliveryWorker(db, metrics, policy=policy)
 
 
 def _bound_port(runner: web.AppRunner, asked: int) -> int:

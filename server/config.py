@@ -56,6 +56,10 @@ class Secret:
         return hash(self._value)
 
 
+# The relay's settings use Secret, so they are imported once it exists.
+from server.relay_config import RelaySettings, load_relay_settings  # noqa: E402
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Client:
     """A calling backend: who it is, how it proves it, which services it may call."""
@@ -95,6 +99,7 @@ class Settings:
     square_webhook_signature_key: Secret | None = None
     square_base_url: str | None = None
     data_dir: Path = field(default_factory=lambda: Path(".data"))
+    relay: RelaySettings = field(default_factory=RelaySettings)
 
     @property
     def only_dev_client(self) -> bool:
@@ -181,6 +186,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         square_webhook_signature_key=_secret(get("ISA_SQUARE_WEBHOOK_SIGNATURE_KEY")),
         square_base_url=get("ISA_SQUARE_BASE_URL") or None,
         data_dir=Path(get("ISA_DATA_DIR", ".data")),
+        relay=load_relay_settings(env),
     )
 
 

@@ -4,6 +4,7 @@ Alembic's environment and the schema test import this. A new area's models live 
 their own module (``store/<area>_models.py``) and add one import line here.
 """
 
+import store.webhook_models  # noqa: F401  (the webhook relay's tables)
 from store import models  # noqa: F401  (registers the foundation's tables)
 from store.models import Base
 

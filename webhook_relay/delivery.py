@@ -1,0 +1,300 @@
+"""The outbound delivery worker: fan events out to endpoints, POST them signed, retry.
+
+Every outbox event becomes one delivery per subscribed, enabled endpoint of its client
+(once: the fan-out marker's primary key). A delivery is claimed with a lease, POSTed
+outside any transaction (15 s timeout, no redirects followed), and its outcome recorded
+only while the lease is still ours; a worker that dies leaves a lease that simply runs
+out, and another worker sends the delivery again with the same ``webhook-id``.
+
+Time is injected (``clock``) and so are the retry schedule and the jitter's randomness,
+so tests walk through the whole schedule without waiting for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import email.utils
+import logging
+import random
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import aiohttp
+
+from server.metrics import Metrics
+from server.webhooks import signing
+from server.webhooks.matching import subscribed
+from store.db import Database
+from store.ids import new_id
+from store.models import utcnow
+from store.webhooks import (
+    FAILED,
+    PENDING,
+    SUCCEEDED,
+    AttemptRecord,
+    ClaimedDelivery,
+    EndpointRecord,
+    WebhookDeliveries,
+    WebhookEndpoints,
+)
+
+log = logging.getLogger("isa.relay.delivery")
+
+Clock = Callable[[], dt.datetime]
+
+#: Waits before each retry: the first attempt is immediate (ARCHITECTURE.md).
+RETRY_SCHEDULE: Final = tuple(
+    dt.timedelta(seconds=s) for s in (5, 300, 1800, 7200, 18000, 36000, 36000)
+)
+ERROR_EXCERPT: Final = 200
+USER_AGENT: Final = "isa-webhooks/1"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeliveryPolicy:
+    retry_schedule: Sequence[dt.timedelta] = RETRY_SCHEDULE
+    jitter: float = 0.2
+    timeout: dt.timedelta = dt.timedelta(seconds=15)
+    lease: dt.timedelta = dt.timedelta(seconds=60)
+    disable_after: dt.timedelta = dt.timedelta(days=5)
+    max_retry_after: dt.timedelta = dt.timedelta(days=1)
+    batch: int = 32
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    response_code: int
+    latency: float
+    error: str
+    retry_after: dt.timedelta | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return 200 <= self.response_code < 300
+
+
+def retry_after(value: str | None, now: dt.datetime) -> dt.timedelta | None:
+    """Parse ``Retry-After``: delay seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return dt.timedelta(seconds=int(value))
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(when - now, dt.timedelta(0))
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        db: Database,
+        metrics: Metrics,
+        *,
+        policy: DeliveryPolicy | None = None,
+        clock: Clock = utcnow,
+        rand: Callable[[], float] = random.random,
+        owner: str | None = None,
+    ) -> None:
+        self._db = db
+        self._metrics = metrics
+        self._policy = policy or DeliveryPolicy()
+        self._clock = clock
+        self._rand = rand
+        self._owner = owner or f"w-{secrets.token_hex(8)}"
+        self._http: aiohttp.ClientSession | None = None
+
+    async def _session(self) -> aiohttp.ClientSession:
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self._policy.timeout.total_seconds()),
+                connector=aiohttp.TCPConnector(limit=self._policy.batch * 2),
+            )
+        return self._http
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+
+    async def run_once(self) -> int:
+        """Fan out new events, then send every due delivery once; returns work done."""
+        fanned = await self.fan_out()
+        sent = await self.deliver_due()
+        return fanned + sent
+
+    async def run_forever(self, poll_seconds: float) -> None:
+        try:
+            await self._loop(poll_seconds)
+        finally:
+            await self.close()
+
+    async def _loop(self, poll_seconds: float) -> None:
+        last_depth = 0.0
+        while True:
+            try:
+                done = await self.run_once()
+                if time.monotonic() - last_depth > 5:
+                    await self.refresh_depth()
+                    last_depth = time.monotonic()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("delivery round failed; retrying")
+                done = 0
+            if done == 0:
+                await asyncio.sleep(poll_seconds)
+
+    async def refresh_depth(self) -> None:
+        async with self._db.read() as session:
+            depth = await WebhookDeliveries(session).outbox_depth()
+        self._metrics.outbox_depth.set(depth)
+
+    async def fan_out(self) -> int:
+        """Create the deliveries of events not fanned out yet (each event exactly once)."""
+        now = self._clock()
+        async with self._db.write() as session:
+            deliveries = WebhookDeliveries(session)
+            events = await deliveries.unfanned_events(self._policy.batch * 4)
+            endpoints: dict[str, list[EndpointRecord]] = {}
+            for event in events:
+                if not await deliveries.mark_fanned_out(event.id, now):
+                    continue
+                if event.client_id not in endpoints:
+                    endpoints[event.client_id] = await WebhookEndpoints(session).enabled_of(
+                        event.client_id
+                    )
+                for endpoint in endpoints[event.client_id]:
+                    if subscribed(
+                        endpoint.event_types, endpoint.forward_gateway_events, event.type
+                    ):
+                        await deliveries.add_pending(
+                            delivery_id=new_id("del"),
+                            client_id=event.client_id,
+                            endpoint_id=endpoint.id,
+                            event_id=event.id,
+                            event_type=event.type,
+                            now=now,
+                        )
+        return len(events)
+
+    async def deliver_due(self) -> int:
+        now = self._clock()
+        async with self._db.write() as session:
+            claimed = await WebhookDeliveries(session).claim_due(
+                now=now,
+                owner=self._owner,
+                lease_until=now + self._policy.lease,
+                limit=self._policy.batch,
+            )
+        if claimed:
+            await asyncio.gather(*(self._deliver(delivery) for delivery in claimed))
+        return len(claimed)
+
+    async def _deliver(self, delivery: ClaimedDelivery) -> None:
+        sent_at = self._clock()
+        outcome = await self._post(delivery)
+        self._metrics.delivery_latency.observe(outcome.latency)
+        await self._record(delivery, sent_at, outcome)
+
+    async def _post(self, delivery: ClaimedDelivery) -> Outcome:
+        body = delivery.payload.encode()
+        # The receiver checks the signature's timestamp against its own clock: wall time.
+        headers = signing.headers(delivery.secrets, delivery.event_id, int(time.time()), body)
+        headers["content-type"] = "application/json"
+        headers["user-agent"] = USER_AGENT
+        http = await self._session()
+        started = time.perf_counter()
+        try:
+            async with http.post(
+                delivery.url, data=body, headers=headers, allow_redirects=False
+            ) as response:
+                text = (await response.content.read(ERROR_EXCERPT)).decode("utf-8", "replace")
+                latency = time.perf_counter() - started
+                code = response.status
+                error = "" if 200 <= code < 300 else _error_text(code, text)
+                wait = (
+                    retry_after(response.headers.get("Retry-After"), self._clock())
+                    if code == 429
+                    else None
+                )
+                return Outcome(response_code=code, latency=latency, error=error, retry_after=wait)
+        except TimeoutError:
+            error = f"timed out after {self._policy.timeout.total_seconds():g} s"
+        except aiohttp.ClientError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:ERROR_EXCERPT]
+        return Outcome(response_code=0, latency=time.perf_counter() - started, error=error)
+
+    def _next_attempt(self, attempts_done: int, outcome: Outcome) -> dt.datetime | None:
+        """When to try again after ``attempts_done`` attempts, or None when out of retries."""
+        schedule = self._policy.retry_schedule
+        if attempts_done > len(schedule):
+            return None
+        base = schedule[attempts_done - 1].total_seconds()
+        jittered = base * (1 + self._policy.jitter * (2 * self._rand() - 1))
+        delay = dt.timedelta(seconds=jittered)
+        if outcome.retry_after is not None:
+            delay = max(delay, min(outcome.retry_after, self._policy.max_retry_after))
+        return self._clock() + delay
+
+    async def _record(
+        self, delivery: ClaimedDelivery, sent_at: dt.datetime, outcome: Outcome
+    ) -> None:
+        now = self._clock()
+        attempt = AttemptRecord(
+            time=sent_at,
+            response_code=outcome.response_code,
+            latency_ms=round(outcome.latency * 1000),
+            error=outcome.error,
+        )
+        async with self._db.write() as session:
+            deliveries = WebhookDeliveries(session)
+            endpoints = WebhookEndpoints(session)
+            await endpoints.lock(delivery.endpoint_id)
+            if not await deliveries.held(delivery.id, self._owner):
+                log.warning("delivery %s: lease lost before recording its attempt", delivery.id)
+                return
+            if outcome.succeeded:
+                await deliveries.record_attempt(
+                    delivery.id, attempt, status=SUCCEEDED, next_attempt_time=None, now=now
+                )
+                await endpoints.record_success(delivery.endpoint_id)
+                self._metrics.delivery_attempts.labels("succeeded").inc()
+                return
+            if outcome.response_code == 410:
+                await deliveries.record_attempt(
+                    delivery.id, attempt, status=FAILED, next_attempt_time=None, now=now
+                )
+                await endpoints.disable(delivery.endpoint_id, now, "answered 410 Gone")
+                await deliveries.fail_pending_of_endpoint(delivery.endpoint_id, now)
+                self._metrics.delivery_attempts.labels("gone").inc()
+                return
+            next_time = self._next_attempt(delivery.attempt_count + 1, outcome)
+            await deliveries.record_attempt(
+                delivery.id,
+                attempt,
+                status=PENDING if next_time is not None else FAILED,
+                next_attempt_time=next_time,
+                now=now,
+            )
+            self._metrics.delivery_attempts.labels(
+                "retrying" if next_time is not None else "failed"
+            ).inc()
+            if await endpoints.record_failure(
+                delivery.endpoint_id, now, disable_after=self._policy.disable_after
+            ):
+                await deliveries.fail_pending_of_endpoint(delivery.endpoint_id, now)
+
+
+def _error_text(code: int, body: str) -> str:
+    if 300 <= code < 400:
+        return f"HTTP {code}: redirects are not followed"
+    excerpt = " ".join(body.split())
+    return f"HTTP {code}: {excerpt}" if excerpt else f"HTTP {code}"
