@@ -1,0 +1,5 @@
+"""``python -m bench`` is what ``make bench`` runs."""
+
+from bench.main import main
+
+raise SystemExit(main())
