@@ -25,7 +25,13 @@ from server.webhooks.endpoints import (
     EndpointService,
     NewEndpoint,
 )
-from server.webhooks.matching import event_type_problem, forward_pattern_problem
+from server.webhooks.inbound import GatewayEvent, GatewayEventService
+from server.webhooks.matching import (
+    WEBHOOK_GATEWAYS,
+    event_type_problem,
+    forward_pattern_problem,
+)
+from store import gateway_events
 from store.webhooks import ENABLED, FAILED, PENDING, SUCCEEDED, DeliveryFilter
 
 MAX_URL_LENGTH: Final = 2048
@@ -40,10 +46,18 @@ _DELIVERY_STATUS: Final = {
 }
 _DELIVERY_FILTER: Final = {value: key for key, value in _DELIVERY_STATUS.items()}
 
-#: Methods not built yet, with the note their UNIMPLEMENTED answer carries.
-PENDING_WEBHOOK_METHODS: Final = {
-    "ListGatewayEvents": "the inbound gateway event log is not built yet",
-    "ReprocessGatewayEvent": "the inbound gateway event log is not built yet",
+_GATEWAY_STATUS: Final = {
+    gateway_events.RECEIVED: resources.GATEWAY_EVENT_STATUS_RECEIVED,
+    gateway_events.UNAPPLIED: resources.GATEWAY_EVENT_STATUS_RECEIVED,
+    gateway_events.PROCESSED: resources.GATEWAY_EVENT_STATUS_PROCESSED,
+    gateway_events.IGNORED: resources.GATEWAY_EVENT_STATUS_IGNORED,
+    gateway_events.FAILED: resources.GATEWAY_EVENT_STATUS_FAILED,
+}
+_GATEWAY_FILTER: Final = {
+    resources.GATEWAY_EVENT_STATUS_RECEIVED: gateway_events.RECEIVED,
+    resources.GATEWAY_EVENT_STATUS_PROCESSED: gateway_events.PROCESSED,
+    resources.GATEWAY_EVENT_STATUS_IGNORED: gateway_events.IGNORED,
+    resources.GATEWAY_EVENT_STATUS_FAILED: gateway_events.FAILED,
 }
 
 
@@ -147,13 +161,35 @@ def delivery_message(delivery: Delivery) -> resources.Delivery:
     )
 
 
+def gateway_event_message(event: GatewayEvent) -> resources.GatewayEvent:
+    return resources.GatewayEvent(
+        id=event.id,
+        gateway=event.gateway,
+        gateway_event_id=event.gateway_event_id,
+        type=event.type,
+        status=_GATEWAY_STATUS[event.status],
+        payload=event.payload,
+        error=event.error,
+        resource_id=event.resource_id,
+        process_time=timestamp(event.process_time),
+        attempt_count=event.attempt_count,
+        create_time=timestamp(event.create_time),
+        update_time=timestamp(event.update_time),
+    )
+
+
 class WebhookServicer:
     def __init__(
-        self, idempotency: Idempotency, endpoints: EndpointService, deliveries: DeliveryService
+        self,
+        idempotency: Idempotency,
+        endpoints: EndpointService,
+        deliveries: DeliveryService,
+        gateway_events: GatewayEventService,
     ) -> None:
         self._idempotency = idempotency
         self._endpoints = endpoints
         self._deliveries = deliveries
+        self._gateway_events = gateway_events
 
     async def CreateEndpoint(
         self, request: pb.CreateEndpointRequest, _context: Context
@@ -375,3 +411,41 @@ class WebhookServicer:
             return pb.ReplayEventResponse(deliveries=[delivery_message(d) for d in deliveries])
 
         return await run_idempotent(self._idempotency, request, key, pb.ReplayEventResponse, replay)
+
+    async def ListGatewayEvents(
+        self, request: pb.ListGatewayEventsRequest, _context: Context
+    ) -> pb.ListGatewayEventsResponse:
+        checks = Checks()
+        page_request = checks.page(request.page_size, request.page_token)
+        if request.gateway and request.gateway not in WEBHOOK_GATEWAYS:
+            checks.fail("gateway", f"must be one of {', '.join(WEBHOOK_GATEWAYS)}")
+        status = None
+        if request.status != resources.GATEWAY_EVENT_STATUS_UNSPECIFIED:
+            status = _GATEWAY_FILTER.get(request.status)
+            if status is None:
+                checks.fail("status", "is not a known GatewayEventStatus")
+        checks.raise_if_any()
+        page = await self._gateway_events.list(
+            caller().id, page_request, gateway=request.gateway or None, status=status
+        )
+        return pb.ListGatewayEventsResponse(
+            gateway_events=[gateway_event_message(e) for e in page.items],
+            next_page_token=encode_page_token(page.next_before_id),
+        )
+
+    async def ReprocessGatewayEvent(
+        self, request: pb.ReprocessGatewayEventRequest, _context: Context
+    ) -> pb.ReprocessGatewayEventResponse:
+        checks = Checks()
+        event_id = checks.resource_id("id", request.id, prefix="gev")
+        key = checks.idempotency_key(request.idempotency_key, required=False)
+        checks.raise_if_any()
+        client_id = caller().id
+
+        async def reprocess(session: AsyncSession) -> pb.ReprocessGatewayEventResponse:
+            event = await self._gateway_events.reprocess(session, client_id, event_id)
+            return pb.ReprocessGatewayEventResponse(gateway_event=gateway_event_message(event))
+
+        return await run_idempotent(
+            self._idempotency, request, key, pb.ReprocessGatewayEventResponse, reprocess
+        )
