@@ -76,11 +76,18 @@ def load_relay_settings(env: Mapping[str, str]) -> RelaySettings:
     get = env.get
     paypal_secret = get("ISA_PAYPAL_SECRET")
     coinbase = get("ISA_COINBASE_WEBHOOK_SECRET")
+    timeout = _float(env, "ISA_WEBHOOK_TIMEOUT_SECONDS", 15.0, minimum=0.1)
+    lease = _float(env, "ISA_WEBHOOK_LEASE_SECONDS", 60.0, minimum=0.1)
+    if lease <= timeout:
+        raise ConfigError(
+            f"ISA_WEBHOOK_LEASE_SECONDS={lease:g} must exceed ISA_WEBHOOK_TIMEOUT_SECONDS="
+            f"{timeout:g}: a delivery still being sent would otherwise be sent again"
+        )
     return RelaySettings(
         max_body_bytes=int(_float(env, "ISA_RELAY_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)),
         delivery_enabled=get("ISA_WEBHOOK_DELIVERY", "on").lower() not in {"0", "off", "false"},
-        delivery_timeout_seconds=_float(env, "ISA_WEBHOOK_TIMEOUT_SECONDS", 15.0, minimum=0.1),
-        delivery_lease_seconds=_float(env, "ISA_WEBHOOK_LEASE_SECONDS", 60.0, minimum=0.1),
+        delivery_timeout_seconds=timeout,
+        delivery_lease_seconds=lease,
         delivery_poll_seconds=_float(env, "ISA_WEBHOOK_POLL_SECONDS", 0.5, minimum=0.01),
         delivery_batch=int(_float(env, "ISA_WEBHOOK_BATCH", 32, minimum=1)),
         retry_schedule=_schedule(get("ISA_WEBHOOK_RETRY_SCHEDULE")),
