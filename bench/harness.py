@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 import asyncpg
 import grpc
@@ -129,6 +130,10 @@ class Server:
     @property
     def target(self) -> str:
         return f"{HOST}:{self.grpc_port}"
+
+    @property
+    def relay_url(self) -> str:
+        return f"http://{HOST}:{self._relay_port}"
 
     @property
     def label(self) -> str:
@@ -254,26 +259,38 @@ async def _all_serving(target: str, probes: int) -> bool:
     return True
 
 
+def postgres_url() -> str:
+    """``ISA_BENCH_DATABASE_URL``, or the local ``isa_bench`` database: parallel runs
+    (several engineers on one machine) each name their own."""
+    default = f"postgresql+asyncpg://{POSTGRES_USER}@{HOST}:{POSTGRES_PORT}/{POSTGRES_DB}"
+    return os.environ.get("ISA_BENCH_DATABASE_URL") or default
+
+
 def postgres_store() -> Store:
-    """Drop and recreate ``isa_bench``; raises ``OSError``/``PostgresError`` if unreachable."""
-    asyncio.run(_recreate_database())
-    return Store(
-        "postgresql",
-        f"postgresql+asyncpg://{POSTGRES_USER}@{HOST}:{POSTGRES_PORT}/{POSTGRES_DB}",
-    )
+    """Drop and recreate the bench database; raises ``OSError``/``PostgresError`` if unreachable."""
+    url = postgres_url()
+    asyncio.run(_recreate_database(url))
+    return Store("postgresql", url)
 
 
 #: asyncpg ships no annotations; this is the one signature the harness relies on.
 _connect: Callable[..., Awaitable[Any]] = asyncpg.connect
 
 
-async def _recreate_database() -> None:
+async def _recreate_database(url: str) -> None:
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/") or POSTGRES_DB
     connection = await _connect(
-        host=HOST, port=POSTGRES_PORT, user=POSTGRES_USER, database="postgres", timeout=5
+        host=parts.hostname or HOST,
+        port=parts.port or POSTGRES_PORT,
+        user=parts.username or POSTGRES_USER,
+        password=parts.password,
+        database="postgres",
+        timeout=5,
     )
     try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{POSTGRES_DB}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{POSTGRES_DB}"')
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.execute(f'CREATE DATABASE "{name}"')
     finally:
         await connection.close()
 

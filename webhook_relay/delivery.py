@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Final
 
 import aiohttp
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.metrics import Metrics
 from server.webhooks import signing
@@ -63,6 +64,13 @@ class DeliveryPolicy:
     disable_after: dt.timedelta = dt.timedelta(days=5)
     max_retry_after: dt.timedelta = dt.timedelta(days=1)
     batch: int = 32
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sent:
+    delivery: ClaimedDelivery
+    sent_at: dt.datetime
+    outcome: Outcome
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -195,14 +203,24 @@ class DeliveryWorker:
                 limit=self._policy.batch,
             )
         if claimed:
-            await asyncio.gather(*(self._deliver(delivery) for delivery in claimed))
+            sent = await asyncio.gather(*(self._send(delivery) for delivery in claimed))
+            await self._record_all(sent)
         return len(claimed)
 
-    async def _deliver(self, delivery: ClaimedDelivery) -> None:
+    async def _send(self, delivery: ClaimedDelivery) -> Sent:
         sent_at = self._clock()
         outcome = await self._post(delivery)
         self._metrics.delivery_latency.observe(outcome.latency)
-        await self._record(delivery, sent_at, outcome)
+        return Sent(delivery=delivery, sent_at=sent_at, outcome=outcome)
+
+    async def _record_all(self, sent: Sequence[Sent]) -> None:
+        """Record a batch's outcomes in one transaction (endpoints locked in id order)."""
+        async with self._db.write() as session:
+            endpoints = WebhookEndpoints(session)
+            for endpoint_id in sorted({s.delivery.endpoint_id for s in sent}):
+                await endpoints.lock(endpoint_id)
+            for one in sent:
+                await self._record(session, one.delivery, one.sent_at, one.outcome)
 
     async def _post(self, delivery: ClaimedDelivery) -> Outcome:
         body = delivery.payload.encode()
@@ -245,7 +263,11 @@ class DeliveryWorker:
         return self._clock() + delay
 
     async def _record(
-        self, delivery: ClaimedDelivery, sent_at: dt.datetime, outcome: Outcome
+        self,
+        session: AsyncSession,
+        delivery: ClaimedDelivery,
+        sent_at: dt.datetime,
+        outcome: Outcome,
     ) -> None:
         now = self._clock()
         attempt = AttemptRecord(
@@ -254,43 +276,41 @@ class DeliveryWorker:
             latency_ms=round(outcome.latency * 1000),
             error=outcome.error,
         )
-        async with self._db.write() as session:
-            deliveries = WebhookDeliveries(session)
-            endpoints = WebhookEndpoints(session)
-            await endpoints.lock(delivery.endpoint_id)
-            if not await deliveries.held(delivery.id, self._owner):
-                log.warning("delivery %s: lease lost before recording its attempt", delivery.id)
-                return
-            if outcome.succeeded:
-                await deliveries.record_attempt(
-                    delivery.id, attempt, status=SUCCEEDED, next_attempt_time=None, now=now
-                )
-                await endpoints.record_success(delivery.endpoint_id)
-                self._metrics.delivery_attempts.labels("succeeded").inc()
-                return
-            if outcome.response_code == 410:
-                await deliveries.record_attempt(
-                    delivery.id, attempt, status=FAILED, next_attempt_time=None, now=now
-                )
-                await endpoints.disable(delivery.endpoint_id, now, "answered 410 Gone")
-                await deliveries.fail_pending_of_endpoint(delivery.endpoint_id, now)
-                self._metrics.delivery_attempts.labels("gone").inc()
-                return
-            next_time = self._next_attempt(delivery.attempt_count + 1, outcome)
+        deliveries = WebhookDeliveries(session)
+        endpoints = WebhookEndpoints(session)
+        if not await deliveries.held(delivery.id, self._owner):
+            log.warning("delivery %s: lease lost before recording its attempt", delivery.id)
+            return
+        if outcome.succeeded:
             await deliveries.record_attempt(
-                delivery.id,
-                attempt,
-                status=PENDING if next_time is not None else FAILED,
-                next_attempt_time=next_time,
-                now=now,
+                delivery.id, attempt, status=SUCCEEDED, next_attempt_time=None, now=now
             )
-            self._metrics.delivery_attempts.labels(
-                "retrying" if next_time is not None else "failed"
-            ).inc()
-            if await endpoints.record_failure(
-                delivery.endpoint_id, now, disable_after=self._policy.disable_after
-            ):
-                await deliveries.fail_pending_of_endpoint(delivery.endpoint_id, now)
+            await endpoints.record_success(delivery.endpoint_id)
+            self._metrics.delivery_attempts.labels("succeeded").inc()
+            return
+        if outcome.response_code == 410:
+            await deliveries.record_attempt(
+                delivery.id, attempt, status=FAILED, next_attempt_time=None, now=now
+            )
+            await endpoints.disable(delivery.endpoint_id, now, "answered 410 Gone")
+            await deliveries.fail_pending_of_endpoint(delivery.endpoint_id, now)
+            self._metrics.delivery_attempts.labels("gone").inc()
+            return
+        next_time = self._next_attempt(delivery.attempt_count + 1, outcome)
+        await deliveries.record_attempt(
+            delivery.id,
+            attempt,
+            status=PENDING if next_time is not None else FAILED,
+            next_attempt_time=next_time,
+            now=now,
+        )
+        self._metrics.delivery_attempts.labels(
+            "retrying" if next_time is not None else "failed"
+        ).inc()
+        if await endpoints.record_failure(
+            delivery.endpoint_id, now, disable_after=self._policy.disable_after
+        ):
+            await deliveries.fail_pending_of_endpoint(delivery.endpoint_id, now)
 
 
 def _error_text(code: int, body: str) -> str:
