@@ -14,6 +14,7 @@ from aiohttp import web
 
 from gateways.webhooks import VerifierUnavailable, WebhookRejected, WebhookVerifier
 from gateways.webhooks.registry import WEBHOOK_GATEWAYS
+from server.errors import StoreUnavailable
 from server.metrics import Metrics
 from server.webhooks.inbound import GatewayEventService
 
@@ -67,9 +68,13 @@ class InboundWebhooks:
         except VerifierUnavailable:
             return web.json_response({"error": "verification unavailable; retry later"}, status=503)
         self._count(gateway, "verified")
-        stored = await self._events.store(
-            gateway=gateway, gateway_event_id=verified.event_id, type=verified.type, raw=raw
-        )
+        try:
+            stored = await self._events.store(
+                gateway=gateway, gateway_event_id=verified.event_id, type=verified.type, raw=raw
+            )
+        except StoreUnavailable:
+            # Not stored, so not acknowledged: the gateway retries later.
+            return web.json_response({"error": "store unavailable; retry later"}, status=503)
         if stored.duplicate:
             self._count(gateway, "duplicate")
         return web.json_response({"id": stored.id, "duplicate": stored.duplicate})

@@ -392,3 +392,15 @@ async def test_a_thousand_events_with_duplicates_shuffled_apply_once_each(
         state[resource] = data
     assert len(state) == 250
     assert all(s == {"seq": 4, "status": "refunded"} for s in state.values())
+
+
+async def test_store_unreachable_answers_503_so_the_gateway_retries() -> None:
+    running = await start_running(settings_for("postgresql+asyncpg://postgres@127.0.0.1:9/none"))
+    try:
+        body = sandbox_event("sbx_down")
+        status, answer = await post(running, "sandbox", body, sandbox_headers(body))
+    finally:
+        await running.channel.close()
+        await running.runtime.stop(grace=0)
+    assert status == 503
+    assert "retry" in answer["error"]

@@ -7,6 +7,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
+import aiohttp
 import grpc
 import pytest
 import standardwebhooks
@@ -216,6 +217,15 @@ async def test_the_server_delivers_events_and_lists_them_with_their_attempts(
     assert delivery.event_id == event.id
     assert [a.response_code for a in delivery.attempts] == [204]
     assert delivery.attempts[0].time.seconds > 0
+
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{server.relay_url}/metrics") as response,
+    ):
+        metrics = await response.text()
+    assert 'isa_relay_delivery_attempts_total{outcome="succeeded"} 1.0' in metrics
+    assert "isa_relay_outbox_depth" in metrics
+    assert "isa_relay_delivery_seconds_count 1.0" in metrics
 
     replay = await stub(server).ReplayEvent(
         pb.ReplayEventRequest(event_id=event.id, idempotency_key="replay-1"), metadata=TENANT_AUTH
