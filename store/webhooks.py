@@ -73,6 +73,19 @@ def _endpoint(row: WebhookEndpointRow) -> EndpointRecord:
     )
 
 
+_CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
+
+
+def id_floor(prefix: str, when: dt.datetime) -> str:
+    """The smallest id ``store.ids.new_id(prefix)`` can make at ``when`` (ULIDs sort by time)."""
+    value = int(when.timestamp() * 1000) << 80
+    chars = []
+    for _ in range(26):
+        value, digit = divmod(value, 32)
+        chars.append(_CROCKFORD[digit])
+    return f"{prefix}_{''.join(reversed(chars))}"
+
+
 def _is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
@@ -300,8 +313,14 @@ class WebhookDeliveries:
         await self._session.flush()
         return _delivery(row)
 
-    async def unfanned_events(self, limit: int) -> list[EventRecord]:
-        """Outbox events whose deliveries were not created yet, oldest first, locked."""
+    async def unfanned_events(
+        self, limit: int, *, since: dt.datetime | None = None
+    ) -> list[EventRecord]:
+        """Outbox events whose deliveries were not created yet, oldest first, locked.
+
+        ``since`` bounds the search to events made from then on (ids sort by time), so a
+        routine poll reads the recent end of the outbox, not all of it.
+        """
         query = (
             select(EventRow)
             .where(
@@ -310,6 +329,8 @@ class WebhookDeliveries:
             .order_by(EventRow.id)
             .limit(limit)
         )
+        if since is not None:
+            query = query.where(EventRow.id >= id_floor("evt", since))
         if self._postgres:
             query = query.with_for_update(skip_locked=True)
         rows = await self._session.scalars(query)

@@ -64,6 +64,9 @@ class DeliveryPolicy:
     disable_after: dt.timedelta = dt.timedelta(days=5)
     max_retry_after: dt.timedelta = dt.timedelta(days=1)
     batch: int = 32
+    #: Routine fan-out polls look this far back; a full sweep runs every sweep_seconds.
+    fan_out_window: dt.timedelta = dt.timedelta(hours=1)
+    sweep_seconds: float = 600.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -119,6 +122,7 @@ class DeliveryWorker:
         self._rand = rand
         self._owner = owner or f"w-{secrets.token_hex(8)}"
         self._http: aiohttp.ClientSession | None = None
+        self._last_sweep: float | None = None
 
     async def _session(self) -> aiohttp.ClientSession:
         if self._http is None or self._http.closed:
@@ -165,12 +169,28 @@ class DeliveryWorker:
             depth = await WebhookDeliveries(session).outbox_depth()
         self._metrics.outbox_depth.set(depth)
 
+    def _sweep_due(self) -> bool:
+        return (
+            self._last_sweep is None
+            or time.monotonic() - self._last_sweep > self._policy.sweep_seconds
+        )
+
     async def fan_out(self) -> int:
         """Create the deliveries of events not fanned out yet (each event exactly once)."""
         now = self._clock()
         async with self._db.write() as session:
             deliveries = WebhookDeliveries(session)
-            events = await deliveries.unfanned_events(self._policy.batch * 4)
+            # Routine polls read only recent events (ids carry wall-clock time); a sweep
+            # of the whole outbox runs at start and every sweep_seconds, until it drains,
+            # for an event that committed later than the window (or while we were down).
+            sweep = self._sweep_due()
+            limit = self._policy.batch * 4
+            events = await deliveries.unfanned_events(
+                limit,
+                since=None if sweep else dt.datetime.now(dt.UTC) - self._policy.fan_out_window,
+            )
+            if sweep and len(events) < limit:
+                self._last_sweep = time.monotonic()
             endpoints: dict[str, list[EndpointRecord]] = {}
             for event in events:
                 if not await deliveries.mark_fanned_out(event.id, now):

@@ -20,7 +20,8 @@ from server.pagination import PageRequest
 from server.webhooks.deliveries import DeliveryService
 from server.webhooks.endpoints import EndpointService
 from store.db import Database
-from store.webhooks import DeliveryFilter
+from store.events import EventRecord, Events
+from store.webhooks import DeliveryFilter, id_floor
 from tests.webhook_support import FakeClock, Receiver, create_endpoint, emit
 from webhook_relay.delivery import RETRY_SCHEDULE, DeliveryPolicy, DeliveryWorker
 
@@ -379,3 +380,35 @@ async def test_concurrent_workers_deliver_each_event_once_per_endpoint(
         assert event_id == body_id
         by_event[event_id] = by_event.get(event_id, 0) + 1
     assert by_event == {e.id: 2 for e in events}
+
+
+async def test_an_event_older_than_the_poll_window_is_found_by_the_sweep(
+    db: Database, receiver: Receiver
+) -> None:
+    await create_endpoint(db, CLIENT, receiver.url)
+    relay = worker(db, FakeClock(), sweep_seconds=3600)
+    try:
+        await relay.run_once()  # the start-up sweep: nothing yet
+        late = id_floor("evt", dt.datetime.now(dt.UTC) - dt.timedelta(hours=2))[:-1] + "1"
+        async with db.write() as session:
+            await Events(session).append(
+                EventRecord(
+                    id=late,
+                    client_id=CLIENT,
+                    type="payment.succeeded",
+                    resource_id="pi_late",
+                    gateway_event_id=None,
+                    payload=json.dumps({"id": late}),
+                    create_time=dt.datetime.now(dt.UTC),
+                )
+            )
+        await relay.run_once()  # routine poll: recent events only
+        assert receiver.received == []
+    finally:
+        await relay.close()
+    restarted = worker(db, FakeClock())
+    try:
+        await restarted.run_once()
+    finally:
+        await restarted.close()
+    assert [r.headers["webhook-id"] for r in receiver.received] == [late]

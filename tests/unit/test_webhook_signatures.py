@@ -22,6 +22,8 @@ from gateways.webhooks.square import SquareVerifier
 from gateways.webhooks.stripe import StripeVerifier
 from server.webhooks import signing
 from server.webhooks.matching import event_type_problem, forward_pattern_problem, subscribed
+from store.ids import new_id
+from store.webhooks import id_floor
 from webhook_relay.delivery import retry_after
 
 # --- Standard Webhooks (outbound) -------------------------------------------------------
@@ -306,3 +308,10 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
     assert retry_after("Mon, 23 Nov 2026 12:02:00 GMT", now) == dt.timedelta(seconds=120)
     assert retry_after("soon", now) is None
     assert retry_after(None, now) is None
+
+
+def test_id_floor_orders_below_every_id_made_from_then_on() -> None:
+    before = dt.datetime.now(dt.UTC) - dt.timedelta(milliseconds=2)
+    made = new_id("evt")
+    assert id_floor("evt", before) < made
+    assert id_floor("evt", dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)) > made
