@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +28,9 @@ from store.webhook_models import (
 
 ENABLED = "enabled"
 DISABLED = "disabled"
+
+#: Rows per multi-row INSERT, well under SQLite's bound-parameter limit.
+INSERT_CHUNK = 200
 
 PENDING = "pending"
 SUCCEEDED = "succeeded"
@@ -274,6 +277,15 @@ class ClaimedDelivery:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PendingDelivery:
+    id: str
+    client_id: str
+    endpoint_id: str
+    event_id: str
+    event_type: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DeliveryFilter:
     endpoint_id: str | None = None
     event_id: str | None = None
@@ -347,16 +359,79 @@ class WebhookDeliveries:
             for row in rows
         ]
 
-    async def mark_fanned_out(self, event_id: str, now: dt.datetime) -> bool:
-        """Mark the event fanned out; False when another worker did it first."""
-        insert = pg_insert if self._postgres else sqlite_insert
+    async def mark_all_fanned_out(self, event_ids: Sequence[str], now: dt.datetime) -> set[str]:
+        """Mark events fanned out; returns those this call marked (not another worker)."""
+        if not event_ids:
+            return set()
+        insert_ = pg_insert if self._postgres else sqlite_insert
         statement = (
-            insert(WebhookEventFanoutRow)
-            .values(event_id=event_id, create_time=now)
+            insert_(WebhookEventFanoutRow)
+            .values([{"event_id": event_id, "create_time": now} for event_id in event_ids])
             .on_conflict_do_nothing()
             .returning(WebhookEventFanoutRow.event_id)
         )
-        return (await self._session.scalar(statement)) is not None
+        return set((await self._session.scalars(statement)).all())
+
+    async def add_all_pending(self, rows: Sequence[PendingDelivery], now: dt.datetime) -> None:
+        """Queue many new deliveries in one statement."""
+        for start in range(0, len(rows), INSERT_CHUNK):
+            await self._insert_pending(rows[start : start + INSERT_CHUNK], now)
+
+    async def _insert_pending(self, rows: Sequence[PendingDelivery], now: dt.datetime) -> None:
+        await self._session.execute(
+            insert(WebhookDeliveryRow).values(
+                [
+                    {
+                        "id": row.id,
+                        "client_id": row.client_id,
+                        "endpoint_id": row.endpoint_id,
+                        "event_id": row.event_id,
+                        "event_type": row.event_type,
+                        "status": PENDING,
+                        "attempt_count": 0,
+                        "next_attempt_time": now,
+                        "lease_owner": None,
+                        "lease_until": None,
+                        "create_time": now,
+                        "update_time": now,
+                    }
+                    for row in rows
+                ]
+            )
+        )
+
+    async def record_successes(
+        self, attempts: Sequence[tuple[str, AttemptRecord]], now: dt.datetime
+    ) -> None:
+        """Record the 2xx attempts of a batch: their attempts and SUCCEEDED, in two statements."""
+        if not attempts:
+            return
+        await self._session.execute(
+            insert(WebhookDeliveryAttemptRow).values(
+                [
+                    {
+                        "delivery_id": delivery_id,
+                        "time": attempt.time,
+                        "response_code": attempt.response_code,
+                        "latency_ms": attempt.latency_ms,
+                        "error": attempt.error,
+                    }
+                    for delivery_id, attempt in attempts
+                ]
+            )
+        )
+        await self._session.execute(
+            update(WebhookDeliveryRow)
+            .where(WebhookDeliveryRow.id.in_([delivery_id for delivery_id, _ in attempts]))
+            .values(
+                status=SUCCEEDED,
+                attempt_count=WebhookDeliveryRow.attempt_count + 1,
+                next_attempt_time=None,
+                lease_owner=None,
+                lease_until=None,
+                update_time=now,
+            )
+        )
 
     async def claim_due(
         self, *, now: dt.datetime, owner: str, lease_until: dt.datetime, limit: int
@@ -426,12 +501,15 @@ class WebhookDeliveries:
         await self._session.flush()
         return claimed
 
-    async def held(self, delivery_id: str, owner: str) -> bool:
-        query = select(WebhookDeliveryRow).where(WebhookDeliveryRow.id == delivery_id)
+    async def held_of(self, delivery_ids: Sequence[str], owner: str) -> set[str]:
+        """Those of ``delivery_ids`` still pending and leased to ``owner`` (locked)."""
+        query = select(
+            WebhookDeliveryRow.id, WebhookDeliveryRow.lease_owner, WebhookDeliveryRow.status
+        ).where(WebhookDeliveryRow.id.in_(delivery_ids))
         if self._postgres:
-            query = query.with_for_update()
-        row = await self._session.scalar(query)
-        return row is not None and row.lease_owner == owner and row.status == PENDING
+            query = query.order_by(WebhookDeliveryRow.id).with_for_update()
+        rows = (await self._session.execute(query)).all()
+        return {row.id for row in rows if row.lease_owner == owner and row.status == PENDING}
 
     async def record_attempt(
         self,
@@ -442,8 +520,8 @@ class WebhookDeliveries:
         next_attempt_time: dt.datetime | None,
         now: dt.datetime,
     ) -> None:
-        self._session.add(
-            WebhookDeliveryAttemptRow(
+        await self._session.execute(
+            insert(WebhookDeliveryAttemptRow).values(
                 delivery_id=delivery_id,
                 time=attempt.time,
                 response_code=attempt.response_code,

@@ -20,7 +20,7 @@ import random
 import secrets
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 import aiohttp
@@ -35,10 +35,10 @@ from store.models import utcnow
 from store.webhooks import (
     FAILED,
     PENDING,
-    SUCCEEDED,
     AttemptRecord,
     ClaimedDelivery,
     EndpointRecord,
+    PendingDelivery,
     WebhookDeliveries,
     WebhookEndpoints,
 )
@@ -191,26 +191,28 @@ class DeliveryWorker:
             )
             if sweep and len(events) < limit:
                 self._last_sweep = time.monotonic()
+            ours = await deliveries.mark_all_fanned_out([e.id for e in events], now)
             endpoints: dict[str, list[EndpointRecord]] = {}
+            pending: list[PendingDelivery] = []
             for event in events:
-                if not await deliveries.mark_fanned_out(event.id, now):
-                    continue
+                if event.id not in ours:
+                    continue  # another worker fanned it out
                 if event.client_id not in endpoints:
                     endpoints[event.client_id] = await WebhookEndpoints(session).enabled_of(
                         event.client_id
                     )
-                for endpoint in endpoints[event.client_id]:
-                    if subscribed(
-                        endpoint.event_types, endpoint.forward_gateway_events, event.type
-                    ):
-                        await deliveries.add_pending(
-                            delivery_id=new_id("del"),
-                            client_id=event.client_id,
-                            endpoint_id=endpoint.id,
-                            event_id=event.id,
-                            event_type=event.type,
-                            now=now,
-                        )
+                pending += [
+                    PendingDelivery(
+                        id=new_id("del"),
+                        client_id=event.client_id,
+                        endpoint_id=endpoint.id,
+                        event_id=event.id,
+                        event_type=event.type,
+                    )
+                    for endpoint in endpoints[event.client_id]
+                    if subscribed(endpoint.event_types, endpoint.forward_gateway_events, event.type)
+                ]
+            await deliveries.add_all_pending(pending, now)
         return len(events)
 
     async def deliver_due(self) -> int:
@@ -239,8 +241,19 @@ class DeliveryWorker:
             endpoints = WebhookEndpoints(session)
             for endpoint_id in sorted({s.delivery.endpoint_id for s in sent}):
                 await endpoints.lock(endpoint_id)
+            held = await WebhookDeliveries(session).held_of(
+                [s.delivery.id for s in sent], self._owner
+            )
+            batch = _Batch()
             for one in sent:
-                await self._record(session, one.delivery, one.sent_at, one.outcome)
+                if one.delivery.id not in held:
+                    log.warning("delivery %s: lease lost before recording it", one.delivery.id)
+                    continue
+                await self._record(session, one, batch)
+            await WebhookDeliveries(session).record_successes(batch.successes, self._clock())
+            # A success in the batch means the endpoint is not failing continuously.
+            for endpoint_id in sorted(batch.answered):
+                await endpoints.record_success(endpoint_id)
 
     async def _post(self, delivery: ClaimedDelivery) -> Outcome:
         body = delivery.payload.encode()
@@ -282,30 +295,20 @@ class DeliveryWorker:
             delay = max(delay, min(outcome.retry_after, self._policy.max_retry_after))
         return self._clock() + delay
 
-    async def _record(
-        self,
-        session: AsyncSession,
-        delivery: ClaimedDelivery,
-        sent_at: dt.datetime,
-        outcome: Outcome,
-    ) -> None:
+    async def _record(self, session: AsyncSession, sent: Sent, batch: _Batch) -> None:
+        delivery, outcome = sent.delivery, sent.outcome
         now = self._clock()
         attempt = AttemptRecord(
-            time=sent_at,
+            time=sent.sent_at,
             response_code=outcome.response_code,
             latency_ms=round(outcome.latency * 1000),
             error=outcome.error,
         )
         deliveries = WebhookDeliveries(session)
         endpoints = WebhookEndpoints(session)
-        if not await deliveries.held(delivery.id, self._owner):
-            log.warning("delivery %s: lease lost before recording its attempt", delivery.id)
-            return
         if outcome.succeeded:
-            await deliveries.record_attempt(
-                delivery.id, attempt, status=SUCCEEDED, next_attempt_time=None, now=now
-            )
-            await endpoints.record_success(delivery.endpoint_id)
+            batch.successes.append((delivery.id, attempt))
+            batch.answered.add(delivery.endpoint_id)
             self._metrics.delivery_attempts.labels("succeeded").inc()
             return
         if outcome.response_code == 410:
@@ -314,9 +317,12 @@ class DeliveryWorker:
             )
             await endpoints.disable(delivery.endpoint_id, now, "answered 410 Gone")
             await deliveries.fail_pending_of_endpoint(delivery.endpoint_id, now)
+            batch.disabled.add(delivery.endpoint_id)
             self._metrics.delivery_attempts.labels("gone").inc()
             return
-        next_time = self._next_attempt(delivery.attempt_count + 1, outcome)
+        next_time = None
+        if delivery.endpoint_id not in batch.disabled:
+            next_time = self._next_attempt(delivery.attempt_count + 1, outcome)
         await deliveries.record_attempt(
             delivery.id,
             attempt,
@@ -327,10 +333,20 @@ class DeliveryWorker:
         self._metrics.delivery_attempts.labels(
             "retrying" if next_time is not None else "failed"
         ).inc()
-        if await endpoints.record_failure(
+        if delivery.endpoint_id not in batch.disabled and await endpoints.record_failure(
             delivery.endpoint_id, now, disable_after=self._policy.disable_after
         ):
             await deliveries.fail_pending_of_endpoint(delivery.endpoint_id, now)
+            batch.disabled.add(delivery.endpoint_id)
+
+
+@dataclass(slots=True)
+class _Batch:
+    """What recording one batch has learnt about its endpoints so far."""
+
+    answered: set[str] = field(default_factory=set)
+    successes: list[tuple[str, AttemptRecord]] = field(default_factory=list)
+    disabled: set[str] = field(default_factory=set)
 
 
 def _error_text(code: int, body: str) -> str:

@@ -113,7 +113,7 @@ async def test_relay_killed_mid_delivery_loses_nothing(
     receiver.respond = first_hangs
     await create_endpoint(db, CLIENT, receiver.url)
     event = await emit(db, CLIENT)
-    settings = {"ISA_WEBHOOK_TIMEOUT_SECONDS": "1", "ISA_WEBHOOK_LEASE_SECONDS": "2"}
+    settings = {"ISA_WEBHOOK_TIMEOUT_SECONDS": "5", "ISA_WEBHOOK_LEASE_SECONDS": "6"}
     doomed = await start_relay(migrated_url, tmp_path, "doomed", **settings)
     try:
         await asyncio.wait_for(arrived.wait(), timeout=60)

@@ -412,3 +412,19 @@ async def test_an_event_older_than_the_poll_window_is_found_by_the_sweep(
     finally:
         await restarted.close()
     assert [r.headers["webhook-id"] for r in receiver.received] == [late]
+
+
+async def test_a_large_fan_out_reaches_every_endpoint_once(
+    db: Database, receiver: Receiver
+) -> None:
+    endpoints = [await create_endpoint(db, CLIENT, receiver.url) for _ in range(3)]
+    events = [await emit(db, CLIENT, n=n) for n in range(150)]
+    relay = worker(db, FakeClock())
+    try:
+        while await relay.run_once():
+            pass
+    finally:
+        await relay.close()
+    ids = [r.headers["webhook-id"] for r in receiver.received]
+    assert len(ids) == len(events) * len(endpoints)
+    assert {i: ids.count(i) for i in set(ids)} == {e.id: 3 for e in events}
