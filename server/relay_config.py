@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
-from server.config import Secret
 from server.errors import ConfigError
+from server.secret import Secret
 
 #: The sandbox gateway's well-known webhook secret: it guards sandbox-only events.
 SANDBOX_WEBHOOK_SECRET: Final = "whsec_" + base64.b64encode(b"isa-sandbox-webhook-secret").decode()
