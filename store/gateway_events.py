@@ -79,6 +79,7 @@ class GatewayEvents:
         payload: str,
         status: str,
         now: dt.datetime,
+        error: str = "",
     ) -> bool:
         """Store the event unless the provider's id is already stored; True if stored."""
         insert = pg_insert if self._postgres else sqlite_insert
@@ -91,7 +92,7 @@ class GatewayEvents:
                 type=type,
                 status=status,
                 payload=payload,
-                error="",
+                error=error,
                 resource_id="",
                 client_id=None,
                 process_time=None,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,8 +63,18 @@ def parse_json(body: bytes) -> dict[str, Any]:
     return value
 
 
-def text_field(document: Mapping[str, Any], name: str, *, what: str) -> str:
+#: Longest provider event id and type kept (the gateway_events columns).
+MAX_EVENT_ID: Final = 255
+MAX_EVENT_TYPE: Final = 200
+
+
+def text_field(
+    document: Mapping[str, Any], name: str, *, what: str, limit: int = MAX_EVENT_ID
+) -> str:
+    """A non-empty string field naming the event: its id or type, at most ``limit`` long."""
     value = document.get(name)
-    if not isinstance(value, str) or not value or len(value) > 255:
+    if not isinstance(value, str) or not value:
         raise WebhookRejected(400, f"body has no {what} ({name!r})")
+    if len(value) > limit:
+        raise WebhookRejected(400, f"{what} ({name!r}) is longer than {limit} characters")
     return value

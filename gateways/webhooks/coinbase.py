@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from gateways.webhooks import (
+    MAX_EVENT_TYPE,
     VerifiedWebhook,
     WebhookRejected,
     bad_signature,
@@ -39,6 +40,6 @@ class CoinbaseVerifier:
         return VerifiedWebhook(
             gateway=self.gateway,
             event_id=text_field(event, "id", what="event id"),
-            type=text_field(event, "type", what="event type"),
+            type=text_field(event, "type", what="event type", limit=MAX_EVENT_TYPE),
             body=body,
         )

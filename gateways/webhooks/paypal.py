@@ -11,6 +11,7 @@ from typing import Final
 import aiohttp
 
 from gateways.webhooks import (
+    MAX_EVENT_TYPE,
     VerifiedWebhook,
     VerifierUnavailable,
     WebhookRejected,
@@ -103,6 +104,6 @@ class PayPalVerifier:
         return VerifiedWebhook(
             gateway=self.gateway,
             event_id=text_field(event, "id", what="event id"),
-            type=text_field(event, "event_type", what="event type"),
+            type=text_field(event, "event_type", what="event type", limit=MAX_EVENT_TYPE),
             body=body,
         )

@@ -16,6 +16,7 @@ import jwt
 from jwt.algorithms import ECAlgorithm
 
 from gateways.webhooks import (
+    MAX_EVENT_TYPE,
     VerifiedWebhook,
     VerifierUnavailable,
     WebhookRejected,
@@ -118,6 +119,6 @@ class PlaidVerifier:
         return VerifiedWebhook(
             gateway=self.gateway,
             event_id=f"sha256:{actual}",
-            type=text_field(event, "webhook_code", what="webhook code"),
+            type=text_field(event, "webhook_code", what="webhook code", limit=MAX_EVENT_TYPE),
             body=body,
         )

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Mapping
 
 from gateways.webhooks import (
+    MAX_EVENT_TYPE,
     VerifiedWebhook,
     WebhookRejected,
     bad_signature,
@@ -60,6 +61,6 @@ class SandboxVerifier:
         return VerifiedWebhook(
             gateway=self.gateway,
             event_id=text_field(event, "id", what="event id"),
-            type=text_field(event, "type", what="event type"),
+            type=text_field(event, "type", what="event type", limit=MAX_EVENT_TYPE),
             body=body,
         )

@@ -8,7 +8,14 @@ import hmac
 from collections.abc import Mapping
 from typing import Final
 
-from gateways.webhooks import VerifiedWebhook, bad_signature, missing, parse_json, text_field
+from gateways.webhooks import (
+    MAX_EVENT_TYPE,
+    VerifiedWebhook,
+    bad_signature,
+    missing,
+    parse_json,
+    text_field,
+)
 
 HEADER: Final = "x-square-hmacsha256-signature"
 
@@ -31,6 +38,6 @@ class SquareVerifier:
         return VerifiedWebhook(
             gateway=self.gateway,
             event_id=text_field(event, "event_id", what="event id"),
-            type=text_field(event, "type", what="event type"),
+            type=text_field(event, "type", what="event type", limit=MAX_EVENT_TYPE),
             body=body,
         )

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from typing import Final
 
 from gateways.webhooks import (
+    MAX_EVENT_TYPE,
     VerifiedWebhook,
     WebhookRejected,
     bad_signature,
@@ -60,6 +61,6 @@ class StripeVerifier:
         return VerifiedWebhook(
             gateway=self.gateway,
             event_id=text_field(event, "id", what="event id"),
-            type=text_field(event, "type", what="event type"),
+            type=text_field(event, "type", what="event type", limit=MAX_EVENT_TYPE),
             body=body,
         )

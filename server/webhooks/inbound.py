@@ -24,7 +24,7 @@ from typing import Any, Final, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.errors import NotFound
+from server.errors import NotFound, StoreUnavailable
 from server.metrics import Metrics
 from server.pagination import Page, PageRequest, page_of
 from server.webhooks.matching import forwarded_type
@@ -52,6 +52,8 @@ APPLY_RETRY_SCHEDULE: Final = tuple(
     dt.timedelta(seconds=s) for s in (5, 30, 300, 1800, 7200, 21600)
 )
 MAX_ERROR: Final = 500
+#: Most arrivals stored in one transaction.
+MAX_GROUP: Final = 200
 
 
 class ApplyOutcome(enum.Enum):
@@ -114,6 +116,15 @@ class Stored:
     duplicate: bool
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Arrival:
+    gateway: str
+    gateway_event_id: str
+    type: str
+    raw: str
+    future: asyncio.Future[Stored]
+
+
 def no_applier_note(gateway: str) -> str:
     return (
         f"no applier is registered for gateway {gateway!r} yet; the event is kept and "
@@ -143,36 +154,80 @@ class GatewayEventService:
         self._owner = f"a-{secrets.token_hex(8)}"
         self._wake = asyncio.Event()
         self._released_version = -1
+        self._arrivals: list[_Arrival] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     async def store(self, *, gateway: str, gateway_event_id: str, type: str, raw: str) -> Stored:
-        """Keep a verified event unless its provider id is already stored."""
+        """Keep a verified event unless its provider id is already stored.
+
+        Concurrent arrivals are written together (group commit): each waits for the one
+        transaction that stores its group, so none is acknowledged before it is durable.
+        """
+        arrival = _Arrival(
+            gateway=gateway,
+            gateway_event_id=gateway_event_id,
+            type=type,
+            raw=raw,
+            future=asyncio.get_running_loop().create_future(),
+        )
+        self._arrivals.append(arrival)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_arrivals())
+        return await asyncio.shield(arrival.future)
+
+    async def _flush_arrivals(self) -> None:
+        while self._arrivals:
+            group = self._arrivals[:MAX_GROUP]
+            del self._arrivals[:MAX_GROUP]
+            try:
+                stored = await self._store_group(group)
+            except StoreUnavailable as exc:
+                for arrival in group:
+                    arrival.future.set_exception(exc)
+                continue
+            except Exception:
+                # One bad arrival must not fail its neighbours: store them one by one.
+                log.exception("storing %d gateway events together failed", len(group))
+                await self._store_one_by_one(group)
+                continue
+            for arrival, result in zip(group, stored, strict=True):
+                arrival.future.set_result(result)
+            self._wake.set()
+
+    async def _store_one_by_one(self, group: Sequence[_Arrival]) -> None:
+        for arrival in group:
+            try:
+                [result] = await self._store_group([arrival])
+            except Exception as exc:
+                arrival.future.set_exception(exc)
+            else:
+                arrival.future.set_result(result)
+        self._wake.set()
+
+    async def _store_group(self, group: Sequence[_Arrival]) -> list[Stored]:
         now = self._clock()
-        event_id = new_id("gev")
-        status = RECEIVED if self._appliers.get(gateway) is not None else UNAPPLIED
+        results = []
         async with self._db.write() as session:
             events = GatewayEvents(session)
-            stored = await events.insert_new(
-                event_id=event_id,
-                gateway=gateway,
-                gateway_event_id=gateway_event_id,
-                type=type,
-                payload=raw,
-                status=status,
-                now=now,
-            )
-            if not stored:
-                existing = await events.by_provider_id(gateway, gateway_event_id)
-                return Stored(id=existing.id if existing else "", duplicate=True)
-            if status == UNAPPLIED:
-                await events.record_outcome(
-                    event_id,
-                    status=UNAPPLIED,
+            for arrival in group:
+                event_id = new_id("gev")
+                applier = self._appliers.get(arrival.gateway)
+                stored = await events.insert_new(
+                    event_id=event_id,
+                    gateway=arrival.gateway,
+                    gateway_event_id=arrival.gateway_event_id,
+                    type=arrival.type,
+                    payload=arrival.raw,
+                    status=RECEIVED if applier is not None else UNAPPLIED,
+                    error="" if applier is not None else no_applier_note(arrival.gateway),
                     now=now,
-                    error=no_applier_note(gateway),
-                    count_attempt=False,
                 )
-        self._wake.set()
-        return Stored(id=event_id, duplicate=False)
+                if stored:
+                    results.append(Stored(id=event_id, duplicate=False))
+                    continue
+                existing = await events.by_provider_id(arrival.gateway, arrival.gateway_event_id)
+                results.append(Stored(id=existing.id if existing else "", duplicate=True))
+        return results
 
     async def run_forever(self, poll_seconds: float) -> None:
         while True:

@@ -315,3 +315,11 @@ def test_id_floor_orders_below_every_id_made_from_then_on() -> None:
     made = new_id("evt")
     assert id_floor("evt", before) < made
     assert id_floor("evt", dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)) > made
+
+
+async def test_an_overlong_event_type_is_refused_before_anything_is_stored() -> None:
+    body = json.dumps({"id": "evt_long", "type": "x" * 201})
+    header = stripe.WebhookSignature.generate_signature_header(body, STRIPE_SECRET)
+    with pytest.raises(WebhookRejected) as caught:
+        await StripeVerifier(STRIPE_SECRET).verify(body.encode(), {"Stripe-Signature": header})
+    assert caught.value.status == 400
