@@ -215,6 +215,14 @@ async def test_the_server_delivers_events_and_lists_them_with_their_attempts(
         listing = await delivered()
     [delivery] = listing.deliveries
     assert delivery.event_id == event.id
+    for status, expected in (
+        (resources.DELIVERY_STATUS_SUCCEEDED, [delivery.id]),
+        (resources.DELIVERY_STATUS_FAILED, []),
+    ):
+        filtered = await stub(server).ListDeliveries(
+            pb.ListDeliveriesRequest(event_id=event.id, status=status), metadata=TENANT_AUTH
+        )
+        assert [d.id for d in filtered.deliveries] == expected
     assert [a.response_code for a in delivery.attempts] == [204]
     assert delivery.attempts[0].time.seconds > 0
 
@@ -252,3 +260,33 @@ async def test_replay_to_a_disabled_endpoint_is_refused(server: Running, migrate
             metadata=TENANT_AUTH,
         )
     assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+async def test_endpoints_page_newest_first_and_unknown_filters_are_refused(
+    server: Running, migrated_url: str
+) -> None:
+    created = [(await create(server, f"https://e{i}.example.com/h")).id for i in range(5)]
+    first = await stub(server).ListEndpoints(
+        pb.ListEndpointsRequest(page_size=2), metadata=TENANT_AUTH
+    )
+    assert [e.id for e in first.endpoints] == created[::-1][:2]
+    seen = [e.id for e in first.endpoints]
+    token = first.next_page_token
+    while token:
+        page = await stub(server).ListEndpoints(
+            pb.ListEndpointsRequest(page_size=2, page_token=token), metadata=TENANT_AUTH
+        )
+        seen += [e.id for e in page.endpoints]
+        token = page.next_page_token
+    assert seen == created[::-1]
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub(server).ListEndpoints(
+            pb.ListEndpointsRequest(page_token="not-a-token"), metadata=TENANT_AUTH
+        )
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub(server).ListDeliveries(
+            pb.ListDeliveriesRequest(endpoint_id="we_unknown"), metadata=TENANT_AUTH
+        )
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
