@@ -82,6 +82,13 @@ def notes(entries: Sequence[Entry]) -> list[str]:
         "ratio: throughput / Health/Check on the same store and run; "
         "'workers 2/1' rows: throughput under --workers 2 / the same row under --workers 1",
     ]
+    lines += sorted(
+        {
+            f"{entry.row}: ratio to {entry.ratio_basis}"
+            for entry in entries
+            if entry.ratio_basis and entry.row.startswith("relay ")
+        }
+    )
     for entry in entries:
         if entry.measurement is not None and entry.measurement.errors:
             found = entry.measurement
