@@ -148,6 +148,10 @@ class Server:
         return f"{HOST}:{self.grpc_port}"
 
     @property
+    def relay_url(self) -> str:
+        return f"http://{HOST}:{self._relay_port}"
+
+    @property
     def label(self) -> str:
         return f"isa serve --workers {self.workers} ({self.store.name})"
 

@@ -23,7 +23,7 @@ from typing import Any, Final
 
 import asyncpg
 
-from bench import harness, report, rows
+from bench import harness, relay, report, rows
 from bench.harness import BenchError, Server, Store
 from bench.load import Measurement
 from bench.report import Entry
@@ -36,6 +36,8 @@ STORES: Final = ("sqlite", "postgresql")
 LOAD_SLACK_SECONDS: Final = 90.0
 QUICK_DURATION: Final = 1.0
 QUICK_WARMUP: Final = 0.5
+#: The pseudo-row that measures the relay's HTTP surface (bench/relay.py).
+RELAY: Final = "relay"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +52,14 @@ class Options:
     concurrency: int
     channels: int
     quick: bool
+    relay: bool = False
 
     def settings(self) -> dict[str, Any]:
         return {
             "stores": list(self.stores),
-            "rows": [row.name for row in self.rows] + ([rows.WORKERS] if self.workers else []),
+            "rows": [row.name for row in self.rows]
+            + ([rows.WORKERS] if self.workers else [])
+            + ([RELAY] if self.relay else []),
             "duration_s": self.duration,
             "warmup_s": self.warmup,
             "concurrency": self.concurrency,
@@ -95,7 +100,7 @@ def parse_options(argv: Sequence[str] | None) -> Options:
     )
     parser.add_argument(
         "--rows",
-        default=",".join([*row_names, rows.WORKERS]),
+        default=",".join([*row_names, rows.WORKERS, RELAY]),
         help=f"comma-separated subset of {', '.join(row_names)}, {rows.WORKERS} "
         f"(the baseline {rows.BASELINE} always runs; {rows.WORKERS} repeats the selected "
         "worker-comparison rows under --workers 2)",
@@ -109,7 +114,7 @@ def parse_options(argv: Sequence[str] | None) -> Options:
     stores = _names(args.stores)
     wanted = _names(args.rows)
     unknown = [name for name in stores if name not in STORES] + [
-        name for name in wanted if name not in {*row_names, rows.WORKERS}
+        name for name in wanted if name not in {*row_names, rows.WORKERS, RELAY}
     ]
     if unknown:
         parser.error(f"unknown store or row: {', '.join(unknown)}")
@@ -124,6 +129,7 @@ def parse_options(argv: Sequence[str] | None) -> Options:
         concurrency=args.concurrency,
         channels=args.channels,
         quick=args.quick,
+        relay=RELAY in wanted,
     )
 
 
@@ -225,9 +231,31 @@ def bench_store(store: Store, workdir: Path, run: Run) -> None:
     plain = [row for row in options.rows if not row.env]
     with serving(store, workdir, log, 1, run) as server:
         single = measure_rows(server, plain, run)
+        relayed = (
+            relay.measure_relay(
+                server,
+                concurrency=options.concurrency,
+                duration=options.duration,
+                warmup=options.warmup,
+                on_failure=run.fail,
+            )
+            if options.relay
+            else {}
+        )
     base = single.get(rows.BASELINE)
     run.entries += [
         entry(store, name, 1, outcome, base, rows.BASELINE) for name, outcome in single.items()
+    ]
+    run.entries += [
+        entry(
+            store,
+            name,
+            1,
+            outcome,
+            relayed.get(relay.BASIS.get(name, "")),
+            relay.BASIS.get(name, ""),
+        )
+        for name, outcome in relayed.items()
     ]
     for row in (row for row in options.rows if row.env):
         server = Server(store, workdir, log, 1, extra_env=dict(row.env))

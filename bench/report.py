@@ -83,6 +83,13 @@ def notes(entries: Sequence[Entry]) -> list[str]:
         "'workers 2/1' rows: throughput under --workers 2 / the same row under --workers 1; "
         "'slow gateway' row: total wall time of the burst / the latency injected per call",
     ]
+    lines += sorted(
+        {
+            f"{entry.row}: ratio to {entry.ratio_basis}"
+            for entry in entries
+            if entry.ratio_basis and entry.row.startswith("relay ")
+        }
+    )
     for entry in entries:
         if entry.measurement is not None and entry.measurement.errors:
             found = entry.measurement

@@ -10,7 +10,7 @@ import asyncio
 import datetime as dt
 import ipaddress
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
@@ -23,8 +23,10 @@ from grpc_reflection.v1alpha import reflection
 
 from gateways.registry import Registry
 from gateways.router import Router
+from gateways.webhooks import WebhookVerifier
+from gateways.webhooks.registry import build_verifiers, close_verifiers
 from gateways.wiring import build_registry
-from server.config import ALL_SERVICES, Settings
+from server.config import ALL_SERVICES, Secret, Settings
 from server.errors import ConfigError
 from server.handlers import method_handlers
 from server.idempotency import Idempotency
@@ -44,8 +46,14 @@ from server.servicers.credit import PENDING_CREDIT_METHODS, CreditServicer
 from server.servicers.payment import PENDING_PAYMENT_METHODS, PaymentDomain, PaymentServicer
 from server.servicers.sandbox import PENDING_SANDBOX_METHODS, SandboxServicer
 from server.servicers.wallet import PENDING_WALLET_METHODS, WalletServicer
+from server.servicers.webhook import WebhookServicer
+from server.webhooks.deliveries import DeliveryService
+from server.webhooks.endpoints import EndpointService
+from server.webhooks.inbound import Appliers, GatewayEventService
 from store.db import Database
 from webhook_relay.app import create_app
+from webhook_relay.delivery import DeliveryPolicy, DeliveryWorker
+from webhook_relay.inbound import InboundWebhooks
 
 log = logging.getLogger("isa.server")
 
@@ -89,6 +97,9 @@ class Runtime:
     served: tuple[str, ...]
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     gateways: Registry = field(default_factory=lambda: Registry(()))
+    #: Gateway event appliers: each domain registers its own (payments, …).
+    appliers: Appliers = field(default_factory=Appliers)
+    verifiers: Mapping[str, WebhookVerifier] = field(default_factory=dict)
 
     async def stop(self, grace: float | None = None) -> None:
         """Stop taking calls, let running ones finish within ``grace``, release the store."""
@@ -100,6 +111,7 @@ class Runtime:
         await self.grpc_server.stop(grace)
         await self.relay_runner.cleanup()
         await self.gateways.close()
+        await close_verifiers(self.verifiers)
         await self.db.dispose()
 
 
@@ -164,6 +176,9 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
         ),
         catalog=GatewayCatalog(registry),
     )
+    appliers = Appliers()
+    gateway_events = GatewayEventService(db, appliers, metrics)
+    verifiers = _verifiers(settings)
     servicers: dict[str, tuple[object, dict[str, str]]] = {
         "isa.payment.v1.PaymentService": (
             PaymentServicer(idempotency, payment_domain),
@@ -180,6 +195,10 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
         "isa.sandbox.v1.SandboxService": (
             SandboxServicer(idempotency, SandboxHelpers(registry, intents)),
             PENDING_SANDBOX_METHODS,
+        ),
+        "isa.webhook.v1.WebhookService": (
+            WebhookServicer(idempotency, EndpointService(db), DeliveryService(db), gateway_events),
+            {},
         ),
     }
     served = served_services(settings)
@@ -213,7 +232,11 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
     if grpc_port == 0:
         raise ConfigError(f"cannot listen on ISA_GRPC_ADDR={settings.grpc_addr}")
 
-    runner = web.AppRunner(create_app(db, metrics), access_log=None)
+    inbound = InboundWebhooks(
+        verifiers, gateway_events, metrics, max_body_bytes=settings.relay.max_body_bytes
+    )
+    relay_app = create_app(db, metrics, inbound, max_body_bytes=settings.relay.max_body_bytes)
+    runner = web.AppRunner(relay_app, access_log=None)
     await runner.setup()
     relay_host, relay_port = split_address(settings.relay_addr)
     site = web.TCPSite(runner, relay_host, relay_port, reuse_port=reuse_port or None)
@@ -230,6 +253,8 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
         health=health_servicer,
         served=served,
         gateways=registry,
+        appliers=appliers,
+        verifiers=verifiers,
     )
     await _set_health(runtime, serving=await db.ping())
     await server.start()
@@ -239,7 +264,57 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
         asyncio.create_task(_every(RECONCILE_SECONDS, intents.reconcile)),
         asyncio.create_task(_every_later(CREDIT_SWEEP_SECONDS, credits.sweep)),
     ]
+    runtime.tasks.append(
+        asyncio.create_task(gateway_events.run_forever(settings.relay.apply_poll_seconds))
+    )
+    if settings.relay.delivery_enabled:
+        runtime.tasks.append(
+            asyncio.create_task(
+                _delivery_worker(settings, db, metrics).run_forever(
+                    settings.relay.delivery_poll_seconds
+                )
+            )
+        )
     return runtime
+
+
+def _verifiers(settings: Settings) -> Mapping[str, WebhookVerifier]:
+    """A verifier for every gateway whose webhook secret is configured."""
+    relay = settings.relay
+
+    def reveal(secret: Secret | None) -> str | None:
+        return None if secret is None else secret.reveal()
+
+    return build_verifiers(
+        stripe_secret=reveal(settings.stripe_webhook_secret),
+        stripe_tolerance_seconds=relay.stripe_tolerance_seconds,
+        square_signature_key=reveal(settings.square_webhook_signature_key),
+        square_notification_url=settings.public_relay_url.rstrip("/") + "/webhooks/square",
+        plaid_client_id=settings.plaid_client_id,
+        plaid_secret=reveal(settings.plaid_secret),
+        plaid_env=settings.plaid_env,
+        plaid_host=settings.plaid_host,
+        plaid_max_age_seconds=relay.plaid_max_age_seconds,
+        paypal_client_id=relay.paypal_client_id,
+        paypal_secret=reveal(relay.paypal_secret),
+        paypal_webhook_id=relay.paypal_webhook_id,
+        paypal_api_base=relay.paypal_api_base,
+        coinbase_secret=reveal(relay.coinbase_webhook_secret),
+        sandbox_secret=reveal(relay.sandbox_webhook_secret)
+        if "sandbox" in settings.gateways
+        else None,
+    )
+
+
+def _delivery_worker(settings: Settings, db: Database, metrics: Metrics) -> DeliveryWorker:
+    relay = settings.relay
+    policy = DeliveryPolicy(
+        retry_schedule=relay.retry_delays,
+        timeout=dt.timedelta(seconds=relay.delivery_timeout_seconds),
+        lease=dt.timedelta(seconds=relay.delivery_lease_seconds),
+        batch=relay.delivery_batch,
+    )
+    return DeliveryWorker(db, metrics, policy=policy)
 
 
 def _bound_port(runner: web.AppRunner, asked: int) -> int:

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Final
 
 from server.errors import ConfigError
+from server.relay_config import RelaySettings, load_relay_settings
+from server.secret import Secret as Secret  # noqa: PLC0414  (re-exported)
 
 #: Every service a client can be granted; the development client gets all of them.
 ALL_SERVICES: Final = (
@@ -31,29 +33,6 @@ ALL_SERVICES: Final = (
 
 DEV_CLIENT_ID: Final = "dev"
 KNOWN_GATEWAYS: Final = ("sandbox", "stripe", "square", "paypal", "plaid", "coinbase")
-
-
-class Secret:
-    """A string that never shows itself in a repr, str or log line."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,6 +76,7 @@ class Settings:
     square_base_url: str | None = None
     data_dir: Path = field(default_factory=lambda: Path(".data"))
     credit_packages_json: str = ""  # ISA_CREDIT_PACKAGES; empty: the default packages
+    relay: RelaySettings = field(default_factory=RelaySettings)
 
     @property
     def only_dev_client(self) -> bool:
@@ -187,6 +167,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         square_base_url=get("ISA_SQUARE_BASE_URL") or None,
         data_dir=Path(get("ISA_DATA_DIR", ".data")),
         credit_packages_json=get("ISA_CREDIT_PACKAGES", ""),
+        relay=load_relay_settings(env),
     )
 
 

@@ -41,5 +41,35 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.inbound = Counter(
+            "isa_relay_inbound_webhooks",
+            "inbound gateway webhooks, by gateway and outcome "
+            "(received, verified, rejected, duplicate, too_large)",
+            ["gateway", "outcome"],
+            registry=self.registry,
+        )
+        self.apply_failures = Counter(
+            "isa_relay_gateway_event_apply_failures",
+            "gateway events whose application failed, by gateway",
+            ["gateway"],
+            registry=self.registry,
+        )
+        self.outbox_depth = Gauge(
+            "isa_relay_outbox_depth",
+            "events not yet fanned out plus deliveries still pending",
+            registry=self.registry,
+        )
+        self.delivery_attempts = Counter(
+            "isa_relay_delivery_attempts",
+            "outbound delivery attempts, by outcome (succeeded, retrying, failed, gone)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.delivery_latency = Histogram(
+            "isa_relay_delivery_seconds",
+            "outbound delivery attempt latency in seconds",
+            registry=self.registry,
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -75,7 +75,9 @@ class Database:
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             path = parsed.database or ":memory:"
             self._write_engine = self._sqlite_engine(
-                immediate=True, pool_size=1, creator=partial(connect_writer, path)
+                immediate=True,
+                pool_size=1,
+                creator=partial(connect_writer, path, busy_timeout_ms=_SQLITE_BUSY_TIMEOUT_MS),
             )
             self._read_engine = self._sqlite_engine(
                 immediate=False, pool_size=4, creator=partial(connect_inline, path)
@@ -110,7 +112,10 @@ class Database:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
+            # The writer never waits inline: it takes the lock at once or waits on a
+            # thread (store.sqlite_inline.WriterConnection). Readers in WAL never wait.
+            busy_ms = 0 if immediate else _SQLITE_BUSY_TIMEOUT_MS
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.close()

@@ -1,15 +1,20 @@
-"""SQLite reads on the event loop thread itself, through SQLAlchemy's aiosqlite dialect.
+"""SQLite statements on the event loop thread, through SQLAlchemy's aiosqlite dialect.
 
 aiosqlite sends every call (cursor, execute, fetch, close, BEGIN, COMMIT) to a worker
 thread and back; a one-row read makes about a dozen such round trips, ~0.5 ms under
-load, while SQLite answers it from its page cache in microseconds. In WAL mode a reader
-never waits for a writer, so running reads inline costs the loop less than handing them
-off. Writes run their statements inline too, but BEGIN and COMMIT go to aiosqlite's
-thread: BEGIN may wait for another process's write lock, COMMIT waits for fsync.
+load, while SQLite answers it from its page cache in microseconds. Here statements run
+inline; only ``close``, a writer's ``COMMIT`` (fsync), and its ``BEGIN IMMEDIATE`` while
+another process holds the write lock, go to aiosqlite's thread.
+
+The two paths never overlap on one connection: a threaded call is awaited through a
+shield and remembered, and any later call — inline or threaded — first waits for it to
+finish. So even when a caller is cancelled mid-call (and SQLAlchemy rolls back or closes
+the connection), the sqlite3 handle is never used by two threads at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from functools import partial
 from typing import Any
@@ -20,41 +25,79 @@ _ITER_CHUNK_SIZE = 64
 
 
 class InlineConnection(aiosqlite.Connection):
-    """An aiosqlite connection whose calls run in the caller's thread.
+    """An aiosqlite connection whose calls run in the caller's thread, except close."""
 
-    The worker thread still opens and closes the connection (and serves SQLAlchemy's
-    isolation-level setter, which talks to it directly), so the sqlite3 connection is
-    opened with ``check_same_thread=False``; the two never use it at the same time.
-    """
+    _pending: asyncio.Future[Any] | None = None
+
+    def _needs_thread(self, fn: Any, args: tuple[Any, ...]) -> bool:
+        """Closing the connection itself (not a cursor: those close on every statement)."""
+        return getattr(fn, "__self__", None) is self._connection and fn.__name__ == "close"
 
     async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        await self._settle_pending()
+        if self._needs_thread(fn, args):
+            return await self._on_thread(partial(fn, *args, **kwargs))
         if not self._running or not self._connection:
             raise ValueError("Connection closed")
-        if getattr(fn, "__name__", "") == "close":
-            # Closing goes through the worker thread, behind whatever it may still be
-            # running for this connection (a BEGIN or COMMIT whose caller was cancelled):
-            # closing inline at that moment crashes the process.
-            threaded: Any = aiosqlite.Connection._execute  # untyped upstream
-            return await threaded(self, fn, *args, **kwargs)
         return fn(*args, **kwargs)
+
+    async def _on_thread(self, call: Any) -> Any:
+        if not self._running or not self._connection:
+            raise ValueError("Connection closed")
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._tx.put_nowait((future, call))
+        self._pending = future
+        return await asyncio.shield(future)
+
+    async def _settle_pending(self) -> None:
+        pending = self._pending
+        if pending is not None and not pending.done():
+            await asyncio.wait({pending})
 
 
 class WriterConnection(InlineConnection):
-    """Statements inline; only what may wait goes to the thread: BEGIN (another process
-    may hold the write lock: busy_timeout) and COMMIT (fsync)."""
+    """The single writer: statements inline, COMMIT on the thread.
+
+    COMMIT waits for fsync. On the thread, the loop keeps serving meanwhile, and the calls
+    that arrive during the fsync queue up for the next batch: that is what makes group
+    commit (store.group_commit) batch at all — with COMMIT inline the loop stalls, nothing
+    arrives, and batches stay at one call (measured: mean 1.1 under 32 concurrent RPCs).
+    ``BEGIN IMMEDIATE`` is tried inline without waiting (the connection's busy_timeout is
+    0); only when another process holds the write lock does it go to the thread and wait.
+    """
+
+    def _needs_thread(self, fn: Any, args: tuple[Any, ...]) -> bool:
+        if getattr(fn, "__self__", None) is self._connection and fn.__name__ == "commit":
+            return True
+        statement = args[0] if args and isinstance(args[0], str) else ""
+        return statement.lstrip()[:6].upper() == "COMMIT" or super()._needs_thread(fn, args)
+
+    def __init__(self, connector: Any, iter_chunk_size: int, *, busy_timeout_ms: int) -> None:
+        super().__init__(connector, iter_chunk_size)
+        self._busy_timeout_ms = busy_timeout_ms
 
     async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        if _may_wait(fn, args):
-            threaded: Any = aiosqlite.Connection._execute  # untyped upstream
-            return await threaded(self, fn, *args, **kwargs)
-        return await super()._execute(fn, *args, **kwargs)
+        if not _is_begin_immediate(args):
+            return await super()._execute(fn, *args, **kwargs)
+        try:
+            return await super()._execute(fn, *args, **kwargs)
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise
+        return await self._on_thread(partial(self._begin_waiting, fn, args, kwargs))
+
+    def _begin_waiting(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """On the thread: wait up to busy_timeout for the lock, then stop waiting again."""
+        self._conn.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self._conn.execute("PRAGMA busy_timeout=0")
 
 
-def _may_wait(fn: Any, args: tuple[Any, ...]) -> bool:
-    if getattr(fn, "__name__", "") == "commit":
-        return True
+def _is_begin_immediate(args: tuple[Any, ...]) -> bool:
     statement = args[0] if args and isinstance(args[0], str) else ""
-    return statement.lstrip()[:6].upper() in ("BEGIN", "BEGIN ", "COMMIT")
+    return statement.lstrip()[:15].upper() == "BEGIN IMMEDIATE"
 
 
 async def connect_inline(database: str) -> aiosqlite.Connection:
@@ -62,6 +105,6 @@ async def connect_inline(database: str) -> aiosqlite.Connection:
     return await InlineConnection(connector, _ITER_CHUNK_SIZE)
 
 
-async def connect_writer(database: str) -> aiosqlite.Connection:
+async def connect_writer(database: str, *, busy_timeout_ms: int) -> aiosqlite.Connection:
     connector = partial(sqlite3.connect, database, check_same_thread=False)
-    return await WriterConnection(connector, _ITER_CHUNK_SIZE)
+    return await WriterConnection(connector, _ITER_CHUNK_SIZE, busy_timeout_ms=busy_timeout_ms)

@@ -1,4 +1,4 @@
-"""The relay's HTTP app: health, readiness and metrics now; webhooks as they land."""
+"""The relay's HTTP app: inbound gateway webhooks, health, readiness and metrics."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from aiohttp import web
 
 from server.metrics import CONTENT_TYPE, Metrics
 from store.db import Database
+from webhook_relay.inbound import InboundWebhooks
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -43,11 +44,19 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
 
-def create_app(db: Database, metrics_registry: Metrics) -> web.Application:
-    app = web.Application(middlewares=[_count], client_max_size=1024 * 1024)
+def create_app(
+    db: Database,
+    metrics_registry: Metrics,
+    inbound: InboundWebhooks | None = None,
+    *,
+    max_body_bytes: int = 1024 * 1024,
+) -> web.Application:
+    app = web.Application(middlewares=[_count], client_max_size=max_body_bytes)
     app[DB_KEY] = db
     app[METRICS_KEY] = metrics_registry
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
+    if inbound is not None:
+        app.router.add_post("/webhooks/{gateway}", inbound.handle)
     return app

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -28,11 +29,12 @@ def free_port() -> int:
 def start_localstripe() -> Iterator[str]:
     """Run ``localstripe`` (PyPI) on a free port for the session; yields its base URL."""
     port = free_port()
-    executable = Path(sys.executable).with_name("localstripe")
+    isolated = Path(__file__).with_name("run_localstripe.py")
+    output = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     process = subprocess.Popen(
-        [str(executable), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        [sys.executable, str(isolated), "--port", str(port)],
+        stdout=output,
+        stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     base = f"http://127.0.0.1:{port}"
@@ -47,12 +49,17 @@ def start_localstripe() -> Iterator[str]:
                 break
             except (urllib.error.URLError, ConnectionError, OSError):
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("localstripe did not start") from None
+                    output.seek(0)
+                    said = output.read().decode(errors="replace")[-2000:]
+                    raise RuntimeError(
+                        f"localstripe did not start (exit {process.poll()}): {said}"
+                    ) from None
                 time.sleep(0.1)
         yield base
     finally:
         process.terminate()
         process.wait(timeout=10)
+        output.close()
 
 
 def localstripe_card(base: str, number: str) -> str:

@@ -1,0 +1,1 @@
+"""The webhook relay's domain: endpoints, the outbox's deliveries, inbound gateway events."""
