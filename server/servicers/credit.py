@@ -1,7 +1,8 @@
 """isa.credit.v1.CreditService: prepaid credits on the ledger.
 
-PurchaseCredits needs PaymentService to take the payment; until it is merged it answers
-UNIMPLEMENTED (its ledger side is built: ``CreditService.begin/settle/fail_purchase``).
+PurchaseCredits takes a payment: its ledger side is built and tested
+(``CreditService.begin/settle/fail_purchase``), the connection to PaymentService is not,
+so it answers UNIMPLEMENTED saying so.
 """
 
 from __future__ import annotations
@@ -37,10 +38,11 @@ from server.pagination import page_of
 from server.servicers.support import Checks, encode_page_token, run_idempotent, timestamp
 from server.servicers.wallet import MAX_OWNER_ID_LENGTH, check_amount
 
-_NEEDS_PAYMENTS: Final = "needs PaymentService (card/bank payments), not merged yet"
-
 #: Methods not built yet, with the note their UNIMPLEMENTED answer carries.
-PENDING_CREDIT_METHODS: Final = {"PurchaseCredits": _NEEDS_PAYMENTS}
+PENDING_CREDIT_METHODS: Final = {
+    "PurchaseCredits": "charging a payment method through PaymentService is not wired to "
+    "credit purchases yet"
+}
 
 _SOURCES: Final = {
     GrantSource.GRANT.value: resources.CREDIT_GRANT_SOURCE_GRANT,

@@ -1,7 +1,8 @@
 """isa.wallet.v1.WalletService: wallets and transfers on the ledger.
 
-Deposit and Withdraw need PaymentService to move real money; until it is merged they
-answer UNIMPLEMENTED (their ledger side is built: ``server.ledger.wallets``).
+Deposit and Withdraw move real money: their ledger side is built and tested
+(``server.ledger.wallets``), the connection to PaymentService is not, so they answer
+UNIMPLEMENTED saying so.
 """
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ from server.ledger.wallets import (
 )
 from server.servicers.support import Checks, encode_page_token, run_idempotent, timestamp
 
-_NEEDS_PAYMENTS: Final = "needs PaymentService (card/bank payments), not merged yet"
-
 #: Methods not built yet, with the note their UNIMPLEMENTED answer carries.
-PENDING_WALLET_METHODS: Final = dict.fromkeys(("Deposit", "Withdraw"), _NEEDS_PAYMENTS)
+PENDING_WALLET_METHODS: Final = {
+    "Deposit": "charging a payment method through PaymentService is not wired to wallets yet",
+    "Withdraw": "payouts to bank accounts need bank payments (Plaid), not built yet",
+}
 
 _TYPES: Final = {
     TransactionType.DEPOSIT: resources.WALLET_TRANSACTION_TYPE_DEPOSIT,

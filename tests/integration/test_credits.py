@@ -274,7 +274,7 @@ async def test_purchase_says_it_needs_payments(server: Running) -> None:
             metadata=TENANT_AUTH,
         )
     assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "PaymentService" in (caught.value.details() or "")
+    assert "PaymentService is not wired" in (caught.value.details() or "")
 
 
 # -- domain rules with a movable clock -----------------------------------------------

@@ -218,4 +218,4 @@ async def test_deposit_and_withdraw_say_they_need_payments(server: Running) -> N
             pb.DepositRequest(wallet_id=alice.id, amount=1, currency="usd"), metadata=TENANT_AUTH
         )
     assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "PaymentService" in (caught.value.details() or "")
+    assert "PaymentService is not wired" in (caught.value.details() or "")
