@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import subprocess
 import sys
 import tempfile
@@ -27,6 +28,7 @@ from bench.harness import BenchError, Server, Store
 from bench.load import Measurement
 from bench.report import Entry
 from bench.rows import Row
+from bench.seed import STORE_URL_VARIABLE
 
 REPO_ROOT: Final = Path(__file__).resolve().parent.parent
 STORES: Final = ("sqlite", "postgresql")
@@ -143,7 +145,15 @@ def load(server: Server, row: Row, options: Options) -> Measurement:
     budget = options.warmup + options.duration + LOAD_SLACK_SECONDS
     try:
         done = subprocess.run(
-            command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=budget, check=False
+            command,
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=budget,
+            check=False,
+            # Rows whose setup seeds what no RPC can make yet (funded wallets, long
+            # histories) write it straight into the server's store.
+            env={**os.environ, STORE_URL_VARIABLE: server.store.url},
         )
     except subprocess.TimeoutExpired:
         raise BenchError(f"load process for {row.name} ran over {budget:.0f}s; killed") from None

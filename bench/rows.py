@@ -8,6 +8,7 @@ calls read) and returns *fixtures*: the strings the request factory needs.
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -17,7 +18,10 @@ import grpc
 from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2
 
+from bench import seed
+from isa.credit.v1 import credit_service_pb2 as credit
 from isa.payment.v1 import payment_service_pb2 as payment
+from isa.wallet.v1 import wallet_service_pb2 as wallet
 
 R = TypeVar("R", bound=Message)
 R_co = TypeVar("R_co", bound=Message, covariant=True)
@@ -49,6 +53,17 @@ LIST_CUSTOMERS: Final = Rpc(
 )
 CREATE_PAYMENT_INTENT: Final = Rpc(
     "/isa.payment.v1.PaymentService/CreatePaymentIntent", payment.CreatePaymentIntentResponse
+)
+
+CREATE_WALLET: Final = Rpc("/isa.wallet.v1.WalletService/CreateWallet", wallet.CreateWalletResponse)
+GET_WALLET: Final = Rpc("/isa.wallet.v1.WalletService/GetWallet", wallet.GetWalletResponse)
+TRANSFER: Final = Rpc("/isa.wallet.v1.WalletService/Transfer", wallet.TransferResponse)
+LIST_TRANSACTIONS: Final = Rpc(
+    "/isa.wallet.v1.WalletService/ListTransactions", wallet.ListTransactionsResponse
+)
+GRANT_CREDITS: Final = Rpc("/isa.credit.v1.CreditService/GrantCredits", credit.GrantCreditsResponse)
+CONSUME_CREDITS: Final = Rpc(
+    "/isa.credit.v1.CreditService/ConsumeCredits", credit.ConsumeCreditsResponse
 )
 
 
@@ -154,6 +169,92 @@ async def many_customers(caller: Caller) -> Fixtures:
     return {}
 
 
+#: Wallet pairs for the disjoint-transfer row: more than the calls in flight.
+TRANSFER_PAIRS: Final = 64
+#: A funded wallet can make this many transfers of 1 before it runs dry.
+FUNDING: Final = 10_000_000
+
+
+async def new_wallets(caller: Caller, count: int) -> list[str]:
+    prefix = uuid.uuid4().hex[:12]
+    created = await caller.call_many(
+        CREATE_WALLET,
+        [wallet.CreateWalletRequest(owner_id=f"bench-{prefix}-{i}") for i in range(count)],
+    )
+    return [response.wallet.id for response in created]
+
+
+async def funded_wallet(caller: Caller) -> Fixtures:
+    [wallet_id] = await new_wallets(caller, 1)
+    await seed.fund([wallet_id], FUNDING)
+    return {"wallet_id": wallet_id}
+
+
+async def disjoint_pairs(caller: Caller) -> Fixtures:
+    """Each call moves 1 between its own pair of wallets: no two in flight share a row."""
+    ids = await new_wallets(caller, 2 * TRANSFER_PAIRS)
+    sources, targets = ids[:TRANSFER_PAIRS], ids[TRANSFER_PAIRS:]
+    await seed.fund(sources, FUNDING)
+    return {"sources": ",".join(sources), "targets": ",".join(targets), **await run_prefix(caller)}
+
+
+async def hot_source(caller: Caller) -> Fixtures:
+    """Every call draws on one source wallet: the hot-row case."""
+    ids = await new_wallets(caller, 1 + TRANSFER_PAIRS)
+    await seed.fund(ids[:1], FUNDING)
+    return {"sources": ids[0], "targets": ",".join(ids[1:]), **await run_prefix(caller)}
+
+
+@functools.cache
+def _ids(joined: str) -> list[str]:
+    return joined.split(",")
+
+
+def transfer_request(index: int, fixtures: Fixtures) -> wallet.TransferRequest:
+    sources, targets = _ids(fixtures["sources"]), _ids(fixtures["targets"])
+    return wallet.TransferRequest(
+        from_wallet_id=sources[index % len(sources)],
+        to_wallet_id=targets[index % len(targets)],
+        amount=1,
+        currency="usd",
+        note="bench",
+        idempotency_key=f"bench-{fixtures['prefix']}-{index}",
+    )
+
+
+def history_of(lines: int) -> Setup:
+    async def setup(caller: Caller) -> Fixtures:
+        [wallet_id] = await new_wallets(caller, 1)
+        await seed.history(wallet_id, lines)
+        return {"wallet_id": wallet_id}
+
+    return setup
+
+
+async def credit_owners(caller: Caller) -> Fixtures:
+    """Owners with plenty of credits, one per call in flight and more."""
+    prefix = uuid.uuid4().hex[:12]
+    owners = [f"bench-{prefix}-{i}" for i in range(TRANSFER_PAIRS)]
+    await caller.call_many(
+        GRANT_CREDITS,
+        [
+            credit.GrantCreditsRequest(owner_id=owner, amount=FUNDING, idempotency_key=owner)
+            for owner in owners
+        ],
+    )
+    return {"owners": ",".join(owners), "prefix": prefix}
+
+
+def consume_request(index: int, fixtures: Fixtures) -> credit.ConsumeCreditsRequest:
+    owners = _ids(fixtures["owners"])
+    return credit.ConsumeCreditsRequest(
+        owner_id=owners[index % len(owners)],
+        amount=1,
+        reason="bench",
+        idempotency_key=f"bench-{fixtures['prefix']}-c{index}",
+    )
+
+
 #: Row names go in the comma-separated ``--rows`` option: no commas in them.
 ROWS: Final[tuple[Row, ...]] = (
     Row(
@@ -195,6 +296,42 @@ ROWS: Final[tuple[Row, ...]] = (
         setup=run_prefix,
         env=(("ISA_SANDBOX_LATENCY_MS", str(SLOW_GATEWAY_LATENCY_MS)),),
         burst=SLOW_GATEWAY_CALLS,
+    ),
+    Row(
+        name="GetWallet",
+        rpc=GET_WALLET,
+        request=lambda _i, f: wallet.GetWalletRequest(wallet_id=f["wallet_id"]),
+        setup=funded_wallet,
+    ),
+    Row(
+        name="Transfer disjoint wallets",
+        rpc=TRANSFER,
+        request=transfer_request,
+        setup=disjoint_pairs,
+    ),
+    Row(
+        name="Transfer hot source wallet",
+        rpc=TRANSFER,
+        request=transfer_request,
+        setup=hot_source,
+    ),
+    Row(
+        name="ConsumeCredits",
+        rpc=CONSUME_CREDITS,
+        request=consume_request,
+        setup=credit_owners,
+    ),
+    Row(
+        name="ListTransactions 1k rows",
+        rpc=LIST_TRANSACTIONS,
+        request=lambda _i, f: wallet.ListTransactionsRequest(wallet_id=f["wallet_id"]),
+        setup=history_of(1_000),
+    ),
+    Row(
+        name="ListTransactions 100k rows",
+        rpc=LIST_TRANSACTIONS,
+        request=lambda _i, f: wallet.ListTransactionsRequest(wallet_id=f["wallet_id"]),
+        setup=history_of(100_000),
     ),
 )
 

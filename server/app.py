@@ -31,6 +31,9 @@ from server.errors import ConfigError
 from server.handlers import method_handlers
 from server.idempotency import Idempotency
 from server.interceptors import AuthInterceptor, ErrorInterceptor, RequestContextInterceptor
+from server.ledger.credits import CreditService
+from server.ledger.packages import parse_packages
+from server.ledger.wallets import WalletService
 from server.metrics import Metrics
 from server.payments.catalog import GatewayCatalog
 from server.payments.customers import CustomerService
@@ -39,8 +42,10 @@ from server.payments.marketplace import CheckoutService, ConnectedAccountService
 from server.payments.methods import PaymentMethodService
 from server.payments.sandbox import SandboxHelpers
 from server.protos import load_descriptors
+from server.servicers.credit import PENDING_CREDIT_METHODS, CreditServicer
 from server.servicers.payment import PENDING_PAYMENT_METHODS, PaymentDomain, PaymentServicer
 from server.servicers.sandbox import PENDING_SANDBOX_METHODS, SandboxServicer
+from server.servicers.wallet import PENDING_WALLET_METHODS, WalletServicer
 from server.servicers.webhook import WebhookServicer
 from server.webhooks.deliveries import DeliveryService
 from server.webhooks.endpoints import EndpointService
@@ -54,6 +59,7 @@ log = logging.getLogger("isa.server")
 
 STORE_CHECK_SECONDS: Final = 2.0
 IDEMPOTENCY_PURGE_SECONDS: Final = 600.0
+CREDIT_SWEEP_SECONDS: Final = 5.0
 RECONCILE_SECONDS: Final = 10.0
 
 #: What each service still lacks; its RPCs answer UNIMPLEMENTED with this note.
@@ -156,6 +162,7 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
     idempotency = Idempotency(
         db, retention=dt.timedelta(hours=settings.idempotency_retention_hours)
     )
+    credits = CreditService(db, parse_packages(settings.credit_packages_json))
     registry = build_registry(settings)
     router = Router(registry)
     intents = PaymentIntentService(db, router)
@@ -176,6 +183,14 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
         "isa.payment.v1.PaymentService": (
             PaymentServicer(idempotency, payment_domain),
             PENDING_PAYMENT_METHODS,
+        ),
+        "isa.wallet.v1.WalletService": (
+            WalletServicer(idempotency, WalletService(db)),
+            PENDING_WALLET_METHODS,
+        ),
+        "isa.credit.v1.CreditService": (
+            CreditServicer(idempotency, credits),
+            PENDING_CREDIT_METHODS,
         ),
         "isa.sandbox.v1.SandboxService": (
             SandboxServicer(idempotency, SandboxHelpers(registry, intents)),
@@ -247,6 +262,7 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
         asyncio.create_task(_watch_store(runtime, metrics)),
         asyncio.create_task(_every(IDEMPOTENCY_PURGE_SECONDS, idempotency.purge_expired)),
         asyncio.create_task(_every(RECONCILE_SECONDS, intents.reconcile)),
+        asyncio.create_task(_every_later(CREDIT_SWEEP_SECONDS, credits.sweep)),
     ]
     runtime.tasks.append(
         asyncio.create_task(gateway_events.run_forever(settings.relay.apply_poll_seconds))
@@ -330,6 +346,12 @@ async def _watch_store(runtime: Runtime, metrics: Metrics) -> None:
                 log.warning("store %s", "reachable again" if up else "unreachable: NOT_SERVING")
             was_up = up
         await asyncio.sleep(STORE_CHECK_SECONDS)
+
+
+async def _every_later(seconds: float, job: Callable[[], Awaitable[object]]) -> None:
+    """Like :func:`_every`, but first waits a period: nothing touches the store at start-up."""
+    await asyncio.sleep(seconds)
+    await _every(seconds, job)
 
 
 async def _every(seconds: float, job: Callable[[], Awaitable[object]]) -> None:

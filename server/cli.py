@@ -1,4 +1,4 @@
-"""``isa``: the service's command line (serve, migrate)."""
+"""``isa``: the service's command line (serve, migrate, ledger check)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from server import app, logs
 from server.config import Settings, load_settings
 from server.errors import ConfigError
+from server.ledger.check import check_ledger
 from store.db import Database
 from store.migrate import upgrade
 
@@ -28,6 +29,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--workers", type=int, default=1, help="processes sharing the ports (SO_REUSEPORT)"
     )
     commands.add_parser("migrate", help="bring the store's schema up to date")
+    ledger = commands.add_parser("ledger", help="ledger tools")
+    ledger_commands = ledger.add_subparsers(dest="ledger_command", required=True)
+    ledger_commands.add_parser(
+        "check", help="verify the ledger's invariants; exit 1 when any is broken"
+    )
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -39,6 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "migrate":
             asyncio.run(_migrate(settings))
             return 0
+        if args.command == "ledger":
+            return asyncio.run(_ledger_check(settings))
         if args.workers < 1:
             parser.error("--workers must be at least 1")
         return _serve_workers(settings, args.workers)
@@ -54,6 +62,19 @@ async def _migrate(settings: Settings) -> None:
     finally:
         await db.dispose()
     log.info("store schema is up to date", extra={"store": db.dialect.value})
+
+
+async def _ledger_check(settings: Settings) -> int:
+    db = Database(settings.database_url)
+    try:
+        report = await check_ledger(db)
+    finally:
+        await db.dispose()
+    for problem in report.problems:
+        print(f"PROBLEM: {problem}")
+    verdict = "OK" if report.ok else f"BROKEN ({len(report.problems)} problems)"
+    print(f"ledger {verdict}: {report.accounts_checked} accounts checked")
+    return 0 if report.ok else 1
 
 
 def _serve_workers(settings: Settings, workers: int) -> int:

@@ -77,6 +77,23 @@ class InvalidState(DomainError):
     default_reason = "INVALID_STATE"
 
 
+class AlreadyExists(DomainError):
+    kind = ErrorKind.ALREADY_EXISTS
+    default_reason = "ALREADY_EXISTS"
+
+
+class InsufficientFunds(DomainError):
+    """The wallet's available balance cannot cover the amount; nothing moved."""
+
+    default_reason = "INSUFFICIENT_FUNDS"
+
+
+class InsufficientCredits(DomainError):
+    """The owner's available credits cannot cover the amount; nothing was spent."""
+
+    default_reason = "INSUFFICIENT_CREDITS"
+
+
 class IdempotencyKeyReused(DomainError):
     kind = ErrorKind.ALREADY_EXISTS
     default_reason = "IDEMPOTENCY_KEY_REUSED"

@@ -9,9 +9,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from grpc_status import rpc_status
 
+from isa.brokerage.v1 import brokerage_service_pb2 as brokerage_pb
+from isa.brokerage.v1 import brokerage_service_pb2_grpc as brokerage_grpc
 from isa.payment.v1 import payment_service_pb2 as pb
-from isa.wallet.v1 import wallet_service_pb2 as wallet_pb
-from isa.wallet.v1 import wallet_service_pb2_grpc as wallet_grpc
 from server.app import NOT_YET
 from tests.conftest import BILLING_AUTH, TENANT_AUTH, Running, bearer
 
@@ -77,9 +77,9 @@ async def test_token_lacking_the_service_is_permission_denied(server: Running) -
 
 
 async def test_capability_not_built_yet_says_so(server: Running) -> None:
-    stub = wallet_grpc.WalletServiceStub(server.channel)
+    stub = brokerage_grpc.BrokerageServiceStub(server.channel)
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await stub.CreateWallet(wallet_pb.CreateWalletRequest(owner_id="u1"), metadata=TENANT_AUTH)
+        await stub.ListAccounts(brokerage_pb.ListAccountsRequest(), metadata=TENANT_AUTH)
     assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
     assert "not built yet" in (caught.value.details() or "")
     info = error_info(caught.value)

@@ -1,0 +1,1 @@
+"""The ledger domain: wallets and credits, every move a balanced ledger transfer."""

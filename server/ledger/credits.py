@@ -1,0 +1,731 @@
+"""Prepaid credits on the ledger: grants, consumption, reservations, expiry, purchases.
+
+Accounts (currency ``credits``): each owner has ``user_credits`` (available) and
+``user_credits_reserved``; the system side has ``credits_issued`` (where granted and
+sold credits come from), ``credits_consumed`` and ``expired_credits``. Every move is a
+balanced ledger transfer, and an owner's available balance always equals the sum of
+their grants' ``remaining`` (``isa ledger check`` verifies it):
+
+- grant / purchase:  credits_issued -n, user_credits +n        (+ a grant of n)
+- consume:           user_credits -n, credits_consumed +n      (grants drawn down)
+- reserve:           user_credits -n, user_credits_reserved +n (grants drawn down)
+- commit c of n:     reserved -n, credits_consumed +c, user_credits +(n-c)
+- release / lapse:   reserved -n, user_credits +n              (grants restored)
+- expiry:            user_credits -r, expired_credits +r       (grant remaining -> 0)
+
+Spending order: soonest expiry first (never-expiring last), granted before purchased at
+equal expiry, then oldest first. On PostgreSQL each use case first locks the owner's
+available account, so one owner's operations serialise and never deadlock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.errors import InsufficientCredits, InvalidState, NotFound
+from server.events import record_event
+from server.ledger.packages import CreditPackage
+from server.ledger.payments import ChargeRequest, PaymentOutcome, PaymentPort
+from server.pagination import Page, PageRequest, page_of
+from store.credits import (
+    CreditGrantRecord,
+    CreditPurchaseRecord,
+    CreditReservationRecord,
+    Credits,
+    CreditTransactionRecord,
+)
+from store.db import Database
+from store.ids import new_id
+from store.ledger import CREDITS, AccountKind, AccountRef, Ledger, Leg, Overdraft
+from store.models import utcnow
+
+CreditGrant = CreditGrantRecord
+CreditReservation = CreditReservationRecord
+CreditTransaction = CreditTransactionRecord
+CreditPurchase = CreditPurchaseRecord
+
+DEFAULT_RESERVATION_TTL: Final = dt.timedelta(minutes=15)
+MAX_RESERVATION_TTL: Final = dt.timedelta(hours=24)
+EXPIRING_SOON: Final = dt.timedelta(days=30)
+SWEEP_BATCH: Final = 200
+
+
+class GrantSource(enum.Enum):
+    GRANT = "grant"
+    PURCHASE = "purchase"
+
+
+#: At equal expiry, granted credits are spent before purchased ones.
+SPENDING_ORDER: Final = {GrantSource.GRANT.value: 0, GrantSource.PURCHASE.value: 1}
+
+
+class CreditTransactionType(enum.Enum):
+    PURCHASE = "purchase"
+    GRANT = "grant"
+    CONSUME = "consume"
+    EXPIRE = "expire"
+
+
+class ReservationStatus(enum.Enum):
+    ACTIVE = "active"
+    COMMITTED = "committed"
+    RELEASED = "released"
+    EXPIRED = "expired"
+
+
+class PurchaseStatus(enum.Enum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreditBalance:
+    owner_id: str
+    total: int
+    available: int
+    reserved: int
+    expiring_amount: int
+    expiring_time: dt.datetime | None
+    update_time: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewGrant:
+    owner_id: str
+    amount: int
+    expire_time: dt.datetime | None = None
+    reason: str = ""
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewConsumption:
+    owner_id: str
+    amount: int
+    reason: str = ""
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewReservation:
+    owner_id: str
+    amount: int
+    ttl: dt.timedelta = DEFAULT_RESERVATION_TTL
+    reason: str = ""
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewPurchase:
+    owner_id: str
+    package_id: str
+    payment_method_id: str
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+def available_account(client_id: str, owner_id: str) -> AccountRef:
+    return AccountRef(client_id, owner_id, AccountKind.USER_CREDITS, CREDITS)
+
+
+def reserved_account(client_id: str, owner_id: str) -> AccountRef:
+    return AccountRef(client_id, owner_id, AccountKind.USER_CREDITS_RESERVED, CREDITS)
+
+
+def system_account(client_id: str, kind: AccountKind) -> AccountRef:
+    return AccountRef.system(client_id, kind, CREDITS)
+
+
+class CreditService:
+    def __init__(
+        self,
+        db: Database,
+        packages: tuple[CreditPackage, ...],
+        *,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self._db = db
+        self._packages = packages
+        self._now = clock  # expiry is about time: tests move it instead of sleeping
+
+    # -- packages --------------------------------------------------------------------
+
+    def packages(self) -> tuple[CreditPackage, ...]:
+        return tuple(package for package in self._packages if package.active)
+
+    def package(self, package_id: str) -> CreditPackage:
+        for package in self._packages:
+            if package.id == package_id:
+                if not package.active:
+                    raise InvalidState(f"credit package {package_id!r} is no longer sold")
+                return package
+        raise NotFound("credit package", package_id)
+
+    # -- reads -----------------------------------------------------------------------
+
+    async def balance(self, client_id: str, owner_id: str) -> CreditBalance:
+        now = self._now()
+        async with self._db.read() as session:
+            available, expiring, expiring_time, reserved, changed = await Credits(
+                session
+            ).balance_view(client_id, owner_id, now, now + EXPIRING_SOON)
+        return CreditBalance(
+            owner_id=owner_id,
+            total=available + reserved,
+            available=available,
+            reserved=reserved,
+            expiring_amount=expiring,
+            expiring_time=expiring_time,
+            update_time=changed,
+        )
+
+    async def list_transactions(
+        self,
+        client_id: str,
+        owner_id: str,
+        page: PageRequest,
+        type: CreditTransactionType | None = None,
+    ) -> Page[CreditTransaction]:
+        async with self._db.read() as session:
+            rows = await Credits(session).transactions_page(
+                client_id,
+                owner_id,
+                before_id=page.before_id,
+                limit=page.size + 1,
+                type=None if type is None else type.value,
+            )
+        return page_of(rows, page)
+
+    # -- grants ----------------------------------------------------------------------
+
+    async def grant(self, session: AsyncSession, client_id: str, new: NewGrant) -> CreditGrant:
+        """Give credits (optionally expiring); a GRANT transaction records it."""
+        if new.expire_time is not None and new.expire_time <= self._now():
+            raise InvalidState("expire_time must be in the future")
+        grant, _ = await self._issue(
+            session,
+            client_id,
+            new.owner_id,
+            new.amount,
+            expire_time=new.expire_time,
+            reason=new.reason,
+            metadata=new.metadata,
+            source=GrantSource.GRANT,
+        )
+        return grant
+
+    async def _issue(
+        self,
+        session: AsyncSession,
+        client_id: str,
+        owner_id: str,
+        amount: int,
+        *,
+        expire_time: dt.datetime | None,
+        reason: str,
+        metadata: Mapping[str, str],
+        source: GrantSource,
+        purchase_id: str = "",
+    ) -> tuple[CreditGrant, CreditTransaction]:
+        ledger = Ledger(session)
+        await ledger.lock(available_account(client_id, owner_id))
+        now = self._now()
+        grant = CreditGrant(
+            id=new_id("crg"),
+            client_id=client_id,
+            owner_id=owner_id,
+            amount=amount,
+            remaining=amount,
+            expire_time=expire_time,
+            reason=reason,
+            source=source.value,
+            purchase_id=purchase_id,
+            metadata=dict(metadata),
+            create_time=now,
+            update_time=now,
+        )
+        await Credits(session).add_grant(grant)
+        after = await ledger.post(
+            grant.id,
+            [
+                Leg(system_account(client_id, AccountKind.CREDITS_ISSUED), -amount),
+                Leg(available_account(client_id, owner_id), amount),
+            ],
+            now=now,
+        )
+        kind = (
+            CreditTransactionType.PURCHASE
+            if source is GrantSource.PURCHASE
+            else CreditTransactionType.GRANT
+        )
+        transaction = await self._history(
+            session,
+            client_id,
+            owner_id,
+            kind,
+            amount,
+            available=after[available_account(client_id, owner_id).id],
+            now=now,
+            reason=reason,
+            grant_id=grant.id,
+            purchase_id=purchase_id,
+            metadata=metadata,
+        )
+        return grant, transaction
+
+    # -- consumption -----------------------------------------------------------------
+
+    async def consume(
+        self, session: AsyncSession, client_id: str, new: NewConsumption
+    ) -> CreditTransaction:
+        """Spend credits now, soonest-expiring first; INSUFFICIENT_CREDITS when short."""
+        ledger = Ledger(session)
+        available = available_account(client_id, new.owner_id)
+        await ledger.lock(available)
+        now = self._now()
+        await self._draw(session, client_id, new.owner_id, new.amount, now)
+        try:
+            after = await ledger.post(
+                new_id("ltr"),
+                [
+                    Leg(available, -new.amount),
+                    Leg(system_account(client_id, AccountKind.CREDITS_CONSUMED), new.amount),
+                ],
+                now=now,
+            )
+        except Overdraft:
+            raise _insufficient(new.owner_id, new.amount) from None
+        return await self._history(
+            session,
+            client_id,
+            new.owner_id,
+            CreditTransactionType.CONSUME,
+            -new.amount,
+            available=after[available.id],
+            now=now,
+            reason=new.reason,
+            metadata=new.metadata,
+        )
+
+    async def _draw(
+        self, session: AsyncSession, client_id: str, owner_id: str, amount: int, now: dt.datetime
+    ) -> list[tuple[str, int]]:
+        """Take ``amount`` from the owner's grants in spending order; what came from where."""
+        credits = Credits(session)
+        grants = await credits.spendable_grants(
+            client_id, owner_id, now, source_order=SPENDING_ORDER
+        )
+        if sum(grant.remaining for grant in grants) < amount:
+            raise _insufficient(owner_id, amount)
+        taken: list[tuple[str, int]] = []
+        left = amount
+        for grant in grants:
+            if left == 0:
+                break
+            part = min(left, grant.remaining)
+            await credits.change_remaining(grant.id, -part, now)
+            taken.append((grant.id, part))
+            left -= part
+        return taken
+
+    # -- reservations ----------------------------------------------------------------
+
+    async def reserve(
+        self, session: AsyncSession, client_id: str, new: NewReservation
+    ) -> CreditReservation:
+        """Hold credits (available → reserved) until commit, release or ``ttl``."""
+        ledger = Ledger(session)
+        available = available_account(client_id, new.owner_id)
+        await ledger.lock(available)
+        now = self._now()
+        taken = await self._draw(session, client_id, new.owner_id, new.amount, now)
+        reservation = CreditReservation(
+            id=new_id("crr"),
+            client_id=client_id,
+            owner_id=new.owner_id,
+            amount=new.amount,
+            committed_amount=0,
+            status=ReservationStatus.ACTIVE.value,
+            allocations=taken,
+            expire_time=now + new.ttl,
+            reason=new.reason,
+            metadata=dict(new.metadata),
+            create_time=now,
+            update_time=now,
+        )
+        await Credits(session).add_reservation(reservation)
+        try:
+            await ledger.post(
+                reservation.id,
+                [
+                    Leg(available, -new.amount),
+                    Leg(reserved_account(client_id, new.owner_id), new.amount),
+                ],
+                now=now,
+            )
+        except Overdraft:
+            raise _insufficient(new.owner_id, new.amount) from None
+        return reservation
+
+    async def commit_reservation(
+        self, session: AsyncSession, client_id: str, reservation_id: str, amount: int | None
+    ) -> CreditReservation:
+        """Consume up to the reserved amount; the rest returns to available."""
+        reservation = await self._active(session, client_id, reservation_id)
+        used = reservation.amount if amount is None else amount
+        if used > reservation.amount:
+            raise InvalidState(
+                f"cannot commit {used}: only {reservation.amount} credits are reserved",
+                reason="AMOUNT_TOO_LARGE",
+                metadata={"reserved": str(reservation.amount), "amount": str(used)},
+            )
+        return await self._settle(session, reservation, used, ReservationStatus.COMMITTED)
+
+    async def release_reservation(
+        self, session: AsyncSession, client_id: str, reservation_id: str
+    ) -> CreditReservation:
+        reservation = await self._active(session, client_id, reservation_id)
+        return await self._settle(session, reservation, 0, ReservationStatus.RELEASED)
+
+    async def _active(
+        self, session: AsyncSession, client_id: str, reservation_id: str
+    ) -> CreditReservation:
+        reservation = await Credits(session).reservation_for_update(client_id, reservation_id)
+        if reservation is None:
+            raise NotFound("credit reservation", reservation_id)
+        if reservation.status != ReservationStatus.ACTIVE.value:
+            raise InvalidState(
+                f"credit reservation {reservation_id} is {reservation.status.upper()}, not ACTIVE",
+                metadata={"status": reservation.status.upper()},
+            )
+        if reservation.expire_time <= self._now():
+            raise InvalidState(
+                f"credit reservation {reservation_id} has EXPIRED",
+                metadata={"status": ReservationStatus.EXPIRED.value.upper()},
+            )
+        return reservation
+
+    async def _settle(
+        self,
+        session: AsyncSession,
+        reservation: CreditReservation,
+        used: int,
+        status: ReservationStatus,
+    ) -> CreditReservation:
+        client_id, owner_id = reservation.client_id, reservation.owner_id
+        ledger = Ledger(session)
+        available = available_account(client_id, owner_id)
+        await ledger.lock(available)
+        now = self._now()
+        credits = Credits(session)
+        # The first ``used`` credits of the allocations are consumed; the rest go back.
+        to_consume = used
+        for grant_id, part in reservation.allocations:
+            consumed = min(part, to_consume)
+            to_consume -= consumed
+            if part - consumed:
+                await credits.change_remaining(grant_id, part - consumed, now)
+        after = await ledger.post(
+            reservation.id + (":commit" if status is ReservationStatus.COMMITTED else ":release"),
+            [
+                Leg(reserved_account(client_id, owner_id), -reservation.amount),
+                Leg(system_account(client_id, AccountKind.CREDITS_CONSUMED), used),
+                Leg(available, reservation.amount - used),
+            ],
+            now=now,
+        )
+        await credits.finish_reservation(
+            reservation.id, status=status.value, committed_amount=used, now=now
+        )
+        if used:
+            available_after = after.get(available.id)
+            if available_after is None:
+                available_after = await ledger.balance(available)
+            await self._history(
+                session,
+                client_id,
+                owner_id,
+                CreditTransactionType.CONSUME,
+                -used,
+                available=available_after,
+                now=now,
+                reason=reservation.reason,
+                reservation_id=reservation.id,
+                metadata=reservation.metadata,
+            )
+        found = await credits.reservation_for_update(client_id, reservation.id)
+        assert found is not None
+        return found
+
+    # -- background: lapsed reservations and expired grants ---------------------------
+
+    async def sweep(self) -> None:
+        """The background job: lapsed reservations released, expired grants expired."""
+        await self.release_lapsed_reservations()
+        await self.expire_grants()
+
+    async def release_lapsed_reservations(self) -> int:
+        """Release ACTIVE reservations past their expire_time (status EXPIRED)."""
+        released = 0
+        while True:
+            # Look first with a read: most runs find nothing and take no write lock.
+            async with self._db.read() as session:
+                lapsed = await Credits(session).lapsed_reservations(self._now(), limit=SWEEP_BATCH)
+            if not lapsed:
+                return released
+            async with self._db.write() as session:
+                for client_id, reservation_id in lapsed:
+                    reservation = await Credits(session).reservation_for_update(
+                        client_id, reservation_id
+                    )
+                    if reservation is None or reservation.status != ReservationStatus.ACTIVE.value:
+                        continue
+                    await self._settle(session, reservation, 0, ReservationStatus.EXPIRED)
+                    released += 1
+            if len(lapsed) < SWEEP_BATCH:
+                return released
+
+    async def expire_grants(self) -> int:
+        """Move expired grants' remainders to the expired-credits account; credit.expired."""
+        expired = 0
+        while True:
+            now = self._now()
+            async with self._db.read() as session:  # most runs find nothing to do
+                grants = await Credits(session).expired_grants(now, limit=SWEEP_BATCH)
+            if not grants:
+                return expired
+            async with self._db.write() as session:
+                for stale in grants:
+                    expired += await self._expire(session, stale.id, now)
+            if len(grants) < SWEEP_BATCH:
+                return expired
+
+    async def _expire(self, session: AsyncSession, grant_id: str, now: dt.datetime) -> int:
+        credits = Credits(session)
+        first = await credits.grant_for_update(grant_id)
+        if first is None:
+            return 0
+        ledger = Ledger(session)
+        available = available_account(first.client_id, first.owner_id)
+        await ledger.lock(available)
+        grant = await credits.grant_for_update(grant_id)  # re-read under the owner's lock
+        if grant is None or grant.remaining == 0:
+            return 0
+        await credits.change_remaining(grant.id, -grant.remaining, now)
+        after = await ledger.post(
+            grant.id + ":expire",
+            [
+                Leg(available, -grant.remaining),
+                Leg(system_account(grant.client_id, AccountKind.EXPIRED_CREDITS), grant.remaining),
+            ],
+            now=now,
+        )
+        transaction = await self._history(
+            session,
+            grant.client_id,
+            grant.owner_id,
+            CreditTransactionType.EXPIRE,
+            -grant.remaining,
+            available=after[available.id],
+            now=now,
+            reason=grant.reason,
+            grant_id=grant.id,
+        )
+        await record_event(
+            session,
+            client_id=grant.client_id,
+            event_type="credit.expired",
+            resource_id=grant.id,
+            data=transaction,
+        )
+        return 1
+
+    # -- purchases: the ledger side; the payment goes through a PaymentPort ----------
+
+    async def begin_purchase(
+        self, session: AsyncSession, client_id: str, new: NewPurchase
+    ) -> CreditPurchase:
+        package = self.package(new.package_id)
+        now = self._now()
+        return await Credits(session).add_purchase(
+            CreditPurchase(
+                id=new_id("crp"),
+                client_id=client_id,
+                owner_id=new.owner_id,
+                package_id=package.id,
+                credits=package.credits,
+                amount=package.price,
+                currency=package.currency,
+                status=PurchaseStatus.PENDING.value,
+                payment_method_id=new.payment_method_id,
+                metadata=dict(new.metadata),
+                create_time=now,
+                update_time=now,
+            )
+        )
+
+    async def settle_purchase(self, session: AsyncSession, purchase_id: str) -> CreditPurchase:
+        """The payment succeeded: the price is revenue and the credits are granted.
+
+        Called by the payments side; repeating it changes nothing.
+        """
+        credits = Credits(session)
+        purchase = await credits.purchase_for_update(purchase_id)
+        if purchase is None:
+            raise NotFound("credit purchase", purchase_id)
+        if purchase.status != PurchaseStatus.PENDING.value:
+            return purchase
+        now = self._now()
+        package = next((p for p in self._packages if p.id == purchase.package_id), None)
+        validity = None if package is None else package.validity
+        grant, _ = await self._issue(
+            session,
+            purchase.client_id,
+            purchase.owner_id,
+            purchase.credits,
+            expire_time=None if validity is None else now + validity,
+            reason=f"purchase of {purchase.package_id}",
+            metadata=purchase.metadata,
+            source=GrantSource.PURCHASE,
+            purchase_id=purchase.id,
+        )
+        await Ledger(session).post(
+            purchase.id,
+            [
+                Leg(
+                    AccountRef.system(
+                        purchase.client_id, AccountKind.GATEWAY_CLEARING, purchase.currency
+                    ),
+                    -purchase.amount,
+                ),
+                Leg(
+                    AccountRef.system(purchase.client_id, AccountKind.REVENUE, purchase.currency),
+                    purchase.amount,
+                ),
+            ],
+            now=now,
+        )
+        await credits.finish_purchase(
+            purchase.id,
+            status=PurchaseStatus.SUCCEEDED.value,
+            grant_id=grant.id,
+            error_message="",
+            now=now,
+        )
+        settled = await credits.purchase_for_update(purchase.id)
+        assert settled is not None
+        await record_event(
+            session,
+            client_id=purchase.client_id,
+            event_type="credit.purchased",
+            resource_id=purchase.id,
+            data=settled,
+        )
+        return settled
+
+    async def fail_purchase(
+        self, session: AsyncSession, purchase_id: str, error_message: str
+    ) -> CreditPurchase:
+        """The payment failed: no credits, no revenue."""
+        credits = Credits(session)
+        purchase = await credits.purchase_for_update(purchase_id)
+        if purchase is None:
+            raise NotFound("credit purchase", purchase_id)
+        if purchase.status != PurchaseStatus.PENDING.value:
+            return purchase
+        await credits.finish_purchase(
+            purchase.id,
+            status=PurchaseStatus.FAILED.value,
+            grant_id="",
+            error_message=error_message,
+            now=self._now(),
+        )
+        failed = await credits.purchase_for_update(purchase.id)
+        assert failed is not None
+        return failed
+
+    async def purchase(
+        self, client_id: str, new: NewPurchase, payments: PaymentPort
+    ) -> CreditPurchase:
+        """Record the purchase, charge with a derived key, then apply what is known."""
+        async with self._db.write() as session:
+            purchase = await self.begin_purchase(session, client_id, new)
+        result = await payments.charge(
+            ChargeRequest(
+                client_id=client_id,
+                amount=purchase.amount,
+                currency=purchase.currency,
+                payment_method_id=new.payment_method_id,
+                description=f"{purchase.credits} credits ({purchase.package_id})",
+                idempotency_key=f"{purchase.id}:charge",
+                reference=purchase.id,
+            )
+        )
+        async with self._db.write() as session:
+            credits = Credits(session)
+            await credits.finish_purchase(
+                purchase.id,
+                status=PurchaseStatus.PENDING.value,
+                grant_id="",
+                error_message="",
+                now=self._now(),
+                payment_reference=result.reference,
+            )
+            if result.outcome is PaymentOutcome.SUCCEEDED:
+                return await self.settle_purchase(session, purchase.id)
+            if result.outcome is PaymentOutcome.FAILED:
+                return await self.fail_purchase(session, purchase.id, result.error_message)
+            pending = await credits.purchase_for_update(purchase.id)
+            assert pending is not None
+            return pending
+
+    # -- history ---------------------------------------------------------------------
+
+    async def _history(
+        self,
+        session: AsyncSession,
+        client_id: str,
+        owner_id: str,
+        kind: CreditTransactionType,
+        amount: int,
+        *,
+        available: int,
+        now: dt.datetime,
+        reason: str = "",
+        grant_id: str = "",
+        reservation_id: str = "",
+        purchase_id: str = "",
+        metadata: Mapping[str, str] | None = None,
+    ) -> CreditTransaction:
+        """One line of history; ``balance_after`` is the owner's total (available + held)."""
+        reserved = await Ledger(session).balance(reserved_account(client_id, owner_id))
+        return await Credits(session).add_transaction(
+            CreditTransaction(
+                id=new_id("ctx"),
+                client_id=client_id,
+                owner_id=owner_id,
+                type=kind.value,
+                amount=amount,
+                balance_after=available + reserved,
+                reason=reason,
+                grant_id=grant_id,
+                reservation_id=reservation_id,
+                purchase_id=purchase_id,
+                metadata=dict(metadata or {}),
+                create_time=now,
+                update_time=now,
+            )
+        )
+
+
+def _insufficient(owner_id: str, amount: int) -> InsufficientCredits:
+    return InsufficientCredits(
+        f"owner {owner_id!r} has fewer than {amount} available credits; nothing was spent",
+        metadata={"owner_id": owner_id, "amount": str(amount)},
+    )

@@ -1,0 +1,630 @@
+"""Wallet use cases: create, read, transfer, and the ledger side of deposits and withdrawals.
+
+Every balance change is one balanced ledger transfer written in the caller's
+transaction (so it commits with the idempotency record and the outbox event):
+
+- transfer:          from.user_wallet -a, to.user_wallet +a
+- deposit begins:    gateway_clearing -a, user_pending +a      (pending, not spendable)
+- deposit settles:   user_pending -a, user_wallet +a           (available)
+- deposit fails:     user_pending -a, gateway_clearing +a      (nothing credited)
+- withdrawal begins: user_wallet -a, user_pending +a           (held while in flight)
+- payout settles:    user_pending -a, gateway_clearing +a
+- payout fails:      user_pending -a, user_wallet +a           (restored)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.errors import AlreadyExists, InsufficientFunds, InvalidState, NotFound
+from server.events import record_event
+from server.ledger.payments import (
+    ChargeRequest,
+    PaymentOutcome,
+    PaymentPort,
+    PayoutRequest,
+)
+from server.pagination import Page, PageRequest, page_of
+from store.db import Database
+from store.ids import new_id
+from store.ledger import AccountBalance, AccountKind, AccountRef, Ledger, Leg, Overdraft
+from store.models import utcnow
+from store.raw import InlineReader
+from store.wallets import (
+    WalletRecord,
+    Wallets,
+    WalletTransactionRecord,
+    WalletTransactions,
+    WalletTransferRecord,
+    WalletTransfers,
+    transaction_inline,
+    transactions_page_inline,
+    wallet_view,
+    wallet_view_inline,
+)
+
+WalletTransaction = WalletTransactionRecord
+Transfer = WalletTransferRecord
+
+
+class TransactionType(enum.Enum):
+    DEPOSIT = "deposit"
+    WITHDRAWAL = "withdrawal"
+    TRANSFER_IN = "transfer_in"
+    TRANSFER_OUT = "transfer_out"
+    PAYMENT = "payment"
+    REFUND = "refund"
+
+
+class TransactionStatus(enum.Enum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+TRANSFER_COMPLETED = "completed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Wallet:
+    id: str
+    owner_id: str
+    balances: dict[str, int]
+    pending: dict[str, int]
+    metadata: dict[str, str]
+    create_time: dt.datetime
+    update_time: dt.datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewWallet:
+    owner_id: str
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewTransfer:
+    from_wallet_id: str
+    to_wallet_id: str
+    amount: int
+    currency: str
+    note: str = ""
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewMovement:
+    """A deposit into, or a withdrawal out of, one wallet through a payment method."""
+
+    wallet_id: str
+    amount: int
+    currency: str
+    payment_method_id: str
+    description: str = ""
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransactionFilter:
+    currency: str | None = None
+    type: TransactionType | None = None
+
+
+def wallet_account(client_id: str, wallet_id: str, currency: str) -> AccountRef:
+    return AccountRef(client_id, wallet_id, AccountKind.USER_WALLET, currency)
+
+
+def pending_account(client_id: str, wallet_id: str, currency: str) -> AccountRef:
+    return AccountRef(client_id, wallet_id, AccountKind.USER_PENDING, currency)
+
+
+def clearing_account(client_id: str, currency: str) -> AccountRef:
+    return AccountRef.system(client_id, AccountKind.GATEWAY_CLEARING, currency)
+
+
+class WalletService:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._inline = InlineReader(db)
+
+    # -- wallets ---------------------------------------------------------------------
+
+    async def create(self, session: AsyncSession, client_id: str, new: NewWallet) -> Wallet:
+        wallets = Wallets(session)
+        if await wallets.get_by_owner(client_id, new.owner_id) is not None:
+            raise _wallet_exists(new.owner_id)
+        now = utcnow()
+        record = WalletRecord(
+            id=new_id("wal"),
+            client_id=client_id,
+            owner_id=new.owner_id,
+            metadata=dict(new.metadata),
+            create_time=now,
+            update_time=now,
+        )
+        try:
+            async with session.begin_nested():
+                await wallets.add(record)
+        except IntegrityError:  # a concurrent create for the same owner won
+            raise _wallet_exists(new.owner_id) from None
+        return _wallet_of(record, [])
+
+    async def get(
+        self, client_id: str, *, wallet_id: str | None = None, owner_id: str | None = None
+    ) -> Wallet:
+        conn = self._inline.connection()
+        if conn is not None:  # SQLite: one indexed join, no session (store.raw)
+            view = wallet_view_inline(conn, client_id, wallet_id=wallet_id, owner_id=owner_id)
+        else:
+            async with self._db.read() as session:
+                view = await wallet_view(session, client_id, wallet_id=wallet_id, owner_id=owner_id)
+        if view is None:
+            raise NotFound("wallet", wallet_id or owner_id or "")
+        return _wallet_of(
+            view.wallet,
+            [
+                AccountBalance(
+                    id="",
+                    owner_id=view.wallet.id,
+                    kind=AccountKind(kind),
+                    currency=currency,
+                    balance=balance,
+                    update_time=update_time,
+                )
+                for kind, currency, balance, update_time in view.accounts
+            ],
+        )
+
+    # -- transfers -------------------------------------------------------------------
+
+    async def transfer(self, session: AsyncSession, client_id: str, new: NewTransfer) -> Transfer:
+        """Move funds between two wallets atomically; INSUFFICIENT_FUNDS when short."""
+        found = await Wallets(session).existing_ids(
+            client_id, (new.from_wallet_id, new.to_wallet_id)
+        )
+        for wallet_id in (new.from_wallet_id, new.to_wallet_id):
+            if wallet_id not in found:
+                raise NotFound("wallet", wallet_id)
+        now = utcnow()
+        transfer_id = new_id("tr")
+        source = wallet_account(client_id, new.from_wallet_id, new.currency)
+        target = wallet_account(client_id, new.to_wallet_id, new.currency)
+        try:
+            after = await Ledger(session).post(
+                transfer_id, [Leg(source, -new.amount), Leg(target, new.amount)], now=now
+            )
+        except Overdraft:
+            raise _insufficient(new.from_wallet_id, new.currency, new.amount) from None
+        out_id, in_id = new_id("wtx"), new_id("wtx")
+
+        def line(
+            transaction_id: str, wallet_id: str, kind: TransactionType, amount: int, other: str
+        ) -> WalletTransaction:
+            return WalletTransaction(
+                id=transaction_id,
+                client_id=client_id,
+                wallet_id=wallet_id,
+                type=kind.value,
+                status=TransactionStatus.SUCCEEDED.value,
+                amount=amount,
+                currency=new.currency,
+                balance_after=after[wallet_account(client_id, wallet_id, new.currency).id],
+                transfer_id=transfer_id,
+                counterparty_wallet_id=other,
+                description=new.note,
+                metadata=dict(new.metadata),
+                create_time=now,
+                update_time=now,
+            )
+
+        await WalletTransactions(session).add_all(
+            [
+                line(
+                    out_id,
+                    new.from_wallet_id,
+                    TransactionType.TRANSFER_OUT,
+                    -new.amount,
+                    new.to_wallet_id,
+                ),
+                line(
+                    in_id,
+                    new.to_wallet_id,
+                    TransactionType.TRANSFER_IN,
+                    new.amount,
+                    new.from_wallet_id,
+                ),
+            ]
+        )
+        transfer = await WalletTransfers(session).add(
+            Transfer(
+                id=transfer_id,
+                client_id=client_id,
+                from_wallet_id=new.from_wallet_id,
+                to_wallet_id=new.to_wallet_id,
+                amount=new.amount,
+                currency=new.currency,
+                note=new.note,
+                status=TRANSFER_COMPLETED,
+                from_transaction_id=out_id,
+                to_transaction_id=in_id,
+                metadata=dict(new.metadata),
+                create_time=now,
+                update_time=now,
+            )
+        )
+        await record_event(
+            session,
+            client_id=client_id,
+            event_type="wallet.transfer.completed",
+            resource_id=transfer_id,
+            data=transfer,
+        )
+        return transfer
+
+    # -- history ---------------------------------------------------------------------
+
+    async def get_transaction(self, client_id: str, transaction_id: str) -> WalletTransaction:
+        conn = self._inline.connection()
+        if conn is not None:
+            record = transaction_inline(conn, client_id, transaction_id)
+        else:
+            async with self._db.read() as session:
+                record = await WalletTransactions(session).get(client_id, transaction_id)
+        if record is None:
+            raise NotFound("wallet transaction", transaction_id)
+        return record
+
+    async def list_transactions(
+        self,
+        client_id: str,
+        wallet_id: str,
+        page: PageRequest,
+        where: TransactionFilter | None = None,
+    ) -> Page[WalletTransaction]:
+        where = where or TransactionFilter()
+        kind = None if where.type is None else where.type.value
+        conn = self._inline.connection()
+        if conn is not None:
+            found = transactions_page_inline(
+                conn,
+                client_id,
+                wallet_id,
+                before_id=page.before_id,
+                limit=page.size + 1,
+                currency=where.currency,
+                type=kind,
+            )
+            if found is None:
+                raise NotFound("wallet", wallet_id)
+            return page_of(found, page)
+        async with self._db.read() as session:
+            if await Wallets(session).get(client_id, wallet_id) is None:
+                raise NotFound("wallet", wallet_id)
+            rows = await WalletTransactions(session).page(
+                client_id,
+                wallet_id,
+                before_id=page.before_id,
+                limit=page.size + 1,
+                currency=where.currency,
+                type=None if where.type is None else where.type.value,
+            )
+        return page_of(rows, page)
+
+    # -- deposits: the ledger side; the payment itself goes through a PaymentPort ----
+
+    async def begin_deposit(
+        self, session: AsyncSession, client_id: str, new: NewMovement
+    ) -> WalletTransaction:
+        """Record a PENDING deposit: counted in ``pending``, not spendable yet."""
+        await self._require_wallet(session, client_id, new.wallet_id)
+        now = utcnow()
+        record = _movement(client_id, new, TransactionType.DEPOSIT, new.amount, now)
+        await Ledger(session).post(
+            record.id,
+            [
+                Leg(clearing_account(client_id, new.currency), -new.amount),
+                Leg(pending_account(client_id, new.wallet_id, new.currency), new.amount),
+            ],
+            now=now,
+        )
+        await WalletTransactions(session).add_all([record])
+        return record
+
+    async def settle_deposit(self, session: AsyncSession, transaction_id: str) -> WalletTransaction:
+        """The payment succeeded: pending → available; event wallet.deposit.succeeded.
+
+        Called by the payments side; repeating it changes nothing.
+        """
+        record = await self._pending(session, transaction_id, TransactionType.DEPOSIT)
+        if record.status != TransactionStatus.PENDING.value:
+            return record
+        now = utcnow()
+        available = wallet_account(record.client_id, record.wallet_id, record.currency)
+        after = await Ledger(session).post(
+            f"{record.id}:settle",
+            [
+                Leg(
+                    pending_account(record.client_id, record.wallet_id, record.currency),
+                    -record.amount,
+                ),
+                Leg(available, record.amount),
+            ],
+            now=now,
+        )
+        settled = await self._finish(
+            session,
+            record,
+            status=TransactionStatus.SUCCEEDED,
+            balance_after=after[available.id],
+            error_message="",
+            now=now,
+        )
+        await record_event(
+            session,
+            client_id=record.client_id,
+            event_type="wallet.deposit.succeeded",
+            resource_id=record.id,
+            data=settled,
+        )
+        return settled
+
+    async def fail_deposit(
+        self, session: AsyncSession, transaction_id: str, error_message: str
+    ) -> WalletTransaction:
+        """The payment failed: the pending amount goes back; nothing was credited."""
+        record = await self._pending(session, transaction_id, TransactionType.DEPOSIT)
+        if record.status != TransactionStatus.PENDING.value:
+            return record
+        now = utcnow()
+        await Ledger(session).post(
+            f"{record.id}:fail",
+            [
+                Leg(
+                    pending_account(record.client_id, record.wallet_id, record.currency),
+                    -record.amount,
+                ),
+                Leg(clearing_account(record.client_id, record.currency), record.amount),
+            ],
+            now=now,
+        )
+        return await self._finish(
+            session,
+            record,
+            status=TransactionStatus.FAILED,
+            balance_after=0,
+            error_message=error_message,
+            now=now,
+        )
+
+    # -- withdrawals -----------------------------------------------------------------
+
+    async def begin_withdrawal(
+        self, session: AsyncSession, client_id: str, new: NewMovement
+    ) -> WalletTransaction:
+        """Hold the amount (available → pending) while the payout is in flight."""
+        await self._require_wallet(session, client_id, new.wallet_id)
+        now = utcnow()
+        record = _movement(client_id, new, TransactionType.WITHDRAWAL, -new.amount, now)
+        try:
+            await Ledger(session).post(
+                record.id,
+                [
+                    Leg(wallet_account(client_id, new.wallet_id, new.currency), -new.amount),
+                    Leg(pending_account(client_id, new.wallet_id, new.currency), new.amount),
+                ],
+                now=now,
+            )
+        except Overdraft:
+            raise _insufficient(new.wallet_id, new.currency, new.amount) from None
+        await WalletTransactions(session).add_all([record])
+        return record
+
+    async def settle_withdrawal(
+        self, session: AsyncSession, transaction_id: str
+    ) -> WalletTransaction:
+        """The payout settled: the held amount leaves through gateway clearing."""
+        record = await self._pending(session, transaction_id, TransactionType.WITHDRAWAL)
+        if record.status != TransactionStatus.PENDING.value:
+            return record
+        now = utcnow()
+        amount = -record.amount
+        await Ledger(session).post(
+            f"{record.id}:settle",
+            [
+                Leg(pending_account(record.client_id, record.wallet_id, record.currency), -amount),
+                Leg(clearing_account(record.client_id, record.currency), amount),
+            ],
+            now=now,
+        )
+        balance = await Ledger(session).balance(
+            wallet_account(record.client_id, record.wallet_id, record.currency)
+        )
+        return await self._finish(
+            session,
+            record,
+            status=TransactionStatus.SUCCEEDED,
+            balance_after=balance,
+            error_message="",
+            now=now,
+        )
+
+    async def fail_withdrawal(
+        self, session: AsyncSession, transaction_id: str, error_message: str
+    ) -> WalletTransaction:
+        """The payout failed or was returned: the held amount is available again."""
+        record = await self._pending(session, transaction_id, TransactionType.WITHDRAWAL)
+        if record.status != TransactionStatus.PENDING.value:
+            return record
+        now = utcnow()
+        amount = -record.amount
+        available = wallet_account(record.client_id, record.wallet_id, record.currency)
+        after = await Ledger(session).post(
+            f"{record.id}:fail",
+            [
+                Leg(pending_account(record.client_id, record.wallet_id, record.currency), -amount),
+                Leg(available, amount),
+            ],
+            now=now,
+        )
+        return await self._finish(
+            session,
+            record,
+            status=TransactionStatus.FAILED,
+            balance_after=after[available.id],
+            error_message=error_message,
+            now=now,
+        )
+
+    # -- orchestration with the payments side (wired once PaymentService lands) ------
+
+    async def deposit(
+        self, client_id: str, new: NewMovement, payments: PaymentPort
+    ) -> WalletTransaction:
+        """Record the intent, charge with a derived key, then apply what is known."""
+        async with self._db.write() as session:
+            record = await self.begin_deposit(session, client_id, new)
+        result = await payments.charge(
+            ChargeRequest(
+                client_id=client_id,
+                amount=new.amount,
+                currency=new.currency,
+                payment_method_id=new.payment_method_id,
+                description=new.description,
+                idempotency_key=f"{record.id}:charge",
+                reference=record.id,
+            )
+        )
+        async with self._db.write() as session:
+            await WalletTransactions(session).record_reference(record.id, result.reference)
+            if result.outcome is PaymentOutcome.SUCCEEDED:
+                return await self.settle_deposit(session, record.id)
+            if result.outcome is PaymentOutcome.FAILED:
+                return await self.fail_deposit(session, record.id, result.error_message)
+            return await self._reload(session, record.id)
+
+    async def withdraw(
+        self, client_id: str, new: NewMovement, payments: PaymentPort
+    ) -> WalletTransaction:
+        async with self._db.write() as session:
+            record = await self.begin_withdrawal(session, client_id, new)
+        result = await payments.payout(
+            PayoutRequest(
+                client_id=client_id,
+                amount=new.amount,
+                currency=new.currency,
+                payment_method_id=new.payment_method_id,
+                description=new.description,
+                idempotency_key=f"{record.id}:payout",
+                reference=record.id,
+            )
+        )
+        async with self._db.write() as session:
+            await WalletTransactions(session).record_reference(record.id, result.reference)
+            if result.outcome is PaymentOutcome.SUCCEEDED:
+                return await self.settle_withdrawal(session, record.id)
+            if result.outcome is PaymentOutcome.FAILED:
+                return await self.fail_withdrawal(session, record.id, result.error_message)
+            return await self._reload(session, record.id)
+
+    # -- helpers ---------------------------------------------------------------------
+
+    async def _require_wallet(self, session: AsyncSession, client_id: str, wallet_id: str) -> None:
+        if await Wallets(session).get(client_id, wallet_id) is None:
+            raise NotFound("wallet", wallet_id)
+
+    async def _pending(
+        self, session: AsyncSession, transaction_id: str, kind: TransactionType
+    ) -> WalletTransaction:
+        record = await WalletTransactions(session).get_for_update(transaction_id)
+        if record is None or record.type != kind.value:
+            raise NotFound("wallet transaction", transaction_id)
+        return record
+
+    async def _reload(self, session: AsyncSession, transaction_id: str) -> WalletTransaction:
+        record = await WalletTransactions(session).get_for_update(transaction_id)
+        if record is None:
+            raise InvalidState(f"wallet transaction {transaction_id} vanished")
+        return record
+
+    async def _finish(
+        self,
+        session: AsyncSession,
+        record: WalletTransaction,
+        *,
+        status: TransactionStatus,
+        balance_after: int,
+        error_message: str,
+        now: dt.datetime,
+    ) -> WalletTransaction:
+        transactions = WalletTransactions(session)
+        await transactions.record_outcome(
+            record.id,
+            status=status.value,
+            balance_after=balance_after,
+            error_message=error_message,
+            now=now,
+        )
+        return await self._reload(session, record.id)
+
+
+def _movement(
+    client_id: str, new: NewMovement, kind: TransactionType, signed: int, now: dt.datetime
+) -> WalletTransaction:
+    return WalletTransaction(
+        id=new_id("wtx"),
+        client_id=client_id,
+        wallet_id=new.wallet_id,
+        type=kind.value,
+        status=TransactionStatus.PENDING.value,
+        amount=signed,
+        currency=new.currency,
+        balance_after=0,
+        payment_method_id=new.payment_method_id,
+        description=new.description,
+        metadata=dict(new.metadata),
+        create_time=now,
+        update_time=now,
+    )
+
+
+def _wallet_of(record: WalletRecord, accounts: list[AccountBalance]) -> Wallet:
+    balances: dict[str, int] = {}
+    pending: dict[str, int] = {}
+    update_time = record.update_time
+    for account in accounts:
+        kind = account.kind
+        if kind is AccountKind.USER_WALLET:
+            balances[account.currency] = account.balance
+        elif kind is AccountKind.USER_PENDING:
+            pending[account.currency] = account.balance
+        update_time = max(update_time, account.update_time)
+    return Wallet(
+        id=record.id,
+        owner_id=record.owner_id,
+        balances=balances,
+        pending=pending,
+        metadata=dict(record.metadata),
+        create_time=record.create_time,
+        update_time=update_time,
+    )
+
+
+def _wallet_exists(owner_id: str) -> AlreadyExists:
+    return AlreadyExists(
+        f"owner {owner_id!r} already has a wallet; get it with GetWallet(owner_id)",
+        reason="WALLET_ALREADY_EXISTS",
+        metadata={"owner_id": owner_id},
+    )
+
+
+def _insufficient(wallet_id: str, currency: str, amount: int) -> InsufficientFunds:
+    return InsufficientFunds(
+        f"wallet {wallet_id} cannot cover {amount} {currency}",
+        metadata={"wallet_id": wallet_id, "currency": currency, "amount": str(amount)},
+    )

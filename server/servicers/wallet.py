@@ -1,0 +1,223 @@
+"""isa.wallet.v1.WalletService: wallets and transfers on the ledger.
+
+Deposit and Withdraw move real money: their ledger side is built and tested
+(``server.ledger.wallets``), the connection to PaymentService is not, so they answer
+UNIMPLEMENTED saying so.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from isa.wallet.v1 import resources_pb2 as resources
+from isa.wallet.v1 import wallet_service_pb2 as pb
+from server.context import caller
+from server.idempotency import Idempotency
+from server.interceptors import Context
+from server.ledger.money import is_known_currency
+from server.ledger.wallets import (
+    NewTransfer,
+    NewWallet,
+    TransactionFilter,
+    TransactionStatus,
+    TransactionType,
+    Transfer,
+    Wallet,
+    WalletService,
+    WalletTransaction,
+)
+from server.servicers.support import Checks, encode_page_token, run_idempotent, timestamp
+
+#: Methods not built yet, with the note their UNIMPLEMENTED answer carries.
+PENDING_WALLET_METHODS: Final = {
+    "Deposit": "charging a payment method through PaymentService is not wired to wallets yet",
+    "Withdraw": "payouts to bank accounts need bank payments (Plaid), not built yet",
+}
+
+_TYPES: Final = {
+    TransactionType.DEPOSIT: resources.WALLET_TRANSACTION_TYPE_DEPOSIT,
+    TransactionType.WITHDRAWAL: resources.WALLET_TRANSACTION_TYPE_WITHDRAWAL,
+    TransactionType.TRANSFER_IN: resources.WALLET_TRANSACTION_TYPE_TRANSFER_IN,
+    TransactionType.TRANSFER_OUT: resources.WALLET_TRANSACTION_TYPE_TRANSFER_OUT,
+    TransactionType.PAYMENT: resources.WALLET_TRANSACTION_TYPE_PAYMENT,
+    TransactionType.REFUND: resources.WALLET_TRANSACTION_TYPE_REFUND,
+}
+_TYPE_OF: Final = {wire: kind for kind, wire in _TYPES.items()}
+_STATUSES: Final = {
+    TransactionStatus.PENDING: resources.WALLET_TRANSACTION_STATUS_PENDING,
+    TransactionStatus.SUCCEEDED: resources.WALLET_TRANSACTION_STATUS_SUCCEEDED,
+    TransactionStatus.FAILED: resources.WALLET_TRANSACTION_STATUS_FAILED,
+}
+MAX_OWNER_ID_LENGTH: Final = 200
+
+
+def wallet_message(wallet: Wallet) -> resources.Wallet:
+    return resources.Wallet(
+        id=wallet.id,
+        owner_id=wallet.owner_id,
+        balances=wallet.balances,
+        pending=wallet.pending,
+        metadata=wallet.metadata,
+        create_time=timestamp(wallet.create_time),
+        update_time=timestamp(wallet.update_time),
+    )
+
+
+def transaction_message(record: WalletTransaction) -> resources.WalletTransaction:
+    message = resources.WalletTransaction(
+        id=record.id,
+        wallet_id=record.wallet_id,
+        type=_TYPES[TransactionType(record.type)],
+        status=_STATUSES[TransactionStatus(record.status)],
+        amount=record.amount,
+        currency=record.currency,
+        balance_after=record.balance_after,
+        payment_method_id=record.payment_method_id,
+        transfer_id=record.transfer_id,
+        counterparty_wallet_id=record.counterparty_wallet_id,
+        description=record.description,
+        metadata=record.metadata,
+        create_time=timestamp(record.create_time),
+        update_time=timestamp(record.update_time),
+        gateway_reference=record.payment_reference,
+    )
+    if record.error_message:
+        message.last_error.message = record.error_message
+    return message
+
+
+def transfer_message(transfer: Transfer) -> resources.Transfer:
+    return resources.Transfer(
+        id=transfer.id,
+        from_wallet_id=transfer.from_wallet_id,
+        to_wallet_id=transfer.to_wallet_id,
+        amount=transfer.amount,
+        currency=transfer.currency,
+        note=transfer.note,
+        status=resources.TRANSFER_STATUS_COMPLETED,
+        from_transaction_id=transfer.from_transaction_id,
+        to_transaction_id=transfer.to_transaction_id,
+        metadata=transfer.metadata,
+        create_time=timestamp(transfer.create_time),
+        update_time=timestamp(transfer.update_time),
+    )
+
+
+def check_amount(checks: Checks, field: str, amount: int) -> int:
+    if amount <= 0:
+        checks.fail(field, "must be positive (minor units of the currency)")
+    return amount
+
+
+def check_currency(checks: Checks, field: str, currency: str, *, required: bool = True) -> str:
+    if not currency:
+        if required:
+            checks.fail(field, "is required: a lowercase currency code such as 'usd'")
+    elif not is_known_currency(currency):
+        checks.fail(field, "must be a known lowercase currency code such as 'usd', or 'credits'")
+    return currency
+
+
+class WalletServicer:
+    def __init__(self, idempotency: Idempotency, wallets: WalletService) -> None:
+        self._idempotency = idempotency
+        self._wallets = wallets
+
+    async def CreateWallet(
+        self, request: pb.CreateWalletRequest, _context: Context
+    ) -> pb.CreateWalletResponse:
+        checks = Checks()
+        new = NewWallet(
+            owner_id=checks.text(
+                "owner_id", request.owner_id, max_length=MAX_OWNER_ID_LENGTH, required=True
+            ),
+            metadata=checks.metadata("metadata", request.metadata),
+        )
+        key = checks.idempotency_key(request.idempotency_key, required=False)
+        checks.raise_if_any()
+        client_id = caller().id
+
+        async def create(session: AsyncSession) -> pb.CreateWalletResponse:
+            wallet = await self._wallets.create(session, client_id, new)
+            return pb.CreateWalletResponse(wallet=wallet_message(wallet))
+
+        return await run_idempotent(
+            self._idempotency, request, key, pb.CreateWalletResponse, create
+        )
+
+    async def GetWallet(
+        self, request: pb.GetWalletRequest, _context: Context
+    ) -> pb.GetWalletResponse:
+        checks = Checks()
+        which = request.WhichOneof("wallet")
+        wallet_id = owner_id = None
+        if which == "wallet_id":
+            wallet_id = checks.resource_id("wallet_id", request.wallet_id, prefix="wal")
+        elif which == "owner_id":
+            owner_id = checks.text(
+                "owner_id", request.owner_id, max_length=MAX_OWNER_ID_LENGTH, required=True
+            )
+        else:
+            checks.fail("wallet", "set exactly one of wallet_id or owner_id")
+        checks.raise_if_any()
+        wallet = await self._wallets.get(caller().id, wallet_id=wallet_id, owner_id=owner_id)
+        return pb.GetWalletResponse(wallet=wallet_message(wallet))
+
+    async def Transfer(self, request: pb.TransferRequest, _context: Context) -> pb.TransferResponse:
+        checks = Checks()
+        new = NewTransfer(
+            from_wallet_id=checks.resource_id(
+                "from_wallet_id", request.from_wallet_id, prefix="wal"
+            ),
+            to_wallet_id=checks.resource_id("to_wallet_id", request.to_wallet_id, prefix="wal"),
+            amount=check_amount(checks, "amount", request.amount),
+            currency=check_currency(checks, "currency", request.currency),
+            note=checks.text("note", request.note, max_length=500),
+            metadata=checks.metadata("metadata", request.metadata),
+        )
+        if request.from_wallet_id and request.from_wallet_id == request.to_wallet_id:
+            checks.fail("to_wallet_id", "must differ from from_wallet_id")
+        key = checks.idempotency_key(request.idempotency_key, required=True)
+        checks.raise_if_any()
+        client_id = caller().id
+
+        async def transfer(session: AsyncSession) -> pb.TransferResponse:
+            done = await self._wallets.transfer(session, client_id, new)
+            return pb.TransferResponse(transfer=transfer_message(done))
+
+        return await run_idempotent(self._idempotency, request, key, pb.TransferResponse, transfer)
+
+    async def GetTransaction(
+        self, request: pb.GetTransactionRequest, _context: Context
+    ) -> pb.GetTransactionResponse:
+        checks = Checks()
+        transaction_id = checks.resource_id("id", request.id, prefix="wtx")
+        checks.raise_if_any()
+        record = await self._wallets.get_transaction(caller().id, transaction_id)
+        return pb.GetTransactionResponse(wallet_transaction=transaction_message(record))
+
+    async def ListTransactions(
+        self, request: pb.ListTransactionsRequest, _context: Context
+    ) -> pb.ListTransactionsResponse:
+        checks = Checks()
+        page_request = checks.page(request.page_size, request.page_token)
+        wallet_id = checks.resource_id("wallet_id", request.wallet_id, prefix="wal")
+        currency = check_currency(checks, "currency", request.currency, required=False)
+        kind = None
+        if request.type != resources.WALLET_TRANSACTION_TYPE_UNSPECIFIED:
+            kind = _TYPE_OF.get(request.type)
+            if kind is None:
+                checks.fail("type", "is not a known WalletTransactionType")
+        checks.raise_if_any()
+        page = await self._wallets.list_transactions(
+            caller().id,
+            wallet_id,
+            page_request,
+            TransactionFilter(currency=currency or None, type=kind),
+        )
+        return pb.ListTransactionsResponse(
+            wallet_transactions=[transaction_message(r) for r in page.items],
+            next_page_token=encode_page_token(page.next_before_id),
+        )

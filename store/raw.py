@@ -1,0 +1,100 @@
+"""Hand-written SQL on SQLite's own connection, for the hot paths.
+
+On SQLite a statement costs a few microseconds, while the same statement through an
+ORM session costs a few hundred: at ledger rates the session, not the database, is the
+bottleneck. Hot repositories therefore run hand-written SQL on the session's raw
+``sqlite3`` connection, inside the same transaction and group-commit savepoint as
+everything else (``store.group_commit``), and use SQLAlchemy on PostgreSQL. Values
+are stored exactly as SQLAlchemy stores them (UTC times as
+``YYYY-MM-DD HH:MM:SS.ffffff``, JSON as text), so both paths read each other's rows.
+
+Reads get an :class:`InlineReader`: one read-only connection used synchronously on
+the event loop. WAL readers never wait for the writer, and a single statement is its
+own consistent snapshot, so a lookup costs microseconds and no thread hop.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import sqlite3
+from typing import Any, Final
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.db import Database, Dialect
+
+RAW_SQLITE: Final = "isa.raw_sqlite"
+_RAW_SCOPE: Final = "isa.raw_sqlite_scope"
+
+
+async def raw_sqlite(session: AsyncSession) -> sqlite3.Connection | None:
+    """The session's own sqlite3 connection inside its current transaction and savepoint,
+    or None on PostgreSQL.
+
+    SQLAlchemy opens a savepoint (``begin_nested``, as group commit gives each caller)
+    only when the session next touches its connection, so before hand-written SQL runs
+    in a new savepoint the session's connection is asked for once: the SAVEPOINT is
+    then really there, and rolling it back undoes these statements too.
+    """
+    info = session.info
+    nested = session.get_nested_transaction()
+    if RAW_SQLITE in info and info.get(_RAW_SCOPE) is nested:
+        found: sqlite3.Connection | None = info[RAW_SQLITE]
+        return found
+    conn: sqlite3.Connection | None = None
+    if session.get_bind().dialect.name == "sqlite":
+        connection = await session.connection()  # emits the pending SAVEPOINT, if any
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection  # aiosqlite's Connection (store.sqlite_inline)
+        conn = driver._connection
+    info[RAW_SQLITE] = conn
+    info[_RAW_SCOPE] = nested
+    return conn
+
+
+@functools.lru_cache(maxsize=64)  # one write stamps many rows with the same instant
+def db_time(value: dt.datetime) -> str:
+    """A UTC time in SQLAlchemy's SQLite storage format (sorts and compares as text)."""
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def parse_time(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+
+
+def parse_optional_time(value: str | None) -> dt.datetime | None:
+    return None if value is None else parse_time(value)
+
+
+def db_json(value: object) -> str:
+    return json.dumps(value)
+
+
+def parse_json(value: str | None) -> Any:
+    return {} if value is None else json.loads(value)
+
+
+class InlineReader:
+    """Synchronous SQLite reads on the loop; ``None`` from :meth:`connection` elsewhere."""
+
+    def __init__(self, db: Database) -> None:
+        self._path = make_url(db.url).database if db.dialect is Dialect.SQLITE else None
+        self._conn: sqlite3.Connection | None = None
+
+    def connection(self) -> sqlite3.Connection | None:
+        if self._path is None:
+            return None
+        if self._conn is None:
+            conn = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA query_only=1")
+            conn.execute("PRAGMA busy_timeout=10000")
+            self._conn = conn
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

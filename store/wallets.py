@@ -1,0 +1,476 @@
+"""Wallets, their history lines and transfers; another client's ids are not found."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.ledger_models import (
+    LedgerAccountRow,
+    WalletRow,
+    WalletTransactionRow,
+    WalletTransferRow,
+)
+from store.raw import db_json, db_time, parse_json, parse_time, raw_sqlite
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WalletRecord:
+    id: str
+    client_id: str
+    owner_id: str
+    metadata: dict[str, str] = field(default_factory=dict)
+    create_time: dt.datetime
+    update_time: dt.datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WalletTransactionRecord:
+    id: str
+    client_id: str
+    wallet_id: str
+    type: str
+    status: str
+    amount: int
+    currency: str
+    balance_after: int
+    payment_method_id: str = ""
+    payment_reference: str = ""
+    transfer_id: str = ""
+    counterparty_wallet_id: str = ""
+    description: str = ""
+    error_message: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+    create_time: dt.datetime
+    update_time: dt.datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WalletTransferRecord:
+    id: str
+    client_id: str
+    from_wallet_id: str
+    to_wallet_id: str
+    amount: int
+    currency: str
+    note: str
+    status: str
+    from_transaction_id: str
+    to_transaction_id: str
+    metadata: dict[str, str] = field(default_factory=dict)
+    create_time: dt.datetime
+    update_time: dt.datetime
+
+
+_WALLET_COLUMNS = (
+    WalletRow.id,
+    WalletRow.client_id,
+    WalletRow.owner_id,
+    WalletRow.metadata_,
+    WalletRow.create_time,
+    WalletRow.update_time,
+)
+
+
+def _wallet(row: Any) -> WalletRecord:
+    return WalletRecord(
+        id=row.id,
+        client_id=row.client_id,
+        owner_id=row.owner_id,
+        metadata=dict(row.metadata_ or {}),
+        create_time=row.create_time,
+        update_time=row.update_time,
+    )
+
+
+def _transaction(row: WalletTransactionRow) -> WalletTransactionRecord:
+    return WalletTransactionRecord(
+        id=row.id,
+        client_id=row.client_id,
+        wallet_id=row.wallet_id,
+        type=row.type,
+        status=row.status,
+        amount=row.amount,
+        currency=row.currency,
+        balance_after=row.balance_after,
+        payment_method_id=row.payment_method_id,
+        payment_reference=row.payment_reference,
+        transfer_id=row.transfer_id,
+        counterparty_wallet_id=row.counterparty_wallet_id,
+        description=row.description,
+        error_message=row.error_message,
+        metadata=dict(row.metadata_ or {}),
+        create_time=row.create_time,
+        update_time=row.update_time,
+    )
+
+
+def _transaction_values(record: WalletTransactionRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "client_id": record.client_id,
+        "wallet_id": record.wallet_id,
+        "type": record.type,
+        "status": record.status,
+        "amount": record.amount,
+        "currency": record.currency,
+        "balance_after": record.balance_after,
+        "payment_method_id": record.payment_method_id,
+        "payment_reference": record.payment_reference,
+        "transfer_id": record.transfer_id,
+        "counterparty_wallet_id": record.counterparty_wallet_id,
+        "description": record.description,
+        "error_message": record.error_message,
+        "metadata_": dict(record.metadata),
+        "create_time": record.create_time,
+        "update_time": record.update_time,
+    }
+
+
+_TRANSACTION_COLUMNS = (
+    "id, client_id, wallet_id, type, status, amount, currency, balance_after,"
+    " payment_method_id, payment_reference, transfer_id, counterparty_wallet_id, description,"
+    " error_message, metadata, create_time, update_time"
+)
+_INSERT_TRANSACTION_SQL = (
+    f"INSERT INTO wallet_transactions ({_TRANSACTION_COLUMNS})"  # noqa: S608
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_TRANSFER_SQL = (
+    "INSERT INTO wallet_transfers (id, client_id, from_wallet_id, to_wallet_id, amount,"
+    " currency, note, status, from_transaction_id, to_transaction_id, metadata, create_time,"
+    " update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _raw_transaction_values(record: WalletTransactionRecord) -> tuple[Any, ...]:
+    return (
+        record.id, record.client_id, record.wallet_id, record.type, record.status,
+        record.amount, record.currency, record.balance_after, record.payment_method_id,
+        record.payment_reference, record.transfer_id, record.counterparty_wallet_id,
+        record.description, record.error_message, db_json(record.metadata),
+        db_time(record.create_time), db_time(record.update_time),
+    )  # fmt: skip
+
+
+def _raw_transaction(row: tuple[Any, ...]) -> WalletTransactionRecord:
+    return WalletTransactionRecord(
+        id=row[0],
+        client_id=row[1],
+        wallet_id=row[2],
+        type=row[3],
+        status=row[4],
+        amount=row[5],
+        currency=row[6],
+        balance_after=row[7],
+        payment_method_id=row[8],
+        payment_reference=row[9],
+        transfer_id=row[10],
+        counterparty_wallet_id=row[11],
+        description=row[12],
+        error_message=row[13],
+        metadata=parse_json(row[14]),
+        create_time=parse_time(row[15]),
+        update_time=parse_time(row[16]),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WalletView:
+    """A wallet with its account balances, read in one statement."""
+
+    wallet: WalletRecord
+    accounts: list[tuple[str, str, int, dt.datetime]]  # kind, currency, balance, update_time
+
+
+def wallet_view_inline(
+    conn: sqlite3.Connection, client_id: str, *, wallet_id: str | None, owner_id: str | None
+) -> WalletView | None:
+    """GetWallet's read as one indexed join on the inline reader (store.raw)."""
+    where = "w.id = ?" if wallet_id is not None else "w.owner_id = ?"
+    rows = conn.execute(
+        "SELECT w.id, w.owner_id, w.metadata, w.create_time, w.update_time,"  # noqa: S608
+        " a.kind, a.currency, a.balance, a.update_time FROM wallets w"
+        " LEFT JOIN ledger_accounts a ON a.client_id = w.client_id AND a.owner_id = w.id"
+        f" WHERE w.client_id = ? AND {where}",
+        (client_id, wallet_id if wallet_id is not None else owner_id),
+    ).fetchall()
+    if not rows:
+        return None
+    first = rows[0]
+    wallet = WalletRecord(
+        id=first[0],
+        client_id=client_id,
+        owner_id=first[1],
+        metadata=parse_json(first[2]),
+        create_time=parse_time(first[3]),
+        update_time=parse_time(first[4]),
+    )
+    accounts = [(r[5], r[6], int(r[7]), parse_time(r[8])) for r in rows if r[5] is not None]
+    return WalletView(wallet=wallet, accounts=accounts)
+
+
+def transaction_inline(
+    conn: sqlite3.Connection, client_id: str, transaction_id: str
+) -> WalletTransactionRecord | None:
+    row = conn.execute(
+        f"SELECT {_TRANSACTION_COLUMNS} FROM wallet_transactions"  # noqa: S608
+        " WHERE id = ? AND client_id = ?",
+        (transaction_id, client_id),
+    ).fetchone()
+    return None if row is None else _raw_transaction(row)
+
+
+def transactions_page_inline(
+    conn: sqlite3.Connection,
+    client_id: str,
+    wallet_id: str,
+    *,
+    before_id: str | None,
+    limit: int,
+    currency: str | None = None,
+    type: str | None = None,
+) -> list[WalletTransactionRecord] | None:
+    """A history page (newest first, keyset on (wallet_id, id)); None: no such wallet."""
+    if (
+        conn.execute(
+            "SELECT 1 FROM wallets WHERE id = ? AND client_id = ?", (wallet_id, client_id)
+        ).fetchone()
+        is None
+    ):
+        return None
+    clauses = ["wallet_id = ?", "client_id = ?"]
+    values: list[Any] = [wallet_id, client_id]
+    for clause, value in (("currency = ?", currency), ("type = ?", type), ("id < ?", before_id)):
+        if value is not None:
+            clauses.append(clause)
+            values.append(value)
+    rows = conn.execute(
+        f"SELECT {_TRANSACTION_COLUMNS} FROM wallet_transactions"  # noqa: S608
+        f" WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT ?",
+        (*values, limit),
+    ).fetchall()
+    return [_raw_transaction(row) for row in rows]
+
+
+async def wallet_view(
+    session: AsyncSession, client_id: str, *, wallet_id: str | None, owner_id: str | None
+) -> WalletView | None:
+    """GetWallet's read as one indexed join through the session (PostgreSQL)."""
+    key = WalletRow.id == wallet_id if wallet_id is not None else WalletRow.owner_id == owner_id
+    rows = (
+        await session.execute(
+            select(
+                *_WALLET_COLUMNS,
+                LedgerAccountRow.kind,
+                LedgerAccountRow.currency,
+                LedgerAccountRow.balance,
+                LedgerAccountRow.update_time.label("account_update_time"),
+            )
+            .outerjoin(
+                LedgerAccountRow,
+                (LedgerAccountRow.client_id == WalletRow.client_id)
+                & (LedgerAccountRow.owner_id == WalletRow.id),
+            )
+            .where(WalletRow.client_id == client_id, key)
+        )
+    ).all()
+    if not rows:
+        return None
+    accounts = [
+        (row.kind, row.currency, int(row.balance), row.account_update_time)
+        for row in rows
+        if row.kind is not None
+    ]
+    return WalletView(wallet=_wallet(rows[0]), accounts=accounts)
+
+
+class Wallets:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, wallet: WalletRecord) -> WalletRecord:
+        await self._session.execute(
+            insert(WalletRow).values(
+                id=wallet.id,
+                client_id=wallet.client_id,
+                owner_id=wallet.owner_id,
+                metadata_=dict(wallet.metadata),
+                create_time=wallet.create_time,
+                update_time=wallet.update_time,
+            )
+        )
+        return wallet
+
+    async def get(self, client_id: str, wallet_id: str) -> WalletRecord | None:
+        row = (
+            await self._session.execute(
+                select(*_WALLET_COLUMNS).where(
+                    WalletRow.id == wallet_id, WalletRow.client_id == client_id
+                )
+            )
+        ).first()
+        return None if row is None else _wallet(row)
+
+    async def get_by_owner(self, client_id: str, owner_id: str) -> WalletRecord | None:
+        row = (
+            await self._session.execute(
+                select(*_WALLET_COLUMNS).where(
+                    WalletRow.owner_id == owner_id, WalletRow.client_id == client_id
+                )
+            )
+        ).first()
+        return None if row is None else _wallet(row)
+
+    async def existing_ids(self, client_id: str, wallet_ids: Sequence[str]) -> set[str]:
+        raw = await raw_sqlite(self._session)
+        if raw is not None:
+            marks = ", ".join("?" * len(wallet_ids))
+            found = raw.execute(
+                f"SELECT id FROM wallets WHERE client_id = ? AND id IN ({marks})",  # noqa: S608
+                (client_id, *wallet_ids),
+            )
+            return {row[0] for row in found}
+        rows = await self._session.scalars(
+            select(WalletRow.id).where(
+                WalletRow.id.in_(list(wallet_ids)), WalletRow.client_id == client_id
+            )
+        )
+        return set(rows)
+
+
+class WalletTransactions:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add_all(self, records: Sequence[WalletTransactionRecord]) -> None:
+        raw = await raw_sqlite(self._session)
+        if raw is not None:
+            values = [_raw_transaction_values(r) for r in records]
+            more = ", (" + ", ".join("?" * len(values[0])) + ")"
+            raw.execute(_INSERT_TRANSACTION_SQL + more * (len(values) - 1), sum(values, ()))
+            return
+        await self._session.execute(
+            insert(WalletTransactionRow), [_transaction_values(r) for r in records]
+        )
+
+    async def get(self, client_id: str, transaction_id: str) -> WalletTransactionRecord | None:
+        row = await self._session.scalar(
+            select(WalletTransactionRow).where(
+                WalletTransactionRow.id == transaction_id,
+                WalletTransactionRow.client_id == client_id,
+            )
+        )
+        return None if row is None else _transaction(row)
+
+    async def get_for_update(self, transaction_id: str) -> WalletTransactionRecord | None:
+        query = select(WalletTransactionRow).where(WalletTransactionRow.id == transaction_id)
+        if self._session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = await self._session.scalar(query)
+        return None if row is None else _transaction(row)
+
+    async def record_outcome(
+        self,
+        transaction_id: str,
+        *,
+        status: str,
+        balance_after: int,
+        error_message: str,
+        now: dt.datetime,
+    ) -> None:
+        await self._session.execute(
+            update(WalletTransactionRow)
+            .where(WalletTransactionRow.id == transaction_id)
+            .values(
+                status=status,
+                balance_after=balance_after,
+                error_message=error_message,
+                update_time=now,
+            )
+        )
+
+    async def record_reference(self, transaction_id: str, reference: str) -> None:
+        await self._session.execute(
+            update(WalletTransactionRow)
+            .where(WalletTransactionRow.id == transaction_id)
+            .values(payment_reference=reference)
+        )
+
+    async def page(
+        self,
+        client_id: str,
+        wallet_id: str,
+        *,
+        before_id: str | None,
+        limit: int,
+        currency: str | None = None,
+        type: str | None = None,
+    ) -> list[WalletTransactionRecord]:
+        """Newest first, keyset by id on (wallet_id, id): a page costs the same at any depth."""
+        query = select(WalletTransactionRow).where(
+            WalletTransactionRow.wallet_id == wallet_id,
+            WalletTransactionRow.client_id == client_id,
+        )
+        if currency is not None:
+            query = query.where(WalletTransactionRow.currency == currency)
+        if type is not None:
+            query = query.where(WalletTransactionRow.type == type)
+        if before_id is not None:
+            query = query.where(WalletTransactionRow.id < before_id)
+        rows = await self._session.scalars(
+            query.order_by(WalletTransactionRow.id.desc()).limit(limit)
+        )
+        return [_transaction(row) for row in rows]
+
+
+class WalletTransfers:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, record: WalletTransferRecord) -> WalletTransferRecord:
+        raw = await raw_sqlite(self._session)
+        if raw is not None:
+            raw.execute(
+                _INSERT_TRANSFER_SQL,
+                (
+                    record.id,
+                    record.client_id,
+                    record.from_wallet_id,
+                    record.to_wallet_id,
+                    record.amount,
+                    record.currency,
+                    record.note,
+                    record.status,
+                    record.from_transaction_id,
+                    record.to_transaction_id,
+                    db_json(record.metadata),
+                    db_time(record.create_time),
+                    db_time(record.update_time),
+                ),
+            )
+            return record
+        await self._session.execute(
+            insert(WalletTransferRow).values(
+                id=record.id,
+                client_id=record.client_id,
+                from_wallet_id=record.from_wallet_id,
+                to_wallet_id=record.to_wallet_id,
+                amount=record.amount,
+                currency=record.currency,
+                note=record.note,
+                status=record.status,
+                from_transaction_id=record.from_transaction_id,
+                to_transaction_id=record.to_transaction_id,
+                metadata_=dict(record.metadata),
+                create_time=record.create_time,
+                update_time=record.update_time,
+            )
+        )
+        return record
