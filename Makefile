@@ -35,6 +35,8 @@ test: setup
 
 ## lint: ruff, mypy on the hand-written packages, buf lint, and generated/ is current
 lint: setup $(BUF)
+	@if git grep -nE '^(<<<<<<<|>>>>>>>) |^=======$$' -- . ':!generated' 2>/dev/null; then \
+		echo "merge conflict markers left in the files above"; exit 1; fi
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
