@@ -6,11 +6,24 @@ the environment themselves.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Final
+
 from gateways.protocols import Gateway
 from gateways.registry import Registry
 from gateways.sandbox import FailureKind, SandboxConfig, SandboxGateway
+from gateways.sandbox.events import sandbox_update
 from gateways.stripe import StripeConfig, StripeGateway
+from gateways.stripe.events import stripe_update
+from gateways.updates import UpdateReader
 from server.config import Settings
+
+#: How each gateway's webhook events read as payment updates (the relay applies them).
+#: Square and Plaid add their reader here when their adapters land.
+PAYMENT_UPDATE_READERS: Final[Mapping[str, UpdateReader]] = {
+    "stripe": stripe_update,
+    "sandbox": sandbox_update,
+}
 
 
 def sandbox_config(settings: Settings) -> SandboxConfig:

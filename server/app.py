@@ -25,7 +25,7 @@ from gateways.registry import Registry
 from gateways.router import Router
 from gateways.webhooks import WebhookVerifier
 from gateways.webhooks.registry import build_verifiers, close_verifiers
-from gateways.wiring import build_registry
+from gateways.wiring import PAYMENT_UPDATE_READERS, build_registry
 from server.config import ALL_SERVICES, Secret, Settings
 from server.errors import ConfigError
 from server.handlers import method_handlers
@@ -34,6 +34,7 @@ from server.interceptors import AuthInterceptor, ErrorInterceptor, RequestContex
 from server.metrics import Metrics
 from server.payments.catalog import GatewayCatalog
 from server.payments.customers import CustomerService
+from server.payments.gateway_events import PaymentEventApplier
 from server.payments.intents import PaymentIntentService
 from server.payments.marketplace import CheckoutService, ConnectedAccountService
 from server.payments.methods import PaymentMethodService
@@ -170,6 +171,8 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
         catalog=GatewayCatalog(registry),
     )
     appliers = Appliers()
+    for gateway_name, read_update in PAYMENT_UPDATE_READERS.items():
+        appliers.register(gateway_name, PaymentEventApplier(intents, read_update))
     gateway_events = GatewayEventService(db, appliers, metrics)
     verifiers = _verifiers(settings)
     servicers: dict[str, tuple[object, dict[str, str]]] = {
