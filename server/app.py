@@ -23,6 +23,7 @@ from grpc_reflection.v1alpha import reflection
 
 from gateways.registry import Registry
 from gateways.router import Router
+from gateways.sandbox.webhooks import SandboxWebhooks
 from gateways.webhooks import WebhookVerifier
 from gateways.webhooks.registry import build_verifiers, close_verifiers
 from gateways.wiring import PAYMENT_UPDATE_READERS, build_registry
@@ -157,7 +158,8 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
     idempotency = Idempotency(
         db, retention=dt.timedelta(hours=settings.idempotency_retention_hours)
     )
-    registry = build_registry(settings)
+    sandbox_webhooks = SandboxWebhooks(settings.relay.sandbox_webhook_secret.reveal())
+    registry = build_registry(settings, sandbox_webhooks=sandbox_webhooks)
     router = Router(registry)
     intents = PaymentIntentService(db, router)
     payment_domain = PaymentDomain(
@@ -230,6 +232,7 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
     site = web.TCPSite(runner, relay_host, relay_port, reuse_port=reuse_port or None)
     await site.start()
     bound_relay_port = _bound_port(runner, relay_port)
+    sandbox_webhooks.url = _sandbox_webhook_url(settings, relay_host, bound_relay_port)
 
     runtime = Runtime(
         settings=settings,
@@ -291,6 +294,21 @@ def _verifiers(settings: Settings) -> Mapping[str, WebhookVerifier]:
         if "sandbox" in settings.gateways
         else None,
     )
+
+
+def _sandbox_webhook_url(settings: Settings, relay_host: str, bound_port: int) -> str:
+    """ISA_PUBLIC_RELAY_URL + /webhooks/sandbox; but a relay on an ephemeral port (tests)
+    is reachable only at its bound address, so the sandbox posts there."""
+    if split_address(settings.relay_addr)[1] != 0:
+        return settings.public_relay_url.rstrip("/") + "/webhooks/sandbox"
+    host = relay_host
+    try:
+        if ipaddress.ip_address(host).is_unspecified:
+            host = "127.0.0.1"  # listening on every interface: loopback is one of them
+    except ValueError:
+        host = host or "127.0.0.1"
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{bound_port}/webhooks/sandbox"
 
 
 def _delivery_worker(settings: Settings, db: Database, metrics: Metrics) -> DeliveryWorker:

@@ -24,10 +24,13 @@ import standardwebhooks
 
 from isa.payment.v1 import payment_service_pb2 as pb
 from isa.payment.v1 import resources_pb2 as res
+from isa.sandbox.v1 import sandbox_service_pb2 as sb
+from isa.sandbox.v1 import sandbox_service_pb2_grpc as sb_grpc
 from isa.webhook.v1 import resources_pb2 as wres
 from isa.webhook.v1 import webhook_service_pb2 as wpb
 from isa.webhook.v1 import webhook_service_pb2_grpc as wgrpc
 from server.relay_config import SANDBOX_WEBHOOK_SECRET
+from store.payments import PaymentIntents
 from tests.conftest import TENANT_AUTH, Running, settings_for, start_running
 from tests.contract.peers import start_localstripe
 from tests.integration.test_payments import create
@@ -86,7 +89,7 @@ def webhooks(server: Running) -> wgrpc.WebhookServiceStub:
     return wgrpc.WebhookServiceStub(server.channel)
 
 
-async def endpoint(server: Running, receiver: Receiver, *forward: str) -> wres.WebhookEndpoint:
+async def endpoint(server: Running, receiver: Receiver, *forward: str) -> wres.Endpoint:
     response = await webhooks(server).CreateEndpoint(
         wpb.CreateEndpointRequest(
             url=receiver.url, event_types=["payment.*"], forward_gateway_events=list(forward)
@@ -114,7 +117,8 @@ async def get_intent(server: Running, intent_id: str) -> res.PaymentIntent:
     response = await server.payments().GetPaymentIntent(
         pb.GetPaymentIntentRequest(id=intent_id), metadata=TENANT_AUTH
     )
-    return response.payment_intent
+    intent: res.PaymentIntent = response.payment_intent
+    return intent
 
 
 def localstripe_call(base: str, method: str, path: str, **form: str) -> dict[str, Any]:
@@ -128,6 +132,50 @@ def localstripe_call(base: str, method: str, path: str, **form: str) -> dict[str
         text = response.read()
         answer: dict[str, Any] = json.loads(text) if text else {}  # _config answers empty
         return answer
+
+
+async def test_sandbox_3ds_completion_is_sent_by_webhook_and_called_back(
+    server: Running, receiver: Receiver
+) -> None:
+    hook = await endpoint(server, receiver, "sandbox.*")
+    intent = await create(
+        server, gateway="sandbox", payment_method_id="pm_card_authenticationRequired", confirm=True
+    )
+    assert intent.status == S.PAYMENT_INTENT_STATUS_REQUIRES_ACTION
+    done = await sb_grpc.SandboxServiceStub(server.channel).CompleteAuthentication(
+        sb.CompleteAuthenticationRequest(payment_intent_id=intent.id, succeed=True),
+        metadata=TENANT_AUTH,
+    )
+    assert done.payment_intent.status == S.PAYMENT_INTENT_STATUS_SUCCEEDED
+
+    async def received() -> list[wres.GatewayEvent]:
+        return [
+            event
+            for event in await gateway_events(server, gateway="sandbox")
+            if event.status == G.GATEWAY_EVENT_STATUS_PROCESSED
+        ]
+
+    [webhook] = await eventually(received)
+    assert webhook.type == "payment_intent.succeeded"
+    assert webhook.resource_id == intent.id
+
+    async def called_back() -> list[dict[str, Any]]:
+        return callbacks(receiver, hook.secret, "payment.succeeded")
+
+    [callback] = await eventually(called_back)
+    assert callback["data"]["id"] == intent.id
+
+    async def forwarded() -> list[dict[str, Any]]:
+        raw = standardwebhooks.Webhook(hook.secret)
+        return [
+            payload
+            for got in receiver.received
+            if (payload := raw.verify(got.body, got.headers)).get("object") == "event"
+        ]
+
+    [raw_event] = await eventually(forwarded)
+    assert raw_event["id"] == webhook.gateway_event_id
+    assert raw_event["data"]["object"]["status"] == "succeeded"
 
 
 def sandbox_event(
@@ -228,6 +276,33 @@ async def test_out_of_order_and_unknown_events_are_ignored_never_moving_state_ba
         stored = await post_sandbox(server, event_id, event_type, **obj)
         assert (await settled(server, stored)).status == G.GATEWAY_EVENT_STATUS_IGNORED
     assert (await get_intent(server, intent.id)).status == S.PAYMENT_INTENT_STATUS_SUCCEEDED
+
+
+async def test_a_stale_event_during_our_own_open_call_does_not_move_the_intent_back(
+    server: Running,
+) -> None:
+    intent = await create(
+        server,
+        gateway="sandbox",
+        payment_method_id="pm_card_visa",
+        confirm=True,
+        capture_method=res.CAPTURE_METHOD_MANUAL,
+    )
+    assert intent.status == S.PAYMENT_INTENT_STATUS_REQUIRES_CAPTURE
+    async with server.runtime.db.write() as session:  # a capture of ours is at the gateway
+        await PaymentIntents(session).record_attempt(
+            intent.id, operation="capture", key="isa-open", amount=intent.amount
+        )
+    stale = await post_sandbox(
+        server,
+        "evt_old",
+        "payment_intent.requires_action",
+        object="payment_intent",
+        id=intent.gateway_reference,
+        status="requires_action",
+    )
+    assert (await settled(server, stale)).status == G.GATEWAY_EVENT_STATUS_IGNORED
+    assert (await get_intent(server, intent.id)).status == S.PAYMENT_INTENT_STATUS_REQUIRES_CAPTURE
 
 
 async def test_a_refund_settled_by_webhook_never_changes_again(server: Running) -> None:
