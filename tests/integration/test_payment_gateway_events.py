@@ -32,7 +32,7 @@ from isa.webhook.v1 import webhook_service_pb2_grpc as wgrpc
 from server.relay_config import SANDBOX_WEBHOOK_SECRET
 from store.payments import PaymentIntents
 from tests.conftest import TENANT_AUTH, Running, settings_for, start_running
-from tests.contract.peers import start_localstripe
+from tests.contract.peers import localstripe_card, start_localstripe
 from tests.integration.test_payments import create
 from tests.webhook_support import Receiver
 
@@ -132,6 +132,67 @@ def localstripe_call(base: str, method: str, path: str, **form: str) -> dict[str
         text = response.read()
         answer: dict[str, Any] = json.loads(text) if text else {}  # _config answers empty
         return answer
+
+
+async def test_localstripe_webhook_moves_the_intent_and_the_client_gets_the_callback(
+    server: Running, receiver: Receiver, localstripe: str
+) -> None:
+    # localstripe signs its webhooks with this secret and posts them to our relay.
+    await asyncio.to_thread(
+        localstripe_call,
+        localstripe,
+        "POST",
+        "/_config/webhooks/isa-relay",
+        url=f"{server.relay_url}/webhooks/stripe",
+        secret=STRIPE_SECRET,
+    )
+    hook = await endpoint(server, receiver, "stripe.payment_intent.*")
+    card = await asyncio.to_thread(localstripe_card, localstripe, "4000002500003155")
+    intent = await create(server, gateway="stripe", payment_method_id=card, confirm=True)
+    assert intent.status == S.PAYMENT_INTENT_STATUS_REQUIRES_ACTION
+
+    # The payer completes 3-D Secure at Stripe: only Stripe's webhook tells us.
+    remote = await asyncio.to_thread(
+        localstripe_call, localstripe, "GET", f"/v1/payment_intents/{intent.gateway_reference}"
+    )
+    await asyncio.to_thread(
+        localstripe_call,
+        localstripe,
+        "POST",
+        f"/v1/payment_intents/{intent.gateway_reference}/_authenticate",
+        client_secret=remote["client_secret"],
+        success="true",
+    )
+
+    async def succeeded() -> res.PaymentIntent | None:
+        now = await get_intent(server, intent.id)
+        return now if now.status == S.PAYMENT_INTENT_STATUS_SUCCEEDED else None
+
+    done = await eventually(succeeded)
+    assert done.amount_received == 2999
+    [applied] = await gateway_events(server, gateway="stripe")
+    assert applied.type == "payment_intent.succeeded"
+    assert applied.status == G.GATEWAY_EVENT_STATUS_PROCESSED
+    assert applied.resource_id == intent.id
+
+    async def called_back() -> list[dict[str, Any]]:
+        return callbacks(receiver, hook.secret, "payment.succeeded")
+
+    [callback] = await eventually(called_back)
+    assert callback["data"]["id"] == intent.id
+    assert callback["data"]["status"] == "succeeded"
+
+    async def forwarded() -> list[dict[str, Any]]:
+        raw = standardwebhooks.Webhook(hook.secret)
+        return [
+            payload
+            for got in receiver.received
+            if (payload := raw.verify(got.body, got.headers)).get("object") == "event"
+        ]
+
+    [raw_event] = await eventually(forwarded)
+    assert raw_event["id"] == applied.gateway_event_id
+    assert raw_event["data"]["object"]["id"] == intent.gateway_reference
 
 
 async def test_sandbox_3ds_completion_is_sent_by_webhook_and_called_back(
