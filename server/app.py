@@ -27,7 +27,7 @@ from gateways.sandbox.webhooks import SandboxWebhooks
 from gateways.webhooks import WebhookVerifier
 from gateways.webhooks.registry import build_verifiers, close_verifiers
 from gateways.wiring import PAYMENT_UPDATE_READERS, build_registry
-from server.config import ALL_SERVICES, Secret, Settings
+from server.config import ALL_SERVICES, DEFAULTS, Secret, Settings
 from server.errors import ConfigError
 from server.handlers import method_handlers
 from server.idempotency import Idempotency
@@ -297,10 +297,11 @@ def _verifiers(settings: Settings) -> Mapping[str, WebhookVerifier]:
 
 
 def _sandbox_webhook_url(settings: Settings, relay_host: str, bound_port: int) -> str:
-    """ISA_PUBLIC_RELAY_URL + /webhooks/sandbox; but a relay on an ephemeral port (tests)
-    is reachable only at its bound address, so the sandbox posts there."""
-    if split_address(settings.relay_addr)[1] != 0:
-        return settings.public_relay_url.rstrip("/") + "/webhooks/sandbox"
+    """ISA_PUBLIC_RELAY_URL + /webhooks/sandbox when it is set; otherwise (or when the
+    relay listens on an ephemeral port, as in tests) this relay's own bound address."""
+    public = settings.public_relay_url
+    if public != DEFAULTS.public_relay_url and split_address(settings.relay_addr)[1] != 0:
+        return public.rstrip("/") + "/webhooks/sandbox"
     host = relay_host
     try:
         if ipaddress.ip_address(host).is_unspecified:

@@ -23,6 +23,17 @@ PAYMENT_EVENTS: Final = frozenset(
         "payment_intent.processing",
     }
 )
+#: The statuses a payment_intent.* event's object may carry and we read.
+PAYMENT_STATUSES: Final = frozenset(
+    {
+        "succeeded",
+        "requires_payment_method",
+        "canceled",
+        "requires_action",
+        "requires_capture",
+        "processing",
+    }
+)
 #: Events whose object is a Refund.
 REFUND_EVENTS: Final = frozenset(
     {"refund.created", "refund.updated", "refund.failed", "charge.refund.updated"}
@@ -46,7 +57,9 @@ def stripe_update(event_type: str, event: Mapping[str, Any]) -> GatewayUpdate | 
     try:
         if event_type in PAYMENT_EVENTS:
             intent = _object(event, "payment_intent")
-            return None if intent is None else GatewayUpdate(payment=charge_result(intent))
+            if intent is None or intent.get("status") not in PAYMENT_STATUSES:
+                return None  # no status we can read as an outcome: never guess
+            return GatewayUpdate(payment=charge_result(intent))
         if event_type in REFUND_EVENTS:
             refund = _object(event, "refund")
             return None if refund is None else GatewayUpdate(refunds=(refund_result(refund),))

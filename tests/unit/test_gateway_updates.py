@@ -86,6 +86,8 @@ def test_stripe_refunds_from_a_refund_or_a_refunded_charge() -> None:
         ("payment_intent.succeeded", {"id": "ch_1", "object": "charge"}),
         ("payment_intent.succeeded", {"object": "payment_intent", "status": "succeeded"}),
         ("payment_intent.succeeded", {"id": "pi_1", "status": "succeeded", "amount": "x"}),
+        ("payment_intent.processing", {"id": "pi_1", "status": "requires_confirmation"}),
+        ("payment_intent.succeeded", {"id": "pi_1"}),
         ("charge.refunded", {"id": "ch_1", "object": "charge", "refunds": "nope"}),
     ],
 )
