@@ -6,11 +6,25 @@ the environment themselves.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Final
+
 from gateways.protocols import Gateway
 from gateways.registry import Registry
 from gateways.sandbox import FailureKind, SandboxConfig, SandboxGateway
+from gateways.sandbox.events import sandbox_update
+from gateways.sandbox.webhooks import SandboxWebhooks
 from gateways.stripe import StripeConfig, StripeGateway
+from gateways.stripe.events import stripe_update
+from gateways.updates import UpdateReader
 from server.config import Settings
+
+#: How each gateway's webhook events read as payment updates (the relay applies them).
+#: Square and Plaid add their reader here when their adapters land.
+PAYMENT_UPDATE_READERS: Final[Mapping[str, UpdateReader]] = {
+    "stripe": stripe_update,
+    "sandbox": sandbox_update,
+}
 
 
 def sandbox_config(settings: Settings) -> SandboxConfig:
@@ -22,12 +36,14 @@ def sandbox_config(settings: Settings) -> SandboxConfig:
     )
 
 
-def build_registry(settings: Settings) -> Registry:
+def build_registry(
+    settings: Settings, *, sandbox_webhooks: SandboxWebhooks | None = None
+) -> Registry:
     """Every enabled gateway this release has an adapter for, in ISA_GATEWAYS order."""
     built: list[Gateway] = []
     for name in settings.gateways:
         if name == "sandbox":
-            built.append(SandboxGateway(sandbox_config(settings)))
+            built.append(SandboxGateway(sandbox_config(settings), sandbox_webhooks))
         elif name == "stripe" and settings.stripe_api_key is not None:
             built.append(
                 StripeGateway(

@@ -23,10 +23,11 @@ from grpc_reflection.v1alpha import reflection
 
 from gateways.registry import Registry
 from gateways.router import Router
+from gateways.sandbox.webhooks import SandboxWebhooks
 from gateways.webhooks import WebhookVerifier
 from gateways.webhooks.registry import build_verifiers, close_verifiers
-from gateways.wiring import build_registry
-from server.config import ALL_SERVICES, Secret, Settings
+from gateways.wiring import PAYMENT_UPDATE_READERS, build_registry
+from server.config import ALL_SERVICES, DEFAULTS, Secret, Settings
 from server.errors import ConfigError
 from server.handlers import method_handlers
 from server.idempotency import Idempotency
@@ -37,6 +38,7 @@ from server.ledger.wallets import WalletService
 from server.metrics import Metrics
 from server.payments.catalog import GatewayCatalog
 from server.payments.customers import CustomerService
+from server.payments.gateway_events import PaymentEventApplier
 from server.payments.intents import PaymentIntentService
 from server.payments.marketplace import CheckoutService, ConnectedAccountService
 from server.payments.methods import PaymentMethodService
@@ -163,7 +165,8 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
         db, retention=dt.timedelta(hours=settings.idempotency_retention_hours)
     )
     credits = CreditService(db, parse_packages(settings.credit_packages_json))
-    registry = build_registry(settings)
+    sandbox_webhooks = SandboxWebhooks(settings.relay.sandbox_webhook_secret.reveal())
+    registry = build_registry(settings, sandbox_webhooks=sandbox_webhooks)
     router = Router(registry)
     intents = PaymentIntentService(db, router)
     payment_domain = PaymentDomain(
@@ -177,6 +180,8 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
         catalog=GatewayCatalog(registry),
     )
     appliers = Appliers()
+    for gateway_name, read_update in PAYMENT_UPDATE_READERS.items():
+        appliers.register(gateway_name, PaymentEventApplier(intents, read_update))
     gateway_events = GatewayEventService(db, appliers, metrics)
     verifiers = _verifiers(settings)
     servicers: dict[str, tuple[object, dict[str, str]]] = {
@@ -242,6 +247,7 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
     site = web.TCPSite(runner, relay_host, relay_port, reuse_port=reuse_port or None)
     await site.start()
     bound_relay_port = _bound_port(runner, relay_port)
+    sandbox_webhooks.url = _sandbox_webhook_url(settings, relay_host, bound_relay_port)
 
     runtime = Runtime(
         settings=settings,
@@ -304,6 +310,22 @@ def _verifiers(settings: Settings) -> Mapping[str, WebhookVerifier]:
         if "sandbox" in settings.gateways
         else None,
     )
+
+
+def _sandbox_webhook_url(settings: Settings, relay_host: str, bound_port: int) -> str:
+    """ISA_PUBLIC_RELAY_URL + /webhooks/sandbox when it is set; otherwise (or when the
+    relay listens on an ephemeral port, as in tests) this relay's own bound address."""
+    public = settings.public_relay_url
+    if public != DEFAULTS.public_relay_url and split_address(settings.relay_addr)[1] != 0:
+        return public.rstrip("/") + "/webhooks/sandbox"
+    host = relay_host
+    try:
+        if ipaddress.ip_address(host).is_unspecified:
+            host = "127.0.0.1"  # listening on every interface: loopback is one of them
+    except ValueError:
+        host = host or "127.0.0.1"
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{bound_port}/webhooks/sandbox"
 
 
 def _delivery_worker(settings: Settings, db: Database, metrics: Metrics) -> DeliveryWorker:

@@ -146,9 +146,13 @@ class GroupCommitWriter:
             await savepoint.rollback()
 
     async def close(self) -> None:
+        """Stop the writer; calls still queued fail rather than wait forever."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        self._task = None
-        self._queue = None
+        queue, self._task, self._queue = self._queue, None, None
+        while queue is not None and not queue.empty():
+            unit = queue.get_nowait()
+            if not unit.ready.done():
+                unit.ready.set_exception(self._translate(ConnectionError("store closed")))

@@ -33,6 +33,8 @@ from gateways.sandbox.cards import (
     brand_of,
     luhn_ok,
 )
+from gateways.sandbox.events import payment_event
+from gateways.sandbox.webhooks import SandboxWebhooks
 from gateways.types import (
     AccountLinkRequest,
     AccountLinkResult,
@@ -122,8 +124,9 @@ def _ref(prefix: str) -> str:
 class SandboxGateway:
     """Card payments, saved methods, checkout and marketplace accounts, simulated."""
 
-    def __init__(self, config: SandboxConfig) -> None:
+    def __init__(self, config: SandboxConfig, webhooks: SandboxWebhooks | None = None) -> None:
         self._config = config
+        self._webhooks = webhooks
         self._random = random.Random(config.seed)  # a simulator, not crypto
         self._state = _State()
         self._lock = asyncio.Lock()
@@ -136,6 +139,16 @@ class SandboxGateway:
             currencies=CURRENCIES,
             method_types=frozenset({MethodType.CARD}),
         )
+
+    async def close(self) -> None:
+        if self._webhooks is not None:
+            await self._webhooks.close()
+
+    def _announce(self, result: ChargeResult) -> None:
+        """Send the webhook of an asynchronous change (it never blocks the caller)."""
+        event = payment_event(result)
+        if self._webhooks is not None and event is not None:
+            self._webhooks.emit(event)
 
     @property
     def charges_made(self) -> int:
@@ -364,7 +377,9 @@ class SandboxGateway:
         return token, card.brand, card.last4
 
     async def complete_authentication(self, gateway_reference: str, *, succeed: bool) -> None:
-        def act() -> None:
+        """The payer's 3-D Secure outcome: an asynchronous change, announced by webhook."""
+
+        def act() -> ChargeResult:
             payment = self._payment(gateway_reference)
             if payment.status is not Outcome.REQUIRES_ACTION:
                 raise GatewayRejected(
@@ -377,5 +392,6 @@ class SandboxGateway:
             else:
                 payment.status = Outcome.DECLINED
                 payment.error = AUTHENTICATION_FAILED
+            return payment.result()
 
-        await self._read(act)
+        self._announce(await self._read(act))

@@ -95,7 +95,8 @@ def _redirect(intent: Params) -> str:
     return str(redirect.get("url") or "")
 
 
-def _result(intent: Params) -> ChargeResult:
+def charge_result(intent: Params) -> ChargeResult:
+    """A PaymentIntent object (an API answer or a webhook's data.object) as a result."""
     outcome = outcome_of(str(intent.get("status", "")))
     error = None
     failure = intent.get("last_payment_error")
@@ -114,6 +115,17 @@ def _result(intent: Params) -> ChargeResult:
         redirect_url=_redirect(intent),
         error=error,
     )
+
+
+def refund_result(refund: Params) -> RefundResult:
+    """A Refund object (an API answer or a webhook's) as a result."""
+    outcome = _REFUND_OUTCOMES.get(str(refund.get("status")), Outcome.PROCESSING)
+    error = None
+    if outcome is Outcome.DECLINED:
+        error = PaymentError(
+            code="refund_failed", message=str(refund.get("failure_reason") or "refund failed")
+        )
+    return RefundResult(outcome=outcome, gateway_reference=str(refund["id"]), error=error)
 
 
 def _declined(error: CardDeclined) -> ChargeResult:
@@ -172,10 +184,10 @@ class StripeGateway:
             intent = await self._api.create_payment_intent(params, request.idempotency_key)
         except CardDeclined as declined:
             return _declined(declined)
-        return _result(intent)
+        return charge_result(intent)
 
     async def retrieve(self, request: RetrieveRequest) -> ChargeResult:
-        return _result(await self._api.retrieve_payment_intent(request.gateway_reference))
+        return charge_result(await self._api.retrieve_payment_intent(request.gateway_reference))
 
     async def capture(self, request: CaptureRequest) -> ChargeResult:
         params: Params = {"amount_to_capture": request.amount}
@@ -186,7 +198,7 @@ class StripeGateway:
             )
         except CardDeclined as declined:
             return _declined(declined)
-        return _result(intent)
+        return charge_result(intent)
 
     async def cancel(self, request: CancelRequest) -> ChargeResult:
         params: Params = {}
@@ -195,20 +207,13 @@ class StripeGateway:
         intent = await self._api.cancel_payment_intent(
             request.gateway_reference, params, request.idempotency_key
         )
-        return _result(intent)
+        return charge_result(intent)
 
     async def refund(self, request: RefundRequest) -> RefundResult:
         params: Params = {"payment_intent": request.gateway_reference, "amount": request.amount}
         if request.reason in _REFUND_REASONS:
             params["reason"] = request.reason
-        refund = await self._api.create_refund(params, request.idempotency_key)
-        outcome = _REFUND_OUTCOMES.get(str(refund.get("status")), Outcome.PROCESSING)
-        error = None
-        if outcome is Outcome.DECLINED:
-            error = PaymentError(
-                code="refund_failed", message=str(refund.get("failure_reason") or "refund failed")
-            )
-        return RefundResult(outcome=outcome, gateway_reference=str(refund["id"]), error=error)
+        return refund_result(await self._api.create_refund(params, request.idempotency_key))
 
     # --- saved methods -------------------------------------------------------------------
 

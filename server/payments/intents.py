@@ -656,7 +656,13 @@ class PaymentIntentService:
             intent = await intents.find_by_gateway_reference(gateway, result.gateway_reference)
         if intent is None:
             return None
-        own_attempt = intent.attempt is not None and intent.attempt.state is not AttemptState.DONE
+        # Our own call's answer always lands; a relayed update (no intent_id) only moves
+        # the intent forward, even while one of our calls is still open.
+        own_attempt = (
+            intent_id is not None
+            and intent.attempt is not None
+            and intent.attempt.state is not AttemptState.DONE
+        )
         if result.outcome is Outcome.UNKNOWN:
             return intent
         target = _OUTCOME_STATUS[result.outcome]

@@ -240,8 +240,12 @@ class GatewayEventService:
                 done = 0
             if done == 0:
                 self._wake.clear()
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+                # cancellation that arrives as the event is set, and this loop would then
+                # outlive the shutdown that cancelled it (seen as a hang in the tests).
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)
+                    async with asyncio.timeout(poll_seconds):
+                        await self._wake.wait()
 
     async def apply_due(self) -> int:
         """Apply every due event once (and release those waiting for a new applier)."""

@@ -183,17 +183,25 @@ async def test_oversized_body_is_413(relay: Running) -> None:
 async def test_event_without_an_applier_is_kept_listed_and_applied_once_one_exists(
     relay: Running,
 ) -> None:
-    body = sandbox_event("sbx_wait", seq=1)
-    status, answer = await post(relay, "sandbox", body, sandbox_headers(body))
+    # Payments apply stripe and sandbox events; nothing applies coinbase's yet.
+    body = json.dumps(
+        {
+            "id": 1,
+            "event": {"id": "cb_wait", "type": "charge:confirmed"},
+            "data": {"object": {"id": "pi_1", "seq": 1, "status": "succeeded"}},
+        }
+    ).encode()
+    signature = hmac.new(COINBASE_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    status, answer = await post(relay, "coinbase", body, {"X-CC-Webhook-Signature": signature})
     assert status == 200
     assert answer["duplicate"] is False
     [event] = await listed(relay, status=resources.GATEWAY_EVENT_STATUS_RECEIVED)
     assert event.id == answer["id"]
-    assert event.gateway_event_id == "sbx_wait"
+    assert event.gateway_event_id == "cb_wait"
     assert event.payload == body.decode()
     assert "no applier is registered" in event.error
 
-    relay.runtime.appliers.register("sandbox", StateApplier())
+    relay.runtime.appliers.register("coinbase", StateApplier())
 
     async def processed() -> list[resources.GatewayEvent]:
         return await listed(relay, status=resources.GATEWAY_EVENT_STATUS_PROCESSED)

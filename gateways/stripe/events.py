@@ -1,0 +1,73 @@
+"""Stripe's webhook events read into domain updates (the same tables as API answers).
+
+The state is read from the event's object, not from its type: an event type only
+says which objects are worth reading. Anything else (customer.*, payment_intent.created,
+…) is not about a change the payments domain tracks, and reads as None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from gateways.stripe.gateway import charge_result, refund_result
+from gateways.updates import GatewayUpdate
+
+PAYMENT_EVENTS: Final = frozenset(
+    {
+        "payment_intent.succeeded",
+        "payment_intent.payment_failed",
+        "payment_intent.canceled",
+        "payment_intent.requires_action",
+        "payment_intent.amount_capturable_updated",
+        "payment_intent.processing",
+    }
+)
+#: The statuses a payment_intent.* event's object may carry and we read.
+PAYMENT_STATUSES: Final = frozenset(
+    {
+        "succeeded",
+        "requires_payment_method",
+        "canceled",
+        "requires_action",
+        "requires_capture",
+        "processing",
+    }
+)
+#: Events whose object is a Refund.
+REFUND_EVENTS: Final = frozenset(
+    {"refund.created", "refund.updated", "refund.failed", "charge.refund.updated"}
+)
+#: Events whose object is a Charge listing its refunds.
+CHARGE_REFUND_EVENTS: Final = frozenset({"charge.refunded"})
+
+
+def _object(event: Mapping[str, Any], kind: str) -> dict[str, Any] | None:
+    data = event.get("data")
+    found = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(found, dict) or not isinstance(found.get("id"), str) or not found["id"]:
+        return None
+    if found.get("object", kind) != kind:
+        return None
+    return found
+
+
+def stripe_update(event_type: str, event: Mapping[str, Any]) -> GatewayUpdate | None:
+    """The update a Stripe event carries, or None when it carries none we apply."""
+    try:
+        if event_type in PAYMENT_EVENTS:
+            intent = _object(event, "payment_intent")
+            if intent is None or intent.get("status") not in PAYMENT_STATUSES:
+                return None  # no status we can read as an outcome: never guess
+            return GatewayUpdate(payment=charge_result(intent))
+        if event_type in REFUND_EVENTS:
+            refund = _object(event, "refund")
+            return None if refund is None else GatewayUpdate(refunds=(refund_result(refund),))
+        if event_type in CHARGE_REFUND_EVENTS:
+            charge = _object(event, "charge")
+            listed = ((charge or {}).get("refunds") or {}).get("data") or []
+            refunds = tuple(refund_result(r) for r in listed if isinstance(r, dict) and r.get("id"))
+            return GatewayUpdate(refunds=refunds) if refunds else None
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None  # a malformed object is not an update
+    return None

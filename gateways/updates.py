@@ -1,0 +1,28 @@
+"""What a provider's webhook says about our resources, in the domain's terms.
+
+Each provider reads its own event format (``gateways/<provider>/events.py``) into a
+:class:`GatewayUpdate`; the payments domain applies it. Reading never touches the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from gateways.types import ChargeResult, RefundResult
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GatewayUpdate:
+    """A payment's new state and/or refunds' new states, as the provider reports them."""
+
+    payment: ChargeResult | None = None
+    refunds: tuple[RefundResult, ...] = ()
+
+
+class UpdateReader(Protocol):
+    """Reads one verified event (its type and parsed body); None when it is not about
+    payments or refunds, or does not carry what is needed."""
+
+    def __call__(self, event_type: str, event: Mapping[str, Any]) -> GatewayUpdate | None: ...

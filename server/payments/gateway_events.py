@@ -1,0 +1,76 @@
+"""The relay's applier for payment gateways: a verified event → the payments domain.
+
+The gateway's reader turns the provider's event into a :class:`GatewayUpdate`; this
+applies it through :class:`PaymentIntentService` in the relay's transaction. An event
+about nothing we know (another system's payment, an event type we do not track, a
+malformed object) is IGNORED, never an error; a stale one changes nothing (the domain
+never moves an intent backwards) and is IGNORED too. The owning client is reported
+whenever the resource is ours, so its endpoints get the raw event when they asked.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateways.types import Outcome
+from gateways.updates import UpdateReader
+from server.errors import NotFound
+from server.payments.intents import PaymentIntentService
+from server.webhooks.inbound import ApplyOutcome, ApplyResult, NormalizedGatewayEvent
+from store.payments import IntentStatus, RefundStatus
+
+#: The intent status an update means; when the intent has it afterwards, it applied.
+_INTENT_STATUS: Final = {
+    Outcome.SUCCEEDED: IntentStatus.SUCCEEDED,
+    Outcome.REQUIRES_CAPTURE: IntentStatus.REQUIRES_CAPTURE,
+    Outcome.REQUIRES_ACTION: IntentStatus.REQUIRES_ACTION,
+    Outcome.PROCESSING: IntentStatus.PROCESSING,
+    Outcome.CANCELED: IntentStatus.CANCELED,
+    Outcome.DECLINED: IntentStatus.REQUIRES_PAYMENT_METHOD,
+}
+_REFUND_STATUS: Final = {
+    Outcome.SUCCEEDED: RefundStatus.SUCCEEDED,
+    Outcome.PROCESSING: RefundStatus.PENDING,
+    Outcome.DECLINED: RefundStatus.FAILED,
+}
+IGNORED: Final = ApplyResult(outcome=ApplyOutcome.IGNORED)
+
+
+class PaymentEventApplier:
+    def __init__(self, intents: PaymentIntentService, read: UpdateReader) -> None:
+        self._intents = intents
+        self._read = read
+
+    async def apply(self, session: AsyncSession, event: NormalizedGatewayEvent) -> ApplyResult:
+        update = self._read(event.type, event.payload)
+        if update is None:
+            return IGNORED
+        result = IGNORED
+        if update.payment is not None:
+            intent = await self._intents.apply_gateway_payment(
+                session, gateway=event.gateway, result=update.payment
+            )
+            if intent is not None:
+                applied = intent.status is _INTENT_STATUS.get(update.payment.outcome)
+                result = ApplyResult(
+                    outcome=ApplyOutcome.PROCESSED if applied else ApplyOutcome.IGNORED,
+                    resource_id=intent.id,
+                    client_id=intent.client_id,
+                )
+        for change in update.refunds:
+            try:
+                refund = await self._intents.apply_gateway_refund(
+                    session, gateway=event.gateway, result=change
+                )
+            except NotFound:
+                continue  # a refund made elsewhere (a dashboard): not ours to track
+            applied = refund.status is _REFUND_STATUS.get(change.outcome)
+            if result.client_id is None or (applied and result.outcome is ApplyOutcome.IGNORED):
+                result = ApplyResult(
+                    outcome=ApplyOutcome.PROCESSED if applied else ApplyOutcome.IGNORED,
+                    resource_id=refund.id,
+                    client_id=refund.client_id,
+                )
+        return result

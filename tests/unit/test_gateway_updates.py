@@ -1,0 +1,136 @@
+"""Providers' webhook events read into domain updates (no store, no network)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gateways.sandbox.events import payment_event, refund_event, sandbox_update
+from gateways.stripe.events import stripe_update
+from gateways.types import ChargeResult, Outcome, PaymentError, RefundResult
+
+
+def stripe_event(event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
+    return {"id": "evt_1", "object": "event", "type": event_type, "data": {"object": obj}}
+
+
+@pytest.mark.parametrize(
+    ("event_type", "status", "outcome"),
+    [
+        ("payment_intent.succeeded", "succeeded", Outcome.SUCCEEDED),
+        ("payment_intent.payment_failed", "requires_payment_method", Outcome.DECLINED),
+        ("payment_intent.canceled", "canceled", Outcome.CANCELED),
+        ("payment_intent.requires_action", "requires_action", Outcome.REQUIRES_ACTION),
+        ("payment_intent.amount_capturable_updated", "requires_capture", Outcome.REQUIRES_CAPTURE),
+        ("payment_intent.processing", "processing", Outcome.PROCESSING),
+    ],
+)
+def test_stripe_payment_intent_events(event_type: str, status: str, outcome: Outcome) -> None:
+    intent = {
+        "id": "pi_1",
+        "object": "payment_intent",
+        "status": status,
+        "amount": 500,
+        "amount_received": 500 if status == "succeeded" else 0,
+        "amount_capturable": 500 if status == "requires_capture" else 0,
+        "last_payment_error": {"code": "card_declined", "decline_code": "insufficient_funds"}
+        if status == "requires_payment_method"
+        else None,
+    }
+    update = stripe_update(event_type, stripe_event(event_type, intent))
+    assert update is not None
+    assert update.payment is not None
+    assert update.payment.outcome is outcome
+    assert update.payment.gateway_reference == "pi_1"
+    assert update.payment.amount_received == intent["amount_received"]
+    assert update.payment.amount_capturable == intent["amount_capturable"]
+    if outcome is Outcome.DECLINED:
+        assert update.payment.error == PaymentError(
+            code="card_declined", decline_code="insufficient_funds", message="The payment failed."
+        )
+
+
+def test_stripe_refunds_from_a_refund_or_a_refunded_charge() -> None:
+    update = stripe_update(
+        "refund.updated",
+        stripe_event("refund.updated", {"id": "re_1", "object": "refund", "status": "failed"}),
+    )
+    assert update is not None
+    assert [(r.gateway_reference, r.outcome) for r in update.refunds] == [
+        ("re_1", Outcome.DECLINED)
+    ]
+    charge = {
+        "id": "ch_1",
+        "object": "charge",
+        "refunds": {
+            "data": [
+                {"id": "re_1", "object": "refund", "status": "succeeded"},
+                {"id": "re_2", "object": "refund", "status": "pending"},
+            ]
+        },
+    }
+    update = stripe_update("charge.refunded", stripe_event("charge.refunded", charge))
+    assert update is not None
+    assert [(r.gateway_reference, r.outcome) for r in update.refunds] == [
+        ("re_1", Outcome.SUCCEEDED),
+        ("re_2", Outcome.PROCESSING),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("event_type", "obj"),
+    [
+        ("customer.created", {"id": "cus_1", "object": "customer"}),
+        ("payment_intent.created", {"id": "pi_1", "object": "payment_intent"}),
+        ("payment_intent.succeeded", {"id": "ch_1", "object": "charge"}),
+        ("payment_intent.succeeded", {"object": "payment_intent", "status": "succeeded"}),
+        ("payment_intent.succeeded", {"id": "pi_1", "status": "succeeded", "amount": "x"}),
+        ("payment_intent.processing", {"id": "pi_1", "status": "requires_confirmation"}),
+        ("payment_intent.succeeded", {"id": "pi_1"}),
+        ("charge.refunded", {"id": "ch_1", "object": "charge", "refunds": "nope"}),
+    ],
+)
+def test_stripe_events_that_carry_no_update(event_type: str, obj: dict[str, Any]) -> None:
+    assert stripe_update(event_type, stripe_event(event_type, obj)) is None
+
+
+def test_stripe_event_without_data_carries_no_update() -> None:
+    assert stripe_update("payment_intent.succeeded", {"id": "evt_1"}) is None
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        ChargeResult(outcome=Outcome.SUCCEEDED, gateway_reference="pi_s", amount_received=700),
+        ChargeResult(
+            outcome=Outcome.REQUIRES_CAPTURE, gateway_reference="pi_s", amount_capturable=9
+        ),
+        ChargeResult(
+            outcome=Outcome.DECLINED,
+            gateway_reference="pi_s",
+            error=PaymentError(code="authentication_failed", message="3-D Secure failed"),
+        ),
+        ChargeResult(outcome=Outcome.CANCELED, gateway_reference="pi_s"),
+    ],
+)
+def test_sandbox_events_read_back_as_what_they_announce(result: ChargeResult) -> None:
+    event = payment_event(result)
+    assert event is not None
+    assert event["id"].startswith("evt_sandbox_")
+    update = sandbox_update(event["type"], event)
+    assert update is not None
+    assert update.payment == result
+
+
+def test_sandbox_refund_event_and_contradictions() -> None:
+    refund = RefundResult(outcome=Outcome.SUCCEEDED, gateway_reference="re_s")
+    event = refund_event(refund)
+    assert event is not None
+    update = sandbox_update(event["type"], event)
+    assert update is not None
+    assert update.refunds == (refund,)
+    succeeded = payment_event(ChargeResult(outcome=Outcome.SUCCEEDED, gateway_reference="pi_s"))
+    assert succeeded is not None
+    assert sandbox_update("payment_intent.payment_failed", succeeded) is None
+    assert payment_event(ChargeResult(outcome=Outcome.UNKNOWN, gateway_reference="pi_s")) is None
