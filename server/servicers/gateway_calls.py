@@ -15,26 +15,14 @@ from typing import TypeVar
 from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.context import caller
-from server.idempotency import Idempotency, IdempotentCall
-from server.servicers.support import request_hash, run_idempotent
+from server.idempotency import Idempotency
+from server.servicers.support import idempotent_call, run_idempotent
 
 M = TypeVar("M", bound=Message)
 T = TypeVar("T")
 
 #: What the domain calls inside its last write transaction with the resource it answers.
 Finish = Callable[[AsyncSession, T], Awaitable[None]]
-
-
-def _call(request: Message, key: str) -> IdempotentCall | None:
-    if not key:
-        return None
-    return IdempotentCall(
-        client_id=caller().id,
-        key=key,
-        method=request.DESCRIPTOR.full_name,
-        request_hash=request_hash(request),
-    )
 
 
 async def run_finishing(
@@ -49,7 +37,7 @@ async def run_finishing(
     """Like :func:`run_gateway_idempotent`, but the answer is stored in the domain's own
     last transaction (the one recording the gateway's result): one commit fewer, and the
     result and its answer commit together."""
-    call = _call(request, key)
+    call = idempotent_call(request, key)
     stored = await idempotency.replay(call, response_type.FromString)
     if stored is not None:
         return stored
@@ -79,15 +67,7 @@ async def run_gateway_idempotent(
     response_type: type[M],
     action: Callable[[], Awaitable[M]],
 ) -> M:
-    call = None
-    if key:
-        call = IdempotentCall(
-            client_id=caller().id,
-            key=key,
-            method=request.DESCRIPTOR.full_name,
-            request_hash=request_hash(request),
-        )
-    stored = await idempotency.replay(call, response_type.FromString)
+    stored = await idempotency.replay(idempotent_call(request, key), response_type.FromString)
     if stored is not None:
         return stored
     response = await action()

@@ -136,6 +136,18 @@ def request_hash(request: Message) -> str:
     return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
 
 
+def idempotent_call(request: Message, key: str) -> IdempotentCall | None:
+    """Who asks, with which key, for what; None when the caller sent no key."""
+    if not key:
+        return None
+    return IdempotentCall(
+        client_id=caller().id,
+        key=key,
+        method=request.DESCRIPTOR.full_name,
+        request_hash=request_hash(request),
+    )
+
+
 async def run_idempotent(
     idempotency: Idempotency,
     request: Message,
@@ -145,16 +157,8 @@ async def run_idempotent(
 ) -> M:
     """Run ``effect`` under the caller's idempotency key (plainly when none was sent)
     and answer with the response it produced, or the one the first call stored."""
-    call = None
-    if key:
-        call = IdempotentCall(
-            client_id=caller().id,
-            key=key,
-            method=request.DESCRIPTOR.full_name,
-            request_hash=request_hash(request),
-        )
     return await idempotency.run(
-        call,
+        idempotent_call(request, key),
         effect,
         encode=lambda response: response.SerializeToString(deterministic=True),
         decode=response_type.FromString,
