@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import IdempotencyRecordRow
@@ -130,9 +129,9 @@ class IdempotencyRecords:
                 ),
             )
             return cursor.rowcount == 1
-        insert = pg_insert if self._postgres else sqlite_insert
+        # PostgreSQL only: on SQLite the hand-written branch above always answers.
         statement = (
-            insert(IdempotencyRecordRow)
+            pg_insert(IdempotencyRecordRow)
             .values(
                 client_id=client_id,
                 key=key,
