@@ -519,7 +519,7 @@ class WalletService:
                     amount=record.amount,
                     currency=record.currency,
                     payment_method_id=record.payment_method_id,
-                    description=record.description or f"deposit to wallet {record.wallet_id}",
+                    description=record.description,
                     idempotency_key=charge_key(record.id),
                     reference=record.id,
                 )
