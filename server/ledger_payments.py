@@ -15,6 +15,7 @@ neither domain imports the other. Two halves:
 
 from __future__ import annotations
 
+import logging
 from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,6 +43,8 @@ from store.db import Database
 from store.ids import has_prefix
 from store.payment_methods import PaymentMethods
 from store.payments import IntentStatus, PaymentIntents
+
+log = logging.getLogger("isa.ledger.payments")
 
 #: The intent metadata naming the ledger transaction (wtx_/crp_) the intent pays for.
 LEDGER_REFERENCE: Final = "isa_ledger_reference"
@@ -159,10 +162,19 @@ class IntentPayments:
             else PaymentOutcome.FAILED,
             error_message="" if outcome is IntentOutcome.SUCCEEDED else failure_message(intent),
         )
+        status = ""
         if has_prefix(reference, "wtx"):
-            await self._wallets.apply_charge(session, reference, result)
+            status = (await self._wallets.apply_charge(session, reference, result)).status
         elif has_prefix(reference, "crp"):
-            await self._credits.apply_charge(session, reference, result)
+            status = (await self._credits.apply_charge(session, reference, result)).status
+        if outcome is IntentOutcome.SUCCEEDED and status == "failed":
+            # Only a client confirming our declined intent itself can get here: the money
+            # was taken for a record that stays FAILED. Say so loudly; refund by hand.
+            log.error(
+                "payment intent %s succeeded for %s, which had already failed: refund it",
+                intent.id,
+                reference,
+            )
 
     @staticmethod
     async def _is_ours(session: AsyncSession, intent: PaymentIntent, reference: str) -> bool:

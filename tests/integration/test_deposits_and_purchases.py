@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import itertools
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -230,6 +231,26 @@ async def test_a_declined_deposit_fails_and_credits_nothing(server: Running, tok
     declined = await intent(server, failed.payment_intent_id)
     assert declined.status == res.PAYMENT_INTENT_STATUS_REQUIRES_PAYMENT_METHOD
     assert await events(server, failed.id) == []
+    await assert_ledger_ok(server.runtime.db)
+
+
+async def test_a_failed_deposit_stays_failed_when_its_intent_is_paid_later_and_says_so(
+    server: Running, caplog: pytest.LogCaptureFixture
+) -> None:
+    wallet_id = await new_wallet(server)
+    failed = await deposit(
+        server, deposit_request(wallet_id, await saved_method(server, "pm_card_chargeDeclined"))
+    )
+    with caplog.at_level(logging.ERROR, logger="isa.ledger.payments"):
+        await server.payments().ConfirmPaymentIntent(
+            pb.ConfirmPaymentIntentRequest(
+                id=failed.payment_intent_id, payment_method_id="pm_card_visa", idempotency_key=key()
+            ),
+            metadata=TENANT_AUTH,
+        )
+    assert (await transaction(server, failed.id)).status == W.WALLET_TRANSACTION_STATUS_FAILED
+    assert await balances(server, wallet_id) == ({}, {"usd": 0})
+    assert any(failed.id in r.getMessage() and "refund" in r.getMessage() for r in caplog.records)
     await assert_ledger_ok(server.runtime.db)
 
 
