@@ -593,6 +593,57 @@ async def test_a_3d_secure_purchase_grants_credits_only_once_authenticated(
     await assert_ledger_ok(server.runtime.db)
 
 
+@pytest.mark.parametrize("settles", [True, False])
+async def test_a_purchase_processing_at_the_gateway_ends_by_webhook(
+    server: Running, settles: bool
+) -> None:
+    """The way an ACH debit ends: PROCESSING for a while, then settled or returned."""
+    request = purchase_request(await three_d_secure_method(server))
+    pending = await purchase(server, request)
+    reference = (await intent(server, pending.payment_intent_id)).gateway_reference
+    payment = {"object": "payment_intent", "id": reference}
+    await post_sandbox(
+        server, f"evt_p_{settles}_1", "payment_intent.processing", **payment, status="processing"
+    )
+
+    async def processing() -> bool:
+        now = await intent(server, pending.payment_intent_id)
+        return now.status == res.PAYMENT_INTENT_STATUS_PROCESSING
+
+    await eventually(processing)
+    # A replay of the request answers with the purchase as it stands.
+    assert (await purchase(server, request)).status == P.CREDIT_PURCHASE_STATUS_PENDING
+    if settles:
+        await post_sandbox(
+            server,
+            "evt_p_settled",
+            "payment_intent.succeeded",
+            **payment,
+            status="succeeded",
+            amount_received=pending.amount,
+        )
+    else:
+        await post_sandbox(
+            server,
+            "evt_p_returned",
+            "payment_intent.payment_failed",
+            **payment,
+            status="declined",
+            last_payment_error={"code": "payment_failed", "message": "the debit was returned"},
+        )
+    wanted = P.CREDIT_PURCHASE_STATUS_SUCCEEDED if settles else P.CREDIT_PURCHASE_STATUS_FAILED
+
+    async def ended() -> cres.CreditPurchase | None:
+        now = await purchase(server, request)
+        return now if now.status == wanted else None
+
+    final = await eventually(ended)
+    assert await available_credits(server) == (100 if settles else 0)
+    if not settles:
+        assert final.last_error.message == "the debit was returned"
+    await assert_ledger_ok(server.runtime.db)
+
+
 async def test_an_unknown_package_or_method_buys_nothing(server: Running) -> None:
     method = await saved_method(server, "pm_card_visa")
     with pytest.raises(grpc.aio.AioRpcError) as caught:
