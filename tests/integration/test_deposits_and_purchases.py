@@ -306,6 +306,46 @@ async def test_a_gateway_webhook_settles_a_pending_deposit_once(server: Running)
     await assert_ledger_ok(server.runtime.db)
 
 
+async def test_canceling_a_pending_deposits_payment_fails_the_deposit(server: Running) -> None:
+    wallet_id = await new_wallet(server)
+    pending = await deposit(server, deposit_request(wallet_id, await three_d_secure_method(server)))
+    await server.payments().CancelPaymentIntent(
+        pb.CancelPaymentIntentRequest(id=pending.payment_intent_id, idempotency_key=key()),
+        metadata=TENANT_AUTH,
+    )
+    after = await transaction(server, pending.id)
+    assert after.status == W.WALLET_TRANSACTION_STATUS_FAILED
+    assert "canceled" in after.last_error.message
+    assert await balances(server, wallet_id) == ({}, {"usd": 0})
+    await assert_ledger_ok(server.runtime.db)
+
+
+async def test_a_payment_merely_claiming_a_deposit_in_its_metadata_settles_nothing(
+    server: Running,
+) -> None:
+    wallet_id = await new_wallet(server)
+    pending = await deposit(
+        server, deposit_request(wallet_id, await three_d_secure_method(server), amount=90_000)
+    )
+    forged = (
+        await server.payments().CreatePaymentIntent(
+            pb.CreatePaymentIntentRequest(
+                amount=1,
+                currency="usd",
+                payment_method_id="pm_card_visa",
+                confirm=True,
+                metadata={LEDGER_REFERENCE: pending.id},
+                idempotency_key=f"ledger:{pending.id}:charge",
+            ),
+            metadata=TENANT_AUTH,
+        )
+    ).payment_intent
+    assert forged.status == res.PAYMENT_INTENT_STATUS_SUCCEEDED
+    assert (await transaction(server, pending.id)).status == W.WALLET_TRANSACTION_STATUS_PENDING
+    assert await balances(server, wallet_id) == ({}, {"usd": 90_000})
+    await assert_ledger_ok(server.runtime.db)
+
+
 async def test_replaying_a_deposit_returns_the_same_transaction_and_charges_once(
     server: Running,
 ) -> None:
