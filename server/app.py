@@ -35,6 +35,7 @@ from server.interceptors import AuthInterceptor, ErrorInterceptor, RequestContex
 from server.ledger.credits import CreditService
 from server.ledger.packages import parse_packages
 from server.ledger.wallets import WalletService
+from server.ledger_payments import IntentPayments
 from server.metrics import Metrics
 from server.payments.catalog import GatewayCatalog
 from server.payments.customers import CustomerService
@@ -42,6 +43,7 @@ from server.payments.gateway_events import PaymentEventApplier
 from server.payments.intents import PaymentIntentService
 from server.payments.marketplace import CheckoutService, ConnectedAccountService
 from server.payments.methods import PaymentMethodService
+from server.payments.outcomes import IntentOutcomes
 from server.payments.sandbox import SandboxHelpers
 from server.protos import load_descriptors
 from server.servicers.credit import PENDING_CREDIT_METHODS, CreditServicer
@@ -168,7 +170,13 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
     sandbox_webhooks = SandboxWebhooks(settings.relay.sandbox_webhook_secret.reveal())
     registry = build_registry(settings, sandbox_webhooks=sandbox_webhooks)
     router = Router(registry)
-    intents = PaymentIntentService(db, router)
+    outcomes = IntentOutcomes()
+    intents = PaymentIntentService(db, router, outcomes)
+    wallets = WalletService(db)
+    # Deposits and credit purchases charge through PaymentService and hear every
+    # payment's end in the transaction recording it (ledger <- adapter -> payments).
+    ledger_payments = IntentPayments(db, intents, wallets, credits)
+    outcomes.subscribe(ledger_payments.on_intent_outcome)
     payment_domain = PaymentDomain(
         customers=CustomerService(db),
         intents=intents,
@@ -190,11 +198,11 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
             PENDING_PAYMENT_METHODS,
         ),
         "isa.wallet.v1.WalletService": (
-            WalletServicer(idempotency, WalletService(db)),
+            WalletServicer(idempotency, wallets, ledger_payments),
             PENDING_WALLET_METHODS,
         ),
         "isa.credit.v1.CreditService": (
-            CreditServicer(idempotency, credits),
+            CreditServicer(idempotency, credits, ledger_payments),
             PENDING_CREDIT_METHODS,
         ),
         "isa.sandbox.v1.SandboxService": (

@@ -49,6 +49,7 @@ from server.payments.errors import (
     SandboxOnly,
 )
 from server.payments.money import commission
+from server.payments.outcomes import IntentOutcomes
 from store.customers import Customers
 from store.db import Database
 from store.ids import has_prefix, new_id
@@ -189,9 +190,12 @@ def _last_error(result: ChargeResult) -> LastError:
 
 
 class PaymentIntentService:
-    def __init__(self, db: Database, router: Router) -> None:
+    def __init__(
+        self, db: Database, router: Router, outcomes: IntentOutcomes | None = None
+    ) -> None:
         self._db = db
         self._router = router
+        self._outcomes = outcomes or IntentOutcomes()
 
     # --- reads ---------------------------------------------------------------------------
 
@@ -973,8 +977,9 @@ class PaymentIntentService:
                 f"gateway {name!r} holding this payment is not enabled: {missing.message}"
             ) from None
 
-    @staticmethod
-    async def _event(session: AsyncSession, intent: PaymentIntent, event_type: str) -> None:
+    async def _event(self, session: AsyncSession, intent: PaymentIntent, event_type: str) -> None:
+        """Every change of an intent passes here: its event, and (when the change ends
+        the intent) the outcome's subscribers, all in the transaction recording it."""
         await record_event(
             session,
             client_id=intent.client_id,
@@ -982,6 +987,7 @@ class PaymentIntentService:
             resource_id=intent.id,
             data=_public(intent),
         )
+        await self._outcomes.announce(session, intent, event_type)
 
 
 def _busy(intent: PaymentIntent) -> bool:
