@@ -93,7 +93,14 @@ class Database:
             expire_on_commit=False,
             sync_session_class=UnitSession if self.dialect is Dialect.SQLITE else Session,
         )
-        self._reader = async_sessionmaker(self._read_engine, expire_on_commit=False)
+        self._reader = async_sessionmaker(
+            self._read_engine
+            if self.dialect is Dialect.SQLITE
+            # READ COMMITTED gives each statement its own snapshot, in a transaction or
+            # not: reads skip the BEGIN and COMMIT round trips and see the same.
+            else self._read_engine.execution_options(isolation_level="AUTOCOMMIT"),
+            expire_on_commit=False,
+        )
         self._group_commit = (
             GroupCommitWriter(self._writer, translate=_store_error)
             if self.dialect is Dialect.SQLITE
@@ -164,7 +171,8 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """A session for reads (a snapshot on SQLite; READ COMMITTED on PostgreSQL)."""
+        """A session for reads (a snapshot on SQLite; on PostgreSQL, READ COMMITTED
+        statements outside a transaction: each sees what was committed when it began)."""
         async with self._transaction(self._reader) as session:
             yield session
 
