@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
 import time
-from typing import Final
+from typing import Final, TextIO
 
 from server.config import Client
 
@@ -92,8 +93,62 @@ class CallLog:
         logger.handle(record)
 
 
+class LoopBufferedHandler(logging.StreamHandler[TextIO]):
+    """A stream handler that, on the event loop, writes once per loop step.
+
+    A busy server logs a line per call; writing and flushing each one is a system call
+    per call. Lines logged on the event loop's thread are collected and written
+    together as soon as the loop finishes its current step, in order, before it waits
+    for anything (so a line appears as promptly as the loop can make it). Warnings and
+    errors, lines from other threads and lines at shutdown are written at once.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(stream)
+        self._pending: list[str] = []
+        self._scheduled = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + self.terminator
+        except Exception:
+            self.handleError(record)
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        self._pending.append(line)
+        if loop is None or record.levelno >= logging.WARNING:
+            self._write_pending()
+        elif not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._flush_soon)
+
+    def _flush_soon(self) -> None:
+        with self.lock:  # type: ignore[union-attr]  # created by Handler.__init__
+            self._write_pending()
+
+    def _write_pending(self) -> None:
+        self._scheduled = False
+        if not self._pending:
+            return
+        text = "".join(self._pending)
+        self._pending.clear()
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except Exception:
+            self.handleError(logging.makeLogRecord({"msg": "log lines lost"}))
+
+    def flush(self) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            self._write_pending()
+        super().flush()
+
+
 def configure(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = LoopBufferedHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
