@@ -31,7 +31,7 @@ from server.config import ALL_SERVICES, DEFAULTS, Secret, Settings
 from server.errors import ConfigError
 from server.handlers import method_handlers
 from server.idempotency import Idempotency
-from server.interceptors import AuthInterceptor, ErrorInterceptor, RequestContextInterceptor
+from server.interceptors import CallPolicy
 from server.ledger.credits import CreditService
 from server.ledger.packages import parse_packages
 from server.ledger.wallets import WalletService
@@ -47,8 +47,17 @@ from server.payments.outcomes import IntentOutcomes
 from server.payments.sandbox import SandboxHelpers
 from server.protos import load_descriptors
 from server.servicers.credit import PENDING_CREDIT_METHODS, CreditServicer
-from server.servicers.payment import PENDING_PAYMENT_METHODS, PaymentDomain, PaymentServicer
-from server.servicers.sandbox import PENDING_SANDBOX_METHODS, SandboxServicer
+from server.servicers.payment import (
+    CARD_CHECKED_PAYMENT_METHODS,
+    PENDING_PAYMENT_METHODS,
+    PaymentDomain,
+    PaymentServicer,
+)
+from server.servicers.sandbox import (
+    CARD_CHECKED_SANDBOX_METHODS,
+    PENDING_SANDBOX_METHODS,
+    SandboxServicer,
+)
 from server.servicers.wallet import PENDING_WALLET_METHODS, WalletServicer
 from server.servicers.webhook import WebhookServicer
 from server.webhooks.deliveries import DeliveryService
@@ -215,19 +224,24 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
         ),
     }
     served = served_services(settings)
-    server = grpc.aio.server(
-        interceptors=[
-            RequestContextInterceptor(metrics),
-            AuthInterceptor(settings.clients),
-            ErrorInterceptor(),
-        ],
-        options=[("grpc.so_reuseport", 1 if reuse_port else 0)],
-    )
+    # No grpc interceptors: each method's handler carries the cross-cutting concerns
+    # (server.interceptors), so Health and reflection calls pay for none of them.
+    server = grpc.aio.server(options=[("grpc.so_reuseport", 1 if reuse_port else 0)])
+    policy = CallPolicy(metrics, settings.clients)
+    card_checked = {
+        "isa.payment.v1.PaymentService": CARD_CHECKED_PAYMENT_METHODS,
+        "isa.sandbox.v1.SandboxService": CARD_CHECKED_SANDBOX_METHODS,
+    }
     pool = descriptor_pool.Default()
     for name in served:
         servicer, pending = servicers.get(name, (object(), {}))
         handlers = method_handlers(
-            pool.FindServiceByName(name), servicer, pending=pending, default_note=NOT_YET[name]
+            pool.FindServiceByName(name),
+            servicer,
+            policy=policy,
+            pending=pending,
+            default_note=NOT_YET[name],
+            card_checked=card_checked.get(name, ()),
         )
         server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(name, handlers),))
         server.add_registered_method_handlers(name, handlers)
