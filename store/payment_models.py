@@ -138,6 +138,12 @@ class PaymentMethodRow(Base):
     exp_year: Mapped[int] = mapped_column(Integer, default=0)
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     metadata_: Mapped[dict[str, str]] = mapped_column("metadata", JSON, default=dict)
+    bank_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    account_type: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    #: pending | verified | failed; cards are verified when attached.
+    verification_status: Mapped[str] = mapped_column(
+        String(20), default="verified", server_default="verified"
+    )
     create_time: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     detach_time: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -503,6 +503,19 @@ class PaymentIntents:
         row = await self._row_for_update(intent_id)
         return await self._apply(intent_id, amount_refunded=row.amount_refunded + amount)
 
+    async def record_reversal(self, intent_id: str, *, error: LastError) -> PaymentIntentRecord:
+        """A settled payment taken back (an ACH return after settlement): nothing was
+        received after all, so back to REQUIRES_PAYMENT_METHOD with the reason."""
+        return await self._apply(
+            intent_id,
+            status=IntentStatus.REQUIRES_PAYMENT_METHOD.value,
+            amount_received=0,
+            destination_amount=0,
+            last_error_code=error.code,
+            last_error_decline_code=error.decline_code,
+            last_error_message=error.message,
+        )
+
 
 class Refunds:
     def __init__(self, session: AsyncSession) -> None:

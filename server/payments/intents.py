@@ -39,6 +39,7 @@ from gateways.types import (
 from server.errors import FieldViolation, IdempotencyKeyInUse, InvalidInput, InvalidState, NotFound
 from server.events import record_event
 from server.pagination import Page, PageRequest, page_of
+from server.payments.bank import BANK_ACCOUNT, BankDebits
 from server.payments.errors import (
     AmountTooLarge,
     CapabilityMissing,
@@ -53,7 +54,12 @@ from store.customers import Customers
 from store.db import Database
 from store.ids import has_prefix, new_id
 from store.models import utcnow
-from store.payment_methods import ConnectedAccounts, GatewayCustomers, PaymentMethods
+from store.payment_methods import (
+    ConnectedAccounts,
+    GatewayCustomers,
+    PaymentMethodRecord,
+    PaymentMethods,
+)
 from store.payments import (
     Attempt,
     AttemptState,
@@ -168,6 +174,7 @@ class _Method:
     token: str
     gateway: str  # "" when any capable gateway understands the token
     customer_reference: str | None = None
+    saved: PaymentMethodRecord | None = None  # our saved method, when it is one
 
 
 def _public(intent: PaymentIntent) -> dict[str, object]:
@@ -189,9 +196,10 @@ def _last_error(result: ChargeResult) -> LastError:
 
 
 class PaymentIntentService:
-    def __init__(self, db: Database, router: Router) -> None:
+    def __init__(self, db: Database, router: Router, bank: BankDebits | None = None) -> None:
         self._db = db
         self._router = router
+        self._bank = bank  # ACH debits for bank account methods (server.payments.bank)
 
     # --- reads ---------------------------------------------------------------------------
 
@@ -294,7 +302,8 @@ class PaymentIntentService:
         method = None
         if new.payment_method_id:
             method = await self._method(session, client_id, new.customer_id, new.payment_method_id)
-        self._candidates(
+        self._check_route(
+            method,
             new.gateway or (method.gateway if method else ""),
             currency=new.currency,
             manual=new.capture_method is CaptureMethod.MANUAL,
@@ -373,7 +382,8 @@ class PaymentIntentService:
                     [FieldViolation("payment_method_id", "is required: the intent has none")]
                 )
             method = await self._method(session, client_id, intent.customer_id, method_id)
-            self._candidates(
+            self._check_route(
+                method,
                 intent.requested_gateway or method.gateway,
                 currency=intent.currency,
                 manual=intent.capture_method is CaptureMethod.MANUAL,
@@ -889,6 +899,8 @@ class PaymentIntentService:
                         intent.client_id, intent.destination_account_id
                     )
                     destination = account.gateway_reference if account else ""
+        if self._bank is not None and _is_bank(method):
+            return await self._bank.debit(intent, intent.payment_method_id, attempt.key)
         # An answer lost at one gateway is asked of that same gateway, never another.
         pinned = intent.gateway if attempt.state is AttemptState.UNKNOWN else ""
         candidates = self._candidates(
@@ -940,8 +952,28 @@ class PaymentIntentService:
             raise InvalidInput([FieldViolation("payment_method_id", "belongs to another customer")])
         reference = await GatewayCustomers(session).find(method.customer_id, method.gateway)
         return _Method(
-            token=method.gateway_reference, gateway=method.gateway, customer_reference=reference
+            token=method.gateway_reference,
+            gateway=method.gateway,
+            customer_reference=reference,
+            saved=method,
         )
+
+    def _check_route(
+        self,
+        method: _Method | None,
+        gateway: str,
+        *,
+        currency: str,
+        manual: bool,
+        marketplace: bool,
+    ) -> None:
+        """Refuse, before anything is recorded, a payment no enabled gateway can make."""
+        if method is not None and method.saved is not None and _is_bank(method):
+            if self._bank is None or marketplace:
+                raise CapabilityMissing("bank account payments are not available here")
+            self._bank.check_debit(method.saved, currency=currency, manual=manual)
+            return
+        self._candidates(gateway, currency=currency, manual=manual, marketplace=marketplace)
 
     def _candidates(
         self, gateway: str, *, currency: str, manual: bool, marketplace: bool
@@ -982,6 +1014,10 @@ class PaymentIntentService:
             resource_id=intent.id,
             data=_public(intent),
         )
+
+
+def _is_bank(method: _Method) -> bool:
+    return method.saved is not None and method.saved.type == BANK_ACCOUNT
 
 
 def _busy(intent: PaymentIntent) -> bool:

@@ -69,6 +69,13 @@ _ACCOUNT_STATUS: Final = {
 }
 
 
+_VERIFICATION: Final = {
+    "pending": resources.PAYMENT_METHOD_VERIFICATION_STATUS_PENDING,
+    "verified": resources.PAYMENT_METHOD_VERIFICATION_STATUS_VERIFIED,
+    "failed": resources.PAYMENT_METHOD_VERIFICATION_STATUS_FAILED,
+}
+
+
 def _error(error: LastError | None) -> error_pb2.PaymentError | None:
     if error is None:
         return None
@@ -141,7 +148,9 @@ def method_message(method: PaymentMethod) -> resources.PaymentMethod:
         last4=method.last4,
         exp_month=method.exp_month,
         exp_year=method.exp_year,
-        verification_status=resources.PAYMENT_METHOD_VERIFICATION_STATUS_VERIFIED,
+        bank_name=method.bank_name,
+        account_type=method.account_type,
+        verification_status=_VERIFICATION[method.verification_status],
         is_default=method.is_default,
         gateway_reference=method.gateway_reference,
         metadata=method.metadata,
