@@ -425,6 +425,14 @@ class BankPaymentService:
         )
 
 
+async def paid_by_bank(session: AsyncSession, intent: PaymentIntentRecord) -> bool:
+    """Whether the intent is an ACH debit (its saved method is a bank account)."""
+    if not intent.payment_method_id.startswith("pm_"):
+        return False
+    method = await PaymentMethods(session).get(intent.client_id, intent.payment_method_id)
+    return method is not None and method.type == BANK_ACCOUNT
+
+
 def _returned(intent: PaymentIntentRecord) -> bool:
     """The intent's current transfer came back (its gateway_reference is that transfer)."""
     return (

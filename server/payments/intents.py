@@ -39,7 +39,7 @@ from gateways.types import (
 from server.errors import FieldViolation, IdempotencyKeyInUse, InvalidInput, InvalidState, NotFound
 from server.events import record_event
 from server.pagination import Page, PageRequest, page_of
-from server.payments.bank import BANK_ACCOUNT, BankDebits
+from server.payments.bank import BANK_ACCOUNT, BankDebits, paid_by_bank
 from server.payments.errors import (
     AmountTooLarge,
     CapabilityMissing,
@@ -553,6 +553,8 @@ class PaymentIntentService:
         gateway = self._router_gateway(intent.gateway)
         if Capability.REFUNDS not in gateway.info.capabilities:
             raise CapabilityMissing(f"gateway {intent.gateway} cannot refund")
+        if await paid_by_bank(session, intent):
+            raise CapabilityMissing("refunds of bank (ACH) payments are not available yet")
         refunds = Refunds(session)
         left = intent.amount_received - await refunds.committed_amount(intent.id)
         amount = left if new.amount is None else new.amount

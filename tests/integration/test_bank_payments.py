@@ -388,6 +388,18 @@ async def test_replays_return_the_first_answer_and_move_money_once(server: Runni
     assert again_settled == settled
     assert (await events(server, intent.id)).count("payment.succeeded") == 1
 
+    with pytest.raises(grpc.aio.AioRpcError) as caught:  # not built: refused, nothing written
+        await server.payments().CreateRefund(
+            pb.CreateRefundRequest(payment_intent_id=intent.id, idempotency_key=key()),
+            metadata=TENANT_AUTH,
+        )
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert error_info(caught.value).reason == "GATEWAY_CAPABILITY_MISSING"
+    refunds = await server.payments().ListRefunds(
+        pb.ListRefundsRequest(payment_intent_id=intent.id), metadata=TENANT_AUTH
+    )
+    assert list(refunds.refunds) == []
+
     with pytest.raises(grpc.aio.AioRpcError) as caught:  # a public token is single use
         await server.payments().ExchangeBankPublicToken(
             pb.ExchangeBankPublicTokenRequest(
