@@ -596,3 +596,55 @@ async def test_the_access_token_plaintext_is_never_logged_returned_or_stored(
             ("events", payloads),
         ):
             assert not [v for v in values if token in v], f"access token found in {where}"
+
+
+# --- lost answers -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def lossy_server(migrated_url: str, clients_file: Path) -> AsyncIterator[Running]:
+    """Every first gateway call under a key takes effect but its answer is lost."""
+    running = await start_running(
+        settings_for(
+            migrated_url,
+            ISA_CLIENTS_FILE=str(clients_file),
+            ISA_SANDBOX_FAILURE_RATE="1",
+            ISA_SANDBOX_FAILURE_KIND="timeout-after-effect",
+        )
+    )
+    yield running
+    await running.channel.close()
+    await running.runtime.stop(grace=0)
+
+
+async def test_a_lost_answer_is_retried_with_the_same_key_and_debits_once(
+    lossy_server: Running,
+) -> None:
+    server = lossy_server
+    customer_id = await new_customer(server)
+    exchange = pb.ExchangeBankPublicTokenRequest(
+        customer_id=customer_id,
+        public_token="public-sandbox-lossy",
+        account_id="sandbox-checking",
+        idempotency_key=key(),
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await server.payments().ExchangeBankPublicToken(exchange, metadata=TENANT_AUTH)
+    assert (caught.value.code(), error_info(caught.value).reason) == (
+        grpc.StatusCode.UNAVAILABLE,
+        "GATEWAY_ERROR",
+    )
+    method = (
+        await server.payments().ExchangeBankPublicToken(exchange, metadata=TENANT_AUTH)
+    ).payment_method
+    assert len(_sandbox_access_tokens(server)) == 1  # the retry found the first exchange
+
+    pay_key = key()
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await pay(server, customer_id, method.id, idempotency_key=pay_key)
+    assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+    intent = await pay(server, customer_id, method.id, idempotency_key=pay_key)
+    assert intent.status == S.PAYMENT_INTENT_STATUS_PROCESSING
+    gateway = server.runtime.gateways.find("sandbox")
+    transfers = gateway._bank.transfers  # type: ignore[union-attr]  # the simulator's state
+    assert list(transfers) == [intent.gateway_reference]  # one debit, not two
