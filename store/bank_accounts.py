@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Final
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.bank_models import BankAccountRow
 from store.models import utcnow
+from store.payment_models import PaymentIntentRow
+
+#: ``next_action_url`` of an intent waiting for its bank account's micro-deposits to be
+#: verified: the action has no URL, and this marks which action it is (the API shows it
+#: as next_action VERIFY_MICRODEPOSITS). Not a URL any browser is sent to.
+VERIFY_MICRODEPOSITS_ACTION: Final = "isa:verify_microdeposits"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,3 +82,17 @@ class BankAccounts:
         row.update_time = utcnow()
         await self._session.flush()
         return _record(row)
+
+    async def intents_awaiting_verification(
+        self, client_id: str, payment_method_id: str
+    ) -> list[str]:
+        """Ids of the intents paused until this bank account is verified."""
+        ids = await self._session.scalars(
+            select(PaymentIntentRow.id).where(
+                PaymentIntentRow.client_id == client_id,
+                PaymentIntentRow.payment_method_id == payment_method_id,
+                PaymentIntentRow.status == "requires_action",
+                PaymentIntentRow.next_action_url == VERIFY_MICRODEPOSITS_ACTION,
+            )
+        )
+        return list(ids)

@@ -40,14 +40,15 @@ from gateways.types import (
     MethodType,
     MicroDepositRequest,
     Outcome,
+    PaymentError,
     derive_key,
 )
-from server.errors import FieldViolation, InvalidInput, InvalidState, NotFound
+from server.errors import DomainError, FieldViolation, InvalidInput, InvalidState, NotFound
 from server.events import record_event
 from server.payments.bank_secrets import TokenCipher
 from server.payments.errors import CapabilityMissing
 from server.payments.methods import gateway_failure
-from store.bank_accounts import BankAccountRecord
+from store.bank_accounts import VERIFY_MICRODEPOSITS_ACTION, BankAccountRecord
 from store.bank_accounts import BankAccounts as BankAccountStore
 from store.customers import Customers
 from store.db import Database
@@ -122,8 +123,17 @@ class IntentApplier(Protocol):
     """The part of PaymentIntentService this module needs."""
 
     async def apply_gateway_payment(
-        self, session: AsyncSession, *, gateway: str, result: ChargeResult
+        self,
+        session: AsyncSession,
+        *,
+        gateway: str,
+        result: ChargeResult,
+        intent_id: str | None = None,
     ) -> PaymentIntentRecord | None: ...
+
+    async def continue_after_verification(
+        self, client_id: str, intent_id: str
+    ) -> PaymentIntentRecord: ...
 
 
 class BankDebits:
@@ -148,10 +158,9 @@ class BankDebits:
                     )
                 ]
             )
-        if method.verification_status != "verified":
+        if method.verification_status == "failed":
             raise InvalidState(
-                f"bank account {method.id} is {method.verification_status}: verify its "
-                "micro-deposits with VerifyMicroDeposits first",
+                f"bank account {method.id} failed verification and cannot be debited",
                 metadata={"verification_status": method.verification_status},
             )
         _pick(self._router, BankTransfers, method.gateway)  # type: ignore[type-abstract]
@@ -165,6 +174,12 @@ class BankDebits:
             account = await BankAccountStore(session).get(method_id)
         if method is None or account is None:
             raise NotFound("payment_method", method_id)
+        if method.verification_status == "pending":  # Stripe's requires_action for ACH
+            return method.gateway, ChargeResult(
+                outcome=Outcome.REQUIRES_ACTION,
+                gateway_reference="",
+                redirect_url=VERIFY_MICRODEPOSITS_ACTION,
+            )
         gateway = _pick(self._router, BankTransfers, method.gateway)  # type: ignore[type-abstract]
         transfer = await gateway.create_transfer(
             BankTransferRequest(
@@ -329,6 +344,7 @@ class BankPaymentService:
                     resource_id=method_id,
                     data=_public(updated),
                 )
+        await self._resume_waiting(client_id, method, result.verification)
         if not result.verified:
             left = result.attempts_remaining
             tail = (
@@ -342,6 +358,39 @@ class BankPaymentService:
                 [FieldViolation("amounts", f"do not match the micro-deposits sent; {tail}")]
             )
         return updated
+
+    async def _resume_waiting(
+        self, client_id: str, method: PaymentMethodRecord, verification: BankVerification
+    ) -> None:
+        """Intents paused for this account's verification: debit them now it is verified,
+        or fail them (back to REQUIRES_PAYMENT_METHOD) when it never can be."""
+        if verification not in (BankVerification.VERIFIED, BankVerification.FAILED):
+            return
+        async with self._db.read() as session:
+            waiting = await BankAccountStore(session).intents_awaiting_verification(
+                client_id, method.id
+            )
+        for intent_id in waiting:
+            if verification is BankVerification.VERIFIED:
+                try:
+                    await self._intents.continue_after_verification(client_id, intent_id)
+                except DomainError as failed:  # the intent keeps its state; the caller may retry
+                    log.warning("intent %s not resumed after verification: %s", intent_id, failed)
+                continue
+            async with self._db.write() as session:
+                await self._intents.apply_gateway_payment(
+                    session,
+                    gateway=method.gateway,
+                    intent_id=intent_id,
+                    result=ChargeResult(
+                        outcome=Outcome.DECLINED,
+                        gateway_reference="",
+                        error=PaymentError(
+                            code="bank_account_verification_failed",
+                            message="The bank account's micro-deposits could not be verified.",
+                        ),
+                    ),
+                )
 
     async def _bank_method(
         self, client_id: str, method_id: str

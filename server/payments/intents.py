@@ -524,6 +524,22 @@ class PaymentIntentService:
             await finish(session, updated)
             return updated
 
+    async def continue_after_verification(self, client_id: str, intent_id: str) -> PaymentIntent:
+        """Start the debit of an intent that waited for its bank account's verification
+        (server.payments.bank); one derived key per intent, so a repeat debits once."""
+        async with self._db.write() as session:
+            intents = PaymentIntents(session)
+            intent = await self._locked(intents, client_id, intent_id)
+            if intent.status is not IntentStatus.REQUIRES_ACTION or _busy(intent):
+                return intent
+            intent = await intents.record_attempt(
+                intent.id,
+                operation="confirm",
+                key=derive_key(client_id, intent_id, "confirm-after-verification"),
+                amount=intent.amount,
+            )
+        return await self._run_attempt(intent)
+
     # --- refunds -------------------------------------------------------------------------
 
     async def refund(

@@ -11,6 +11,7 @@ from server.payments.intents import PaymentIntent, Refund
 from server.payments.marketplace import AccountLink, CheckoutSession, ConnectedAccount
 from server.payments.methods import PaymentMethod
 from server.servicers.support import timestamp
+from store.bank_accounts import VERIFY_MICRODEPOSITS_ACTION
 from store.payments import CaptureMethod, IntentStatus, LastError
 
 INTENT_STATUS: Final = {
@@ -86,7 +87,12 @@ def _error(error: LastError | None) -> error_pb2.PaymentError | None:
 
 def intent_message(intent: PaymentIntent) -> resources.PaymentIntent:
     next_action = None
-    if intent.status is IntentStatus.REQUIRES_ACTION and intent.next_action_url:
+    if (
+        intent.status is IntentStatus.REQUIRES_ACTION
+        and intent.next_action_url == VERIFY_MICRODEPOSITS_ACTION
+    ):
+        next_action = resources.NextAction(type=resources.NEXT_ACTION_TYPE_VERIFY_MICRODEPOSITS)
+    elif intent.status is IntentStatus.REQUIRES_ACTION and intent.next_action_url:
         next_action = resources.NextAction(
             type=resources.NEXT_ACTION_TYPE_REDIRECT, redirect_url=intent.next_action_url
         )

@@ -285,10 +285,11 @@ async def test_micro_deposits_refuse_wrong_amounts_then_verify_and_allow_payment
     method = await link_account(server, customer_id, "sandbox-microdeposits")
     assert method.verification_status == V.PAYMENT_METHOD_VERIFICATION_STATUS_PENDING
 
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await pay(server, customer_id, method.id)
-    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert "VerifyMicroDeposits" in (caught.value.details() or "")
+    waiting = await pay(server, customer_id, method.id)  # Stripe's flow: the intent waits
+    assert waiting.status == S.PAYMENT_INTENT_STATUS_REQUIRES_ACTION
+    assert waiting.next_action.type == res.NEXT_ACTION_TYPE_VERIFY_MICRODEPOSITS
+    assert waiting.next_action.redirect_url == ""
+    assert waiting.gateway_reference == ""  # nothing was sent to the bank yet
 
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await server.payments().VerifyMicroDeposits(
@@ -315,6 +316,17 @@ async def test_micro_deposits_refuse_wrong_amounts_then_verify_and_allow_payment
     [shown] = listed.payment_methods
     assert shown.verification_status == V.PAYMENT_METHOD_VERIFICATION_STATUS_VERIFIED
 
+    resumed = await get_intent(server, waiting.id)  # the waiting debit started by itself
+    assert resumed.status == S.PAYMENT_INTENT_STATUS_PROCESSING
+    assert resumed.gateway_reference.startswith("transfer-sandbox-")
+    assert not resumed.HasField("next_action")
+    assert await events(server, waiting.id) == [
+        "payment.created",
+        "payment.requires_action",
+        "payment.processing",
+    ]
+    settled = await advance(server, waiting.id, SETTLE)
+    assert settled.status == S.PAYMENT_INTENT_STATUS_SUCCEEDED
     intent = await pay(server, customer_id, method.id)
     assert intent.status == S.PAYMENT_INTENT_STATUS_PROCESSING
 
@@ -329,6 +341,8 @@ async def test_micro_deposits_refuse_wrong_amounts_then_verify_and_allow_payment
 async def test_three_wrong_micro_deposit_attempts_fail_the_account(server: Running) -> None:
     customer_id = await new_customer(server)
     method = await link_account(server, customer_id, "sandbox-microdeposits")
+    waiting = await pay(server, customer_id, method.id)
+    assert waiting.status == S.PAYMENT_INTENT_STATUS_REQUIRES_ACTION
     for _ in range(3):
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await server.payments().VerifyMicroDeposits(
@@ -343,9 +357,34 @@ async def test_three_wrong_micro_deposit_attempts_fail_the_account(server: Runni
             metadata=TENANT_AUTH,
         )
     assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    failed = await get_intent(server, waiting.id)
+    assert failed.status == S.PAYMENT_INTENT_STATUS_REQUIRES_PAYMENT_METHOD
+    assert failed.last_error.code == "bank_account_verification_failed"
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await pay(server, customer_id, method.id)
     assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    listed = await server.payments().ListPaymentMethods(
+        pb.ListPaymentMethodsRequest(customer_id=customer_id), metadata=TENANT_AUTH
+    )
+    [shown] = listed.payment_methods
+    assert shown.verification_status == V.PAYMENT_METHOD_VERIFICATION_STATUS_FAILED
+
+
+async def test_a_waiting_intent_can_be_canceled_before_verification(server: Running) -> None:
+    customer_id = await new_customer(server)
+    method = await link_account(server, customer_id, "sandbox-microdeposits")
+    waiting = await pay(server, customer_id, method.id)
+    canceled = await server.payments().CancelPaymentIntent(
+        pb.CancelPaymentIntentRequest(id=waiting.id, idempotency_key=key()),
+        metadata=TENANT_AUTH,
+    )
+    assert canceled.payment_intent.status == S.PAYMENT_INTENT_STATUS_CANCELED
+    await server.payments().VerifyMicroDeposits(
+        pb.VerifyMicroDepositsRequest(payment_method_id=method.id, amounts=[32, 45]),
+        metadata=TENANT_AUTH,
+    )
+    after = await get_intent(server, waiting.id)
+    assert after.status == S.PAYMENT_INTENT_STATUS_CANCELED  # not debited after all
 
 
 # --- idempotency ----------------------------------------------------------------------------
