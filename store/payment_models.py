@@ -54,6 +54,8 @@ class PaymentIntentRow(Base):
     gateway_reference: Mapped[str] = mapped_column(String(255), default="")
     client_secret: Mapped[str] = mapped_column(String(100))
     next_action_url: Mapped[str] = mapped_column(String(2000), default="")
+    #: "bank_account" for ACH debits (set by the bank rail); "" otherwise (cards).
+    payment_method_type: Mapped[str] = mapped_column(String(20), default="", server_default="")
     last_error_code: Mapped[str] = mapped_column(String(100), default="")
     last_error_decline_code: Mapped[str] = mapped_column(String(100), default="")
     last_error_message: Mapped[str] = mapped_column(String(500), default="")

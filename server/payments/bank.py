@@ -174,6 +174,11 @@ class BankDebits:
             account = await BankAccountStore(session).get(method_id)
         if method is None or account is None:
             raise NotFound("payment_method", method_id)
+        if intent.payment_method_type != BANK_ACCOUNT:  # so the API can say "ACH debit"
+            async with self._db.write() as session:
+                intents = PaymentIntents(session)
+                await intents.get_for_update_any(intent.id)
+                await intents.record_payment_method_type(intent.id, BANK_ACCOUNT)
         if method.verification_status == "pending":  # Stripe's requires_action for ACH
             return method.gateway, ChargeResult(
                 outcome=Outcome.REQUIRES_ACTION,

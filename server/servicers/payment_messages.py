@@ -121,7 +121,9 @@ def intent_message(intent: PaymentIntent) -> resources.PaymentIntent:
         description=intent.description,
         return_url=intent.return_url,
         cancellation_reason=intent.cancellation_reason,
-        payment_method_type=resources.PAYMENT_METHOD_TYPE_CARD
+        payment_method_type=METHOD_TYPE[MethodType(intent.payment_method_type)]
+        if intent.payment_method_type
+        else resources.PAYMENT_METHOD_TYPE_CARD
         if intent.payment_method_id
         else resources.PAYMENT_METHOD_TYPE_UNSPECIFIED,
     )

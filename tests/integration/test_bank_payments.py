@@ -179,6 +179,7 @@ async def test_one_time_ach_payment_processes_then_settles_with_event_and_callba
 
     intent = await pay(server, customer_id, method.id)
     assert intent.status == S.PAYMENT_INTENT_STATUS_PROCESSING
+    assert intent.payment_method_type == res.PAYMENT_METHOD_TYPE_BANK_ACCOUNT
     assert intent.amount_received == 0
     assert intent.gateway_reference.startswith("transfer-sandbox-")
 

@@ -1,4 +1,5 @@
-"""Bank accounts: display columns on payment_methods, and the bank_accounts table
+"""Bank accounts: display columns on payment_methods, the bank_accounts table, and
+payment_intents.payment_method_type
 
 Revision ID: 0500
 Revises: 0400
@@ -34,6 +35,12 @@ def upgrade() -> None:
                 nullable=False,
             )
         )
+    with op.batch_alter_table("payment_intents", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "payment_method_type", sa.String(length=20), server_default="", nullable=False
+            )
+        )
     op.create_table(
         "bank_accounts",
         sa.Column("payment_method_id", sa.String(length=40), nullable=False),
@@ -56,6 +63,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("bank_accounts")
+    with op.batch_alter_table("payment_intents", schema=None) as batch_op:
+        batch_op.drop_column("payment_method_type")
     with op.batch_alter_table("payment_methods", schema=None) as batch_op:
         batch_op.drop_column("verification_status")
         batch_op.drop_column("account_type")
