@@ -135,6 +135,10 @@ class IntentApplier(Protocol):
         self, client_id: str, intent_id: str
     ) -> PaymentIntentRecord: ...
 
+    async def record_change(
+        self, session: AsyncSession, intent: PaymentIntentRecord, event_type: str
+    ) -> None: ...
+
 
 class BankDebits:
     """What :class:`~server.payments.intents.PaymentIntentService` asks of the bank rail."""
@@ -445,29 +449,7 @@ class BankPaymentService:
                 if error
                 else LastError(code=BANK_ACCOUNT_RETURNED, message="The bank returned it."),
             )
-            await record_event(
-                session,
-                client_id=reversed_.client_id,
-                event_type="payment.failed",
-                resource_id=reversed_.id,
-                data={
-                    "id": reversed_.id,
-                    "status": reversed_.status.value,
-                    "amount": reversed_.amount,
-                    "currency": reversed_.currency,
-                    "amount_received": reversed_.amount_received,
-                    "customer_id": reversed_.customer_id,
-                    "payment_method_id": reversed_.payment_method_id,
-                    "last_error": {
-                        "code": reversed_.last_error.code,
-                        "decline_code": reversed_.last_error.decline_code,
-                        "message": reversed_.last_error.message,
-                    }
-                    if reversed_.last_error
-                    else None,
-                    "returned_after_settlement": True,
-                },
-            )
+            await self._intents.record_change(session, reversed_, "payment.failed")
             log.info(
                 "intent %s: ACH debit returned after settlement (%s); settlement reversed",
                 intent.id,

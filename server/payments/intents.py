@@ -1023,6 +1023,14 @@ class PaymentIntentService:
                 f"gateway {name!r} holding this payment is not enabled: {missing.message}"
             ) from None
 
+    async def record_change(
+        self, session: AsyncSession, intent: PaymentIntent, event_type: str
+    ) -> None:
+        """Record the event of a change made outside this class (an ACH return reversing a
+        settlement, server.payments.bank) exactly as this class records its own, so
+        whatever follows intents' events (webhooks, terminal-outcome hooks) hears it."""
+        await self._event(session, intent, event_type)
+
     @staticmethod
     async def _event(session: AsyncSession, intent: PaymentIntent, event_type: str) -> None:
         await record_event(

@@ -267,8 +267,9 @@ async def test_a_return_after_settlement_reverses_the_settlement(
         return callbacks(receiver, hook.secret, "payment.failed")
 
     [callback] = await eventually(failed)
-    assert callback["data"]["returned_after_settlement"] is True
+    assert callback["data"]["id"] == intent.id
     assert callback["data"]["amount_received"] == 0
+    assert callback["data"]["last_error"]["decline_code"] == "R01"
 
     for outcome in (SETTLE, RETURN):  # a returned debit is final
         with pytest.raises(grpc.aio.AioRpcError) as caught:
