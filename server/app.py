@@ -37,6 +37,8 @@ from server.ledger.packages import parse_packages
 from server.ledger.wallets import WalletService
 from server.ledger_payments import IntentPayments
 from server.metrics import Metrics
+from server.payments.bank import BankDebits, BankPaymentService
+from server.payments.bank_secrets import load_cipher
 from server.payments.catalog import GatewayCatalog
 from server.payments.customers import CustomerService
 from server.payments.gateway_events import PaymentEventApplier
@@ -85,6 +87,13 @@ NOT_YET: Final = {
     "isa.brokerage.v1.BrokerageService": "brokerage accounts and orders are not built yet",
     "isa.webhook.v1.WebhookService": "outbound webhooks and the gateway event log are not built",
     "isa.sandbox.v1.SandboxService": "the sandbox simulator's helpers are not built yet",
+}
+
+
+#: The methods whose requests are refused when any field holds a card number.
+CARD_CHECKED: Final[Mapping[str, frozenset[str]]] = {
+    "isa.payment.v1.PaymentService": CARD_CHECKED_PAYMENT_METHODS,
+    "isa.sandbox.v1.SandboxService": CARD_CHECKED_SANDBOX_METHODS,
 }
 
 
@@ -178,27 +187,17 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
     credits = CreditService(db, parse_packages(settings.credit_packages_json))
     sandbox_webhooks = SandboxWebhooks(settings.relay.sandbox_webhook_secret.reveal())
     registry = build_registry(settings, sandbox_webhooks=sandbox_webhooks)
-    router = Router(registry)
     outcomes = IntentOutcomes()
-    intents = PaymentIntentService(db, router, outcomes)
+    payment_domain = _payment_domain(settings, db, registry, outcomes)
+    intents, bank = payment_domain.intents, payment_domain.bank
     wallets = WalletService(db)
     # Deposits and credit purchases charge through PaymentService and hear every
     # payment's end in the transaction recording it (ledger <- adapter -> payments).
     ledger_payments = IntentPayments(db, intents, wallets, credits)
     outcomes.subscribe(ledger_payments.on_intent_outcome)
-    payment_domain = PaymentDomain(
-        customers=CustomerService(db),
-        intents=intents,
-        methods=PaymentMethodService(db, router),
-        checkout=CheckoutService(db, router),
-        accounts=ConnectedAccountService(
-            db, router, default_return_url=f"{settings.public_relay_url}/connect/return"
-        ),
-        catalog=GatewayCatalog(registry),
-    )
     appliers = Appliers()
     for gateway_name, read_update in PAYMENT_UPDATE_READERS.items():
-        appliers.register(gateway_name, PaymentEventApplier(intents, read_update))
+        appliers.register(gateway_name, PaymentEventApplier(intents, read_update, bank))
     gateway_events = GatewayEventService(db, appliers, metrics)
     verifiers = _verifiers(settings)
     servicers: dict[str, tuple[object, dict[str, str]]] = {
@@ -215,7 +214,7 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
             PENDING_CREDIT_METHODS,
         ),
         "isa.sandbox.v1.SandboxService": (
-            SandboxServicer(idempotency, SandboxHelpers(registry, intents)),
+            SandboxServicer(idempotency, SandboxHelpers(registry, intents, bank)),
             PENDING_SANDBOX_METHODS,
         ),
         "isa.webhook.v1.WebhookService": (
@@ -228,10 +227,6 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
     # (server.interceptors), so Health and reflection calls pay for none of them.
     server = grpc.aio.server(options=[("grpc.so_reuseport", 1 if reuse_port else 0)])
     policy = CallPolicy(metrics, settings.clients)
-    card_checked = {
-        "isa.payment.v1.PaymentService": CARD_CHECKED_PAYMENT_METHODS,
-        "isa.sandbox.v1.SandboxService": CARD_CHECKED_SANDBOX_METHODS,
-    }
     pool = descriptor_pool.Default()
     for name in served:
         servicer, pending = servicers.get(name, (object(), {}))
@@ -241,7 +236,7 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
             policy=policy,
             pending=pending,
             default_note=NOT_YET[name],
-            card_checked=card_checked.get(name, ()),
+            card_checked=CARD_CHECKED.get(name, ()),
         )
         server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(name, handlers),))
         server.add_registered_method_handlers(name, handlers)
@@ -304,6 +299,29 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
             )
         )
     return runtime
+
+
+def _payment_domain(
+    settings: Settings, db: Database, registry: Registry, outcomes: IntentOutcomes
+) -> PaymentDomain:
+    """PaymentService's use cases over the enabled gateways; bank access tokens are
+    encrypted with the configured (or, in development, generated) key."""
+    router = Router(registry)
+    cipher = load_cipher(
+        settings.encryption_key, data_dir=settings.data_dir, development=settings.only_dev_client
+    )
+    intents = PaymentIntentService(db, router, outcomes, BankDebits(db, router, cipher))
+    return PaymentDomain(
+        customers=CustomerService(db),
+        intents=intents,
+        methods=PaymentMethodService(db, router),
+        checkout=CheckoutService(db, router),
+        accounts=ConnectedAccountService(
+            db, router, default_return_url=f"{settings.public_relay_url}/connect/return"
+        ),
+        catalog=GatewayCatalog(registry),
+        bank=BankPaymentService(db, router, cipher, intents),
+    )
 
 
 def _verifiers(settings: Settings) -> Mapping[str, WebhookVerifier]:
