@@ -551,29 +551,55 @@ class WalletService:
         if reference:
             await WalletTransactions(session).record_reference(transaction_id, reference)
 
-    async def withdraw(
-        self, client_id: str, new: NewMovement, payments: PaymentPort
+    async def collect_withdrawal(
+        self, client_id: str, transaction_id: str, payments: PaymentPort
     ) -> WalletTransaction:
-        async with self._db.write() as session:
-            record = await self.begin_withdrawal(session, client_id, new)
-        result = await payments.payout(
-            PayoutRequest(
-                client_id=client_id,
-                amount=new.amount,
-                currency=new.currency,
-                payment_method_id=new.payment_method_id,
-                description=new.description,
-                idempotency_key=payout_key(record.id),
-                reference=record.id,
+        """Pay out a PENDING withdrawal (or resume its payout) and apply what is known.
+
+        Safe to repeat, like :meth:`collect_deposit`: the payout's key derives from the
+        transaction id, so a retry reaches the same transfer. Raises
+        :class:`ChargeNotMade` after restoring the held funds when nothing was sent.
+        """
+        record = await self._own_transaction(client_id, transaction_id, TransactionType.WITHDRAWAL)
+        if record.status != TransactionStatus.PENDING.value:
+            return record
+        try:
+            result = await payments.payout(
+                PayoutRequest(
+                    client_id=client_id,
+                    amount=-record.amount,
+                    currency=record.currency,
+                    payment_method_id=record.payment_method_id,
+                    description=record.description,
+                    idempotency_key=payout_key(record.id),
+                    reference=record.id,
+                )
             )
-        )
+        except ChargeNotMade as not_made:
+            async with self._db.write() as session:
+                await self.fail_withdrawal(
+                    session, record.id, f"nothing was paid out: {not_made.error.message}"
+                )
+            raise
         async with self._db.write() as session:
-            await WalletTransactions(session).record_reference(record.id, result.reference)
-            if result.outcome is PaymentOutcome.SUCCEEDED:
-                return await self.settle_withdrawal(session, record.id)
-            if result.outcome is PaymentOutcome.FAILED:
-                return await self.fail_withdrawal(session, record.id, result.error_message)
-            return await self._reload(session, record.id)
+            return await self.apply_payout(session, record.id, result)
+
+    async def apply_payout(
+        self, session: AsyncSession, transaction_id: str, result: PaymentReference
+    ) -> WalletTransaction:
+        """Link the withdrawal to its payout and apply the payout's outcome, if final."""
+        await self.link_payment(session, transaction_id, result.reference)
+        if result.outcome is PaymentOutcome.SUCCEEDED:
+            return await self.settle_withdrawal(session, transaction_id)
+        if result.outcome is PaymentOutcome.FAILED:
+            return await self.fail_withdrawal(session, transaction_id, result.error_message)
+        return await self._reload(session, transaction_id)
+
+    async def find_payout(self, session: AsyncSession, reference: str) -> WalletTransaction | None:
+        """The withdrawal whose payout the gateway knows as ``reference``, if any."""
+        return await WalletTransactions(session).find_by_payment_reference(
+            reference, TransactionType.WITHDRAWAL.value
+        )
 
     # -- helpers ---------------------------------------------------------------------
 

@@ -12,6 +12,10 @@ settled → SUCCEEDED (``payment.succeeded``); returned → back to REQUIRES_PAY
 with ``last_error {code: bank_account_returned, decline_code: R01, ...}``
 (``payment.failed``). A return can come days AFTER settlement: it then reverses the
 settlement (``amount_received`` back to 0) — SUCCEEDED is not final for ACH.
+
+A payout (a wallet withdrawal) is an ACH credit: :meth:`BankPaymentService.payout` sends
+it; its later fate reaches the subscribed :data:`PayoutListener` (the ledger) in the
+transaction applying the transfer's change, like an intent's outcome.
 """
 
 from __future__ import annotations
@@ -119,6 +123,32 @@ def charge_result(transfer: BankTransferResult) -> ChargeResult:
 IntentFinish = Callable[[AsyncSession, PaymentIntentRecord], Awaitable[None]]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PayoutMatch:
+    """A payout's owner, as a :data:`PayoutListener` found it (for the relay's answer)."""
+
+    client_id: str
+    resource_id: str
+    applied: bool  # the change moved the payout on (a repeat or PROCESSING does not)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PayoutRequest:
+    """One ACH credit to a saved bank account (``key`` derives from the payer's record)."""
+
+    client_id: str
+    payment_method_id: str
+    amount: int
+    currency: str
+    description: str
+    key: str
+
+
+#: Hears a transfer change no intent claims, in the transaction applying it; answers
+#: whether the transfer was its payout. Repeats must change nothing.
+PayoutListener = Callable[[AsyncSession, str, BankTransferResult], Awaitable[PayoutMatch | None]]
+
+
 class IntentApplier(Protocol):
     """The part of PaymentIntentService this module needs."""
 
@@ -216,6 +246,91 @@ class BankPaymentService:
         self._router = router
         self._cipher = cipher
         self._intents = intents
+        self._payout_listeners: list[PayoutListener] = []
+
+    def subscribe_payouts(self, listener: PayoutListener) -> None:
+        self._payout_listeners.append(listener)
+
+    def check_payout(
+        self, method: PaymentMethodRecord | None, method_id: str, currency: str
+    ) -> None:
+        """Refuse, before anything is recorded, a payout the rail cannot make: another
+        client's method is NOT_FOUND; a card or an unverified account cannot receive."""
+        if method is None:
+            raise NotFound("payment_method", method_id)
+        if method.detach_time is not None:
+            raise InvalidState(
+                f"payment method {method_id} was detached; link a bank account",
+                reason="PAYMENT_METHOD_DETACHED",
+                metadata={"payment_method_id": method_id},
+            )
+        if method.type != BANK_ACCOUNT:
+            raise InvalidState(
+                f"payment method {method_id} is a {method.type}: withdrawals are paid to a "
+                "bank account (link one with ExchangeBankPublicToken)",
+                reason="BANK_ACCOUNT_REQUIRED",
+                metadata={"payment_method_id": method_id, "type": method.type},
+            )
+        if method.verification_status != "verified":
+            raise InvalidState(
+                f"bank account {method_id} is {method.verification_status or 'unverified'}: "
+                "only a verified account can receive a withdrawal",
+                reason="BANK_ACCOUNT_UNVERIFIED",
+                metadata={
+                    "payment_method_id": method_id,
+                    "verification_status": method.verification_status,
+                },
+            )
+        if currency != ACH_CURRENCY:
+            raise InvalidInput(
+                [FieldViolation("currency", "bank account (ACH) payouts are in usd only")]
+            )
+        _pick(self._router, BankTransfers, method.gateway)  # type: ignore[type-abstract]
+
+    async def payout(self, request: PayoutRequest) -> BankTransferResult:
+        """Send the ACH credit once per ``request.key`` (a retry reaches the same transfer).
+
+        Raises the gateway's errors: :class:`GatewayRejected` and
+        :class:`GatewayUnavailable` mean nothing was sent; :class:`OutcomeUnknown` may.
+        """
+        method, account = await self._bank_method(request.client_id, request.payment_method_id)
+        self.check_payout(method, method.id, request.currency)
+        gateway = _pick(self._router, BankTransfers, method.gateway)  # type: ignore[type-abstract]
+        return await gateway.create_transfer(
+            BankTransferRequest(
+                direction=BankTransferDirection.CREDIT,
+                access_token=self._cipher.decrypt(account.access_token_ciphertext),
+                account_id=account.account_id,
+                amount=request.amount,
+                currency=request.currency,
+                description=request.description,
+                legal_name=account.holder_name,
+                metadata={},
+                idempotency_key=derive_key(request.client_id, request.key, "payout"),
+            )
+        )
+
+    async def gateway_of(self, client_id: str, method_id: str) -> str:
+        """The gateway holding the caller's bank account ``method_id``."""
+        method, _account = await self._bank_method(client_id, method_id)
+        return method.gateway
+
+    async def record_payout_transfer(
+        self, *, gateway: str, result: BankTransferResult
+    ) -> PayoutMatch | None:
+        """:meth:`apply_payout_transfer` in its own transaction."""
+        async with self._db.write() as session:
+            return await self.apply_payout_transfer(session, gateway=gateway, result=result)
+
+    async def apply_payout_transfer(
+        self, session: AsyncSession, *, gateway: str, result: BankTransferResult
+    ) -> PayoutMatch | None:
+        """Offer a transfer change no intent claims to the payout listeners."""
+        for listener in self._payout_listeners:
+            match = await listener(session, gateway, result)
+            if match is not None:
+                return match
+        return None
 
     async def create_link_token(
         self, client_id: str, key: str, customer_id: str, *, gateway: str = ""

@@ -1,7 +1,7 @@
 """isa.wallet.v1.WalletService: wallets, deposits and transfers on the ledger.
 
 Deposit charges a saved payment method through PaymentService (``server.ledger_payments``);
-Withdraw needs bank payouts, not built yet, so it answers UNIMPLEMENTED saying so.
+Withdraw holds the amount and pays it out to a verified bank account as an ACH credit.
 """
 
 from __future__ import annotations
@@ -36,9 +36,7 @@ from store.ids import has_prefix
 from store.ledger import CREDITS
 
 #: Methods not built yet, with the note their UNIMPLEMENTED answer carries.
-PENDING_WALLET_METHODS: Final = {
-    "Withdraw": "payouts to bank accounts need bank payments (Plaid), not built yet",
-}
+PENDING_WALLET_METHODS: Final[dict[str, str]] = {}
 
 _TYPES: Final = {
     TransactionType.DEPOSIT: resources.WALLET_TRANSACTION_TYPE_DEPOSIT,
@@ -229,6 +227,40 @@ class WalletServicer:
                 client_id, transaction_id, self._payments
             ),
             respond=lambda record: pb.DepositResponse(
+                wallet_transaction=transaction_message(record)
+            ),
+            record_id=lambda response: response.wallet_transaction.id,
+        )
+
+    async def Withdraw(self, request: pb.WithdrawRequest, _context: Context) -> pb.WithdrawResponse:
+        checks = Checks()
+        amount, currency, method_id = check_charge(
+            checks, request.amount, request.currency, request.payment_method_id
+        )
+        new = NewMovement(
+            wallet_id=checks.resource_id("wallet_id", request.wallet_id, prefix="wal"),
+            amount=amount,
+            currency=currency,
+            payment_method_id=method_id,
+            description=checks.text("description", request.description, max_length=1000),
+            metadata=checks.metadata("metadata", request.metadata),
+        )
+        key = checks.idempotency_key(request.idempotency_key, required=True)
+        checks.raise_if_any()
+        client_id = caller().id
+        return await run_collecting(
+            self._idempotency,
+            request,
+            key,
+            pb.WithdrawResponse,
+            check=lambda: self._payments.check_payout_method(
+                client_id, new.payment_method_id, new.currency
+            ),
+            begin=lambda session: self._wallets.begin_withdrawal(session, client_id, new),
+            collect=lambda transaction_id: self._wallets.collect_withdrawal(
+                client_id, transaction_id, self._payments
+            ),
+            respond=lambda record: pb.WithdrawResponse(
                 wallet_transaction=transaction_message(record)
             ),
             record_id=lambda response: response.wallet_transaction.id,
