@@ -26,7 +26,7 @@ from typing import Final
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateways.errors import GatewayAuthError, GatewayRejected, GatewayUnavailable, OutcomeUnknown
-from gateways.types import BankTransferResult, Outcome
+from gateways.types import BANK_ACCOUNT_RETURNED, BankTransferResult, Outcome
 from server.errors import InvalidInput, InvalidState, NotFound, NotYetAvailable
 from server.ledger.credits import CreditService
 from server.ledger.payments import (
@@ -242,6 +242,9 @@ class IntentPayments:
             error_message="" if outcome is IntentOutcome.SUCCEEDED else failure_message(intent),
         )
         status = ""
+        if has_prefix(reference, "wtx") and _ach_returned(intent, outcome):
+            await self._reverse_deposit(session, intent, reference)
+            return
         if has_prefix(reference, "wtx"):
             status = (await self._wallets.apply_charge(session, reference, result)).status
         elif has_prefix(reference, "crp"):
@@ -251,6 +254,21 @@ class IntentPayments:
             # was taken for a record that stays FAILED. Say so loudly; refund by hand.
             log.error(
                 "payment intent %s succeeded for %s, which had already failed: refund it",
+                intent.id,
+                reference,
+            )
+
+    async def _reverse_deposit(
+        self, session: AsyncSession, intent: PaymentIntent, reference: str
+    ) -> None:
+        """Fail a deposit whose ACH debit was returned; take it back if it had settled
+        and the wallet still holds it."""
+        message = f"the bank returned the payment: {failure_message(intent)}"
+        reversed_ = await self._wallets.reverse_deposit(session, reference, message)
+        if reversed_ is None:
+            log.error(
+                "payment intent %s was returned after settlement but the wallet no longer "
+                "holds deposit %s: recover the shortfall by hand",
                 intent.id,
                 reference,
             )
@@ -281,3 +299,15 @@ def _payout_reference(transfer: BankTransferResult) -> PaymentReference:
             error_message=f"{message}{code}",
         )
     return PaymentReference(reference=transfer.gateway_reference, outcome=PaymentOutcome.PENDING)
+
+
+def _ach_returned(intent: PaymentIntent, outcome: IntentOutcome) -> bool:
+    """A payment.failed about an ACH debit the bank returned (before or after settling)."""
+    error = intent.last_error
+    return (
+        outcome is IntentOutcome.FAILED
+        and intent.status is IntentStatus.REQUIRES_PAYMENT_METHOD
+        and error is not None
+        and error.code == BANK_ACCOUNT_RETURNED
+        and intent.amount_received == 0
+    )

@@ -406,6 +406,42 @@ class WalletService:
             now=now,
         )
 
+    async def reverse_deposit(
+        self, session: AsyncSession, transaction_id: str, error_message: str
+    ) -> WalletTransaction | None:
+        """The deposit's payment came back (an ACH return), possibly after settlement.
+
+        A deposit still PENDING simply fails. A settled one is taken back if the wallet
+        still holds the amount: it leaves through clearing and the deposit ends FAILED.
+        If it was spent meanwhile, nothing is taken (no wallet goes negative) and None
+        says so: the shortfall is for a person to recover. Repeats change nothing.
+        """
+        record = await self._pending(session, transaction_id, TransactionType.DEPOSIT)
+        if record.status == TransactionStatus.PENDING.value:
+            return await self.fail_deposit(session, transaction_id, error_message)
+        if record.status != TransactionStatus.SUCCEEDED.value:
+            return record
+        available = wallet_account(record.client_id, record.wallet_id, record.currency)
+        if await Ledger(session).balance(available) < record.amount:
+            return None
+        now = utcnow()
+        after = await Ledger(session).post(
+            f"{record.id}:reverse",
+            [
+                Leg(available, -record.amount),
+                Leg(clearing_account(record.client_id, record.currency), record.amount),
+            ],
+            now=now,
+        )
+        return await self._finish(
+            session,
+            record,
+            status=TransactionStatus.FAILED,
+            balance_after=after[available.id],
+            error_message=error_message,
+            now=now,
+        )
+
     # -- withdrawals -----------------------------------------------------------------
 
     async def begin_withdrawal(

@@ -152,6 +152,25 @@ def check_currency(checks: Checks, field: str, currency: str, *, required: bool 
     return currency
 
 
+def check_movement(request: pb.DepositRequest | pb.WithdrawRequest) -> tuple[NewMovement, str]:
+    """A deposit's or withdrawal's input, and its (required) idempotency key."""
+    checks = Checks()
+    amount, currency, method_id = check_charge(
+        checks, request.amount, request.currency, request.payment_method_id
+    )
+    new = NewMovement(
+        wallet_id=checks.resource_id("wallet_id", request.wallet_id, prefix="wal"),
+        amount=amount,
+        currency=currency,
+        payment_method_id=method_id,
+        description=checks.text("description", request.description, max_length=1000),
+        metadata=checks.metadata("metadata", request.metadata),
+    )
+    key = checks.idempotency_key(request.idempotency_key, required=True)
+    checks.raise_if_any()
+    return new, key
+
+
 class WalletServicer:
     def __init__(
         self, idempotency: Idempotency, wallets: WalletService, payments: PaymentPort
@@ -201,20 +220,7 @@ class WalletServicer:
         return pb.GetWalletResponse(wallet=wallet_message(wallet))
 
     async def Deposit(self, request: pb.DepositRequest, _context: Context) -> pb.DepositResponse:
-        checks = Checks()
-        amount, currency, method_id = check_charge(
-            checks, request.amount, request.currency, request.payment_method_id
-        )
-        new = NewMovement(
-            wallet_id=checks.resource_id("wallet_id", request.wallet_id, prefix="wal"),
-            amount=amount,
-            currency=currency,
-            payment_method_id=method_id,
-            description=checks.text("description", request.description, max_length=1000),
-            metadata=checks.metadata("metadata", request.metadata),
-        )
-        key = checks.idempotency_key(request.idempotency_key, required=True)
-        checks.raise_if_any()
+        new, key = check_movement(request)
         client_id = caller().id
         return await run_collecting(
             self._idempotency,
@@ -233,20 +239,7 @@ class WalletServicer:
         )
 
     async def Withdraw(self, request: pb.WithdrawRequest, _context: Context) -> pb.WithdrawResponse:
-        checks = Checks()
-        amount, currency, method_id = check_charge(
-            checks, request.amount, request.currency, request.payment_method_id
-        )
-        new = NewMovement(
-            wallet_id=checks.resource_id("wallet_id", request.wallet_id, prefix="wal"),
-            amount=amount,
-            currency=currency,
-            payment_method_id=method_id,
-            description=checks.text("description", request.description, max_length=1000),
-            metadata=checks.metadata("metadata", request.metadata),
-        )
-        key = checks.idempotency_key(request.idempotency_key, required=True)
-        checks.raise_if_any()
+        new, key = check_movement(request)
         client_id = caller().id
         return await run_collecting(
             self._idempotency,

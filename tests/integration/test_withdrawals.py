@@ -10,6 +10,7 @@ clean after each.
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -381,4 +382,80 @@ async def test_advancing_a_payout_names_exactly_one_pending_withdrawal(server: R
     await advance(server, held.id, SETTLE)
     settled_twice = await advance_refused(wallet_transaction_id=held.id)
     assert settled_twice.code() == grpc.StatusCode.FAILED_PRECONDITION
+    await assert_ledger_ok(server.runtime.db)
+
+
+# --- an ACH deposit returned after it settled -------------------------------------------
+
+
+async def ach_deposit(server: Running, wallet_id: str, amount: int) -> wres.WalletTransaction:
+    """A deposit debited from a bank account and settled by the bank."""
+    account = await bank_account(server)
+    response = await wallets(server).Deposit(
+        wpb.DepositRequest(
+            wallet_id=wallet_id,
+            amount=amount,
+            currency="usd",
+            payment_method_id=account,
+            idempotency_key=key(),
+        ),
+        metadata=TENANT_AUTH,
+    )
+    pending = response.wallet_transaction
+    assert pending.status == W.WALLET_TRANSACTION_STATUS_PENDING
+    await sandbox(server).AdvanceBankTransfer(
+        sb.AdvanceBankTransferRequest(payment_intent_id=pending.payment_intent_id, outcome=SETTLE),
+        metadata=TENANT_AUTH,
+    )
+    settled = await transaction(server, pending.id)
+    assert settled.status == W.WALLET_TRANSACTION_STATUS_SUCCEEDED
+    return settled
+
+
+async def return_debit(server: Running, intent_id: str) -> None:
+    await sandbox(server).AdvanceBankTransfer(
+        sb.AdvanceBankTransferRequest(
+            payment_intent_id=intent_id, outcome=RETURN, return_code="R10"
+        ),
+        metadata=TENANT_AUTH,
+    )
+
+
+async def test_a_late_ach_return_takes_back_a_deposit_still_in_the_wallet(
+    server: Running,
+) -> None:
+    wallet_id = await funded_wallet(server, 1_000)
+    deposit = await ach_deposit(server, wallet_id, 3_000)
+    assert await balances(server, wallet_id) == ({"usd": 4_000}, {"usd": 0})
+    await return_debit(server, deposit.payment_intent_id)
+    reversed_ = await transaction(server, deposit.id)
+    assert reversed_.status == W.WALLET_TRANSACTION_STATUS_FAILED
+    assert "returned" in reversed_.last_error.message
+    assert reversed_.balance_after == 1_000
+    assert await balances(server, wallet_id) == ({"usd": 1_000}, {"usd": 0})
+
+    async def relayed() -> list[gres.GatewayEvent]:  # the bank's webhook too: changes nothing
+        return [
+            e
+            for e in await gateway_events(server, gateway="sandbox")
+            if e.type == "bank_transfer.returned"
+        ]
+
+    await eventually(relayed)
+    assert await balances(server, wallet_id) == ({"usd": 1_000}, {"usd": 0})
+    await assert_ledger_ok(server.runtime.db)
+
+
+async def test_a_late_ach_return_of_a_spent_deposit_takes_nothing_and_says_so(
+    server: Running, caplog: pytest.LogCaptureFixture
+) -> None:
+    wallet_id = await funded_wallet(server, 1_000)
+    deposit = await ach_deposit(server, wallet_id, 3_000)
+    spent = await withdraw(server, withdraw_request(wallet_id, await bank_account(server), 3_500))
+    await advance(server, spent.id, SETTLE)
+    with caplog.at_level(logging.ERROR, logger="isa.ledger.payments"):
+        await return_debit(server, deposit.payment_intent_id)
+    assert (await transaction(server, deposit.id)).status == W.WALLET_TRANSACTION_STATUS_SUCCEEDED
+    assert await balances(server, wallet_id) == ({"usd": 500}, {"usd": 0})
+    assert any(deposit.id in r.getMessage() and "by hand" in r.getMessage() for r in caplog.records)
     await assert_ledger_ok(server.runtime.db)
