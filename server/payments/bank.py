@@ -79,6 +79,12 @@ class PublicTokenInvalid(InvalidInput):
     default_reason = "PUBLIC_TOKEN_INVALID"
 
 
+class PayoutMethodNotSupported(InvalidInput):
+    """The method cannot receive a payout (a card, an unverified bank account)."""
+
+    default_reason = "PAYMENT_METHOD_NOT_SUPPORTED"
+
+
 class MicroDepositsMismatch(InvalidInput):
     default_reason = "MICRODEPOSIT_AMOUNTS_MISMATCH"
 
@@ -255,7 +261,8 @@ class BankPaymentService:
         self, method: PaymentMethodRecord | None, method_id: str, currency: str
     ) -> None:
         """Refuse, before anything is recorded, a payout the rail cannot make: another
-        client's method is NOT_FOUND; a card or an unverified account cannot receive."""
+        client's method is NOT_FOUND; a card or an unverified account cannot receive
+        (INVALID_ARGUMENT PAYMENT_METHOD_NOT_SUPPORTED, as the contract says)."""
         if method is None:
             raise NotFound("payment_method", method_id)
         if method.detach_time is not None:
@@ -265,21 +272,25 @@ class BankPaymentService:
                 metadata={"payment_method_id": method_id},
             )
         if method.type != BANK_ACCOUNT:
-            raise InvalidState(
-                f"payment method {method_id} is a {method.type}: withdrawals are paid to a "
-                "bank account (link one with ExchangeBankPublicToken)",
-                reason="BANK_ACCOUNT_REQUIRED",
-                metadata={"payment_method_id": method_id, "type": method.type},
+            raise PayoutMethodNotSupported(
+                [
+                    FieldViolation(
+                        "payment_method_id",
+                        f"is a {method.type}: payouts go to a bank account "
+                        "(link one with ExchangeBankPublicToken)",
+                    )
+                ]
             )
         if method.verification_status != "verified":
-            raise InvalidState(
-                f"bank account {method_id} is {method.verification_status or 'unverified'}: "
-                "only a verified account can receive a withdrawal",
-                reason="BANK_ACCOUNT_UNVERIFIED",
-                metadata={
-                    "payment_method_id": method_id,
-                    "verification_status": method.verification_status,
-                },
+            raise PayoutMethodNotSupported(
+                [
+                    FieldViolation(
+                        "payment_method_id",
+                        f"is a bank account whose verification is "
+                        f"{method.verification_status or 'missing'}: payouts go to a verified "
+                        "account (VerifyMicroDeposits first)",
+                    )
+                ]
             )
         if currency != ACH_CURRENCY:
             raise InvalidInput(

@@ -319,13 +319,14 @@ async def test_bad_withdrawals_get_precise_statuses_and_write_nothing(server: Ru
     others = await bank_account(server, auth=OTHER_AUTH)
 
     by_card = await refused(server, withdraw_request(wallet_id, card))
-    assert by_card.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert error_reason(by_card) == "BANK_ACCOUNT_REQUIRED"
-    assert "bank account" in (by_card.details() or "")
+    assert by_card.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error_reason(by_card) == "PAYMENT_METHOD_NOT_SUPPORTED"
+    assert "bank account" in field_violations(by_card)["payment_method_id"]
 
     pending = await refused(server, withdraw_request(wallet_id, unverified))
-    assert pending.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert error_reason(pending) == "BANK_ACCOUNT_UNVERIFIED"
+    assert pending.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error_reason(pending) == "PAYMENT_METHOD_NOT_SUPPORTED"
+    assert "verified" in field_violations(pending)["payment_method_id"]
 
     foreign = await refused(server, withdraw_request(wallet_id, others))
     assert foreign.code() == grpc.StatusCode.NOT_FOUND
