@@ -28,10 +28,17 @@ from isa.wallet.v1 import resources_pb2 as wres
 from isa.wallet.v1 import wallet_service_pb2 as wpb
 from isa.wallet.v1 import wallet_service_pb2_grpc as wgrpc
 from isa.webhook.v1 import resources_pb2 as gres
-from tests.conftest import OTHER_AUTH, TENANT_AUTH, Running, settings_for, start_running
+from tests.conftest import (
+    OTHER_AUTH,
+    TENANT,
+    TENANT_AUTH,
+    Running,
+    settings_for,
+    start_running,
+)
 from tests.integration.test_deposits_and_purchases import eventually, saved_method
 from tests.integration.test_payment_gateway_events import gateway_events
-from tests.ledger_support import assert_ledger_ok, error_reason, field_violations
+from tests.ledger_support import assert_ledger_ok, error_reason, field_violations, fund
 
 W = wres.WalletTransactionStatus
 SETTLE = sb.BANK_TRANSFER_OUTCOME_SETTLE
@@ -459,4 +466,60 @@ async def test_a_late_ach_return_of_a_spent_deposit_takes_nothing_and_says_so(
     assert (await transaction(server, deposit.id)).status == W.WALLET_TRANSACTION_STATUS_SUCCEEDED
     assert await balances(server, wallet_id) == ({"usd": 500}, {"usd": 0})
     assert any(deposit.id in r.getMessage() and "by hand" in r.getMessage() for r in caplog.records)
+    await assert_ledger_ok(server.runtime.db)
+
+
+@pytest.fixture
+async def lossy_server(migrated_url: str, clients_file: Path) -> AsyncIterator[Running]:
+    """Every first gateway call under a key takes effect but its answer is lost."""
+    running = await start_running(
+        settings_for(
+            migrated_url,
+            ISA_CLIENTS_FILE=str(clients_file),
+            ISA_SANDBOX_FAILURE_RATE="1",
+            ISA_SANDBOX_FAILURE_KIND="timeout-after-effect",
+        )
+    )
+    yield running
+    await running.channel.close()
+    await running.runtime.stop(grace=0)
+
+
+async def test_a_payout_whose_answer_is_lost_is_resumed_by_the_replay_and_sent_once(
+    lossy_server: Running,
+) -> None:
+    server = lossy_server
+    wallet = await wallets(server).CreateWallet(
+        wpb.CreateWalletRequest(owner_id="lossy"), metadata=TENANT_AUTH
+    )
+    wallet_id = wallet.wallet.id
+    await fund(server.runtime.db, TENANT[0], wallet_id, FUNDED)
+    customer = await server.payments().CreateCustomer(
+        pb.CreateCustomerRequest(name="Ana", email="ana@example.com"), metadata=TENANT_AUTH
+    )
+    exchange = pb.ExchangeBankPublicTokenRequest(
+        customer_id=customer.customer.id,
+        public_token="public-sandbox-lossy-payout",
+        account_id="sandbox-checking",
+        idempotency_key=key(),
+    )
+    with pytest.raises(grpc.aio.AioRpcError):  # the exchange's answer is lost too
+        await server.payments().ExchangeBankPublicToken(exchange, metadata=TENANT_AUTH)
+    account = (
+        await server.payments().ExchangeBankPublicToken(exchange, metadata=TENANT_AUTH)
+    ).payment_method.id
+
+    request = withdraw_request(wallet_id, account)
+    first = await withdraw(server, request)  # sent, but we never heard back
+    assert first.status == W.WALLET_TRANSACTION_STATUS_PENDING
+    assert first.gateway_reference == ""
+    assert payouts_sent(server) == [2_500]
+    assert await balances(server, wallet_id) == ({"usd": 7_500}, {"usd": 2_500})
+    resumed = await withdraw(server, request)  # same derived key: the same transfer
+    assert resumed.id == first.id
+    assert resumed.gateway_reference.startswith("transfer-sandbox-")
+    assert payouts_sent(server) == [2_500]
+    settled = await advance(server, first.id, SETTLE)
+    assert settled.status == W.WALLET_TRANSACTION_STATUS_SUCCEEDED
+    assert await balances(server, wallet_id) == ({"usd": 7_500}, {"usd": 0})
     await assert_ledger_ok(server.runtime.db)
