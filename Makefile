@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BUF_VERSION := 1.75.0
 BUF := $(VENV)/buf/node_modules/.bin/buf
+PRISM_VERSION := 5.16.0
+PRISM := $(VENV)/prism/node_modules/.bin/prism
 # protoc writes modules only: make every directory a package and mark it typed.
 finish_generated = find $(1) -type d -exec touch {}/__init__.py \; && touch $(1)/py.typed
 PROTO_FILES = $(shell find protos -name '*.proto' | sort)
@@ -24,13 +26,18 @@ $(BUF): | $(STAMP)
 	@mkdir -p $(VENV)/buf
 	npm install --silent --no-audit --no-fund --prefix $(VENV)/buf @bufbuild/buf@$(BUF_VERSION)
 
+# Prism: the mock server the Plaid and Square contract tests run against (npm registry).
+$(PRISM): | $(STAMP)
+	@mkdir -p $(VENV)/prism
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/prism @stoplight/prism-cli@$(PRISM_VERSION)
+
 ## run: migrate the store and start the gRPC server and the webhook relay (defaults: SQLite file, sandbox, dev client)
 run: setup
 	$(BIN)/isa migrate
 	$(BIN)/isa serve
 
 ## test: the whole suite, on SQLite and on PostgreSQL (ISA_TEST_DATABASE_URL)
-test: setup
+test: setup $(PRISM)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## lint: ruff, mypy on the hand-written packages, buf lint, and generated/ is current
