@@ -305,4 +305,3 @@ async def test_the_harness_catches_an_invalid_call_of_ours(api: PlaidApi, peer: 
         "POST /link/token/create: products: ['cra_qualify'] is not valid under any of the "
         "given schemas"
     ]
-
