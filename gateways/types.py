@@ -442,26 +442,27 @@ class BankTransferEventPage:
     has_more: bool = False
 
 
-#: The ACH return codes a payer is most likely to meet, as Stripe-style error codes
-#: (a return's ``PaymentError.code`` is the ACH code itself; this is its ``decline_code``).
+#: The ACH return codes a payer is most likely to meet, with what they mean.
 ACH_RETURN_REASONS: Mapping[str, str] = {
-    "R01": "insufficient_funds",
-    "R02": "account_closed",
-    "R03": "no_account",
-    "R04": "invalid_account_number",
-    "R05": "unauthorized_debit",
-    "R07": "authorization_revoked",
-    "R08": "payment_stopped",
-    "R09": "uncollected_funds",
-    "R10": "customer_advises_unauthorized",
-    "R16": "account_frozen",
-    "R20": "non_transaction_account",
-    "R29": "corporate_customer_advises_not_authorized",
+    "R01": "insufficient funds",
+    "R02": "account closed",
+    "R03": "no account or unable to locate the account",
+    "R04": "invalid account number",
+    "R05": "unauthorized debit to a consumer account",
+    "R07": "authorization revoked by the customer",
+    "R08": "payment stopped",
+    "R09": "uncollected funds",
+    "R10": "customer advises the debit was not authorized",
+    "R16": "account frozen",
+    "R20": "non-transaction account",
+    "R29": "corporate customer advises the debit was not authorized",
 }
+#: ``PaymentError.code`` of every ACH return; its ``decline_code`` is the ACH code.
+BANK_ACCOUNT_RETURNED = "bank_account_returned"
 
 
 def ach_return_error(return_code: str, message: str = "") -> PaymentError:
-    """The payer-facing error of an ACH return: ``code`` the ACH code (``R01``)."""
-    reason = ACH_RETURN_REASONS.get(return_code, "bank_transfer_returned")
-    text = message or f"The bank returned the transfer ({return_code}: {reason.replace('_', ' ')})."
-    return PaymentError(code=return_code, decline_code=reason, message=text)
+    """The payer-facing error of an ACH return (``decline_code`` e.g. ``R01``)."""
+    reason = ACH_RETURN_REASONS.get(return_code, "returned by the bank")
+    text = message or f"The bank returned the debit ({return_code}: {reason})."
+    return PaymentError(code=BANK_ACCOUNT_RETURNED, decline_code=return_code, message=text)

@@ -36,6 +36,8 @@ from server.ledger.credits import CreditService
 from server.ledger.packages import parse_packages
 from server.ledger.wallets import WalletService
 from server.metrics import Metrics
+from server.payments.bank import BankDebits, BankPaymentService
+from server.payments.bank_secrets import load_cipher
 from server.payments.catalog import GatewayCatalog
 from server.payments.customers import CustomerService
 from server.payments.gateway_events import PaymentEventApplier
@@ -168,7 +170,11 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
     sandbox_webhooks = SandboxWebhooks(settings.relay.sandbox_webhook_secret.reveal())
     registry = build_registry(settings, sandbox_webhooks=sandbox_webhooks)
     router = Router(registry)
-    intents = PaymentIntentService(db, router)
+    cipher = load_cipher(
+        settings.encryption_key, data_dir=settings.data_dir, development=settings.only_dev_client
+    )
+    intents = PaymentIntentService(db, router, BankDebits(db, router, cipher))
+    bank = BankPaymentService(db, router, cipher, intents)
     payment_domain = PaymentDomain(
         customers=CustomerService(db),
         intents=intents,
@@ -178,10 +184,11 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
             db, router, default_return_url=f"{settings.public_relay_url}/connect/return"
         ),
         catalog=GatewayCatalog(registry),
+        bank=bank,
     )
     appliers = Appliers()
     for gateway_name, read_update in PAYMENT_UPDATE_READERS.items():
-        appliers.register(gateway_name, PaymentEventApplier(intents, read_update))
+        appliers.register(gateway_name, PaymentEventApplier(intents, read_update, bank))
     gateway_events = GatewayEventService(db, appliers, metrics)
     verifiers = _verifiers(settings)
     servicers: dict[str, tuple[object, dict[str, str]]] = {
@@ -198,7 +205,7 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
             PENDING_CREDIT_METHODS,
         ),
         "isa.sandbox.v1.SandboxService": (
-            SandboxServicer(idempotency, SandboxHelpers(registry, intents)),
+            SandboxServicer(idempotency, SandboxHelpers(registry, intents, bank)),
             PENDING_SANDBOX_METHODS,
         ),
         "isa.webhook.v1.WebhookService": (

@@ -90,6 +90,7 @@ class PaymentIntentRecord:
     gateway_reference: str = ""
     client_secret: str = ""
     next_action_url: str = ""
+    payment_method_type: str = ""  # "bank_account" for ACH debits; "" for cards
     last_error: LastError | None = None
     application_fee_amount: int | None = None
     commission_bps: int | None = None
@@ -140,6 +141,7 @@ def _intent(row: PaymentIntentRow) -> PaymentIntentRecord:
         gateway_reference=row.gateway_reference,
         client_secret=row.client_secret,
         next_action_url=row.next_action_url,
+        payment_method_type=row.payment_method_type,
         last_error=LastError(
             code=row.last_error_code,
             decline_code=row.last_error_decline_code,
@@ -502,6 +504,24 @@ class PaymentIntents:
     async def record_refunded(self, intent_id: str, *, amount: int) -> PaymentIntentRecord:
         row = await self._row_for_update(intent_id)
         return await self._apply(intent_id, amount_refunded=row.amount_refunded + amount)
+
+    async def record_payment_method_type(
+        self, intent_id: str, payment_method_type: str
+    ) -> PaymentIntentRecord:
+        return await self._apply(intent_id, payment_method_type=payment_method_type)
+
+    async def record_reversal(self, intent_id: str, *, error: LastError) -> PaymentIntentRecord:
+        """A settled payment taken back (an ACH return after settlement): nothing was
+        received after all, so back to REQUIRES_PAYMENT_METHOD with the reason."""
+        return await self._apply(
+            intent_id,
+            status=IntentStatus.REQUIRES_PAYMENT_METHOD.value,
+            amount_received=0,
+            destination_amount=0,
+            last_error_code=error.code,
+            last_error_decline_code=error.decline_code,
+            last_error_message=error.message,
+        )
 
 
 class Refunds:

@@ -39,6 +39,7 @@ from gateways.types import (
 from server.errors import FieldViolation, IdempotencyKeyInUse, InvalidInput, InvalidState, NotFound
 from server.events import record_event
 from server.pagination import Page, PageRequest, page_of
+from server.payments.bank import BANK_ACCOUNT, BankDebits, paid_by_bank
 from server.payments.errors import (
     AmountTooLarge,
     CapabilityMissing,
@@ -53,7 +54,12 @@ from store.customers import Customers
 from store.db import Database
 from store.ids import has_prefix, new_id
 from store.models import utcnow
-from store.payment_methods import ConnectedAccounts, GatewayCustomers, PaymentMethods
+from store.payment_methods import (
+    ConnectedAccounts,
+    GatewayCustomers,
+    PaymentMethodRecord,
+    PaymentMethods,
+)
 from store.payments import (
     Attempt,
     AttemptState,
@@ -168,6 +174,7 @@ class _Method:
     token: str
     gateway: str  # "" when any capable gateway understands the token
     customer_reference: str | None = None
+    saved: PaymentMethodRecord | None = None  # our saved method, when it is one
 
 
 def _public(intent: PaymentIntent) -> dict[str, object]:
@@ -189,9 +196,10 @@ def _last_error(result: ChargeResult) -> LastError:
 
 
 class PaymentIntentService:
-    def __init__(self, db: Database, router: Router) -> None:
+    def __init__(self, db: Database, router: Router, bank: BankDebits | None = None) -> None:
         self._db = db
         self._router = router
+        self._bank = bank  # ACH debits for bank account methods (server.payments.bank)
 
     # --- reads ---------------------------------------------------------------------------
 
@@ -294,7 +302,8 @@ class PaymentIntentService:
         method = None
         if new.payment_method_id:
             method = await self._method(session, client_id, new.customer_id, new.payment_method_id)
-        self._candidates(
+        self._check_route(
+            method,
             new.gateway or (method.gateway if method else ""),
             currency=new.currency,
             manual=new.capture_method is CaptureMethod.MANUAL,
@@ -373,7 +382,8 @@ class PaymentIntentService:
                     [FieldViolation("payment_method_id", "is required: the intent has none")]
                 )
             method = await self._method(session, client_id, intent.customer_id, method_id)
-            self._candidates(
+            self._check_route(
+                method,
                 intent.requested_gateway or method.gateway,
                 currency=intent.currency,
                 manual=intent.capture_method is CaptureMethod.MANUAL,
@@ -514,6 +524,22 @@ class PaymentIntentService:
             await finish(session, updated)
             return updated
 
+    async def continue_after_verification(self, client_id: str, intent_id: str) -> PaymentIntent:
+        """Start the debit of an intent that waited for its bank account's verification
+        (server.payments.bank); one derived key per intent, so a repeat debits once."""
+        async with self._db.write() as session:
+            intents = PaymentIntents(session)
+            intent = await self._locked(intents, client_id, intent_id)
+            if intent.status is not IntentStatus.REQUIRES_ACTION or _busy(intent):
+                return intent
+            intent = await intents.record_attempt(
+                intent.id,
+                operation="confirm",
+                key=derive_key(client_id, intent_id, "confirm-after-verification"),
+                amount=intent.amount,
+            )
+        return await self._run_attempt(intent)
+
     # --- refunds -------------------------------------------------------------------------
 
     async def refund(
@@ -543,6 +569,8 @@ class PaymentIntentService:
         gateway = self._router_gateway(intent.gateway)
         if Capability.REFUNDS not in gateway.info.capabilities:
             raise CapabilityMissing(f"gateway {intent.gateway} cannot refund")
+        if await paid_by_bank(session, intent):
+            raise CapabilityMissing("refunds of bank (ACH) payments are not available yet")
         refunds = Refunds(session)
         left = intent.amount_received - await refunds.committed_amount(intent.id)
         amount = left if new.amount is None else new.amount
@@ -889,6 +917,8 @@ class PaymentIntentService:
                         intent.client_id, intent.destination_account_id
                     )
                     destination = account.gateway_reference if account else ""
+        if self._bank is not None and _is_bank(method):
+            return await self._bank.debit(intent, intent.payment_method_id, attempt.key)
         # An answer lost at one gateway is asked of that same gateway, never another.
         pinned = intent.gateway if attempt.state is AttemptState.UNKNOWN else ""
         candidates = self._candidates(
@@ -940,8 +970,28 @@ class PaymentIntentService:
             raise InvalidInput([FieldViolation("payment_method_id", "belongs to another customer")])
         reference = await GatewayCustomers(session).find(method.customer_id, method.gateway)
         return _Method(
-            token=method.gateway_reference, gateway=method.gateway, customer_reference=reference
+            token=method.gateway_reference,
+            gateway=method.gateway,
+            customer_reference=reference,
+            saved=method,
         )
+
+    def _check_route(
+        self,
+        method: _Method | None,
+        gateway: str,
+        *,
+        currency: str,
+        manual: bool,
+        marketplace: bool,
+    ) -> None:
+        """Refuse, before anything is recorded, a payment no enabled gateway can make."""
+        if method is not None and method.saved is not None and _is_bank(method):
+            if self._bank is None or marketplace:
+                raise CapabilityMissing("bank account payments are not available here")
+            self._bank.check_debit(method.saved, currency=currency, manual=manual)
+            return
+        self._candidates(gateway, currency=currency, manual=manual, marketplace=marketplace)
 
     def _candidates(
         self, gateway: str, *, currency: str, manual: bool, marketplace: bool
@@ -973,6 +1023,14 @@ class PaymentIntentService:
                 f"gateway {name!r} holding this payment is not enabled: {missing.message}"
             ) from None
 
+    async def record_change(
+        self, session: AsyncSession, intent: PaymentIntent, event_type: str
+    ) -> None:
+        """Record the event of a change made outside this class (an ACH return reversing a
+        settlement, server.payments.bank) exactly as this class records its own, so
+        whatever follows intents' events (webhooks, terminal-outcome hooks) hears it."""
+        await self._event(session, intent, event_type)
+
     @staticmethod
     async def _event(session: AsyncSession, intent: PaymentIntent, event_type: str) -> None:
         await record_event(
@@ -982,6 +1040,10 @@ class PaymentIntentService:
             resource_id=intent.id,
             data=_public(intent),
         )
+
+
+def _is_bank(method: _Method) -> bool:
+    return method.saved is not None and method.saved.type == BANK_ACCOUNT
 
 
 def _busy(intent: PaymentIntent) -> bool:

@@ -1,7 +1,7 @@
 """isa.payment.v1.PaymentService: customers, cards on the sandbox and Stripe, marketplace.
 
 Each method: checks (every violation at once, raw card numbers refused anywhere), one
-domain call, conversion. Bank (Plaid) and crypto RPCs answer UNIMPLEMENTED.
+domain call, conversion. Crypto RPCs answer UNIMPLEMENTED.
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from gateways.types import LineItem
 from isa.payment.v1 import payment_service_pb2 as pb
 from isa.payment.v1 import resources_pb2 as resources
 from server.context import caller
+from server.errors import NotYetAvailable
 from server.idempotency import Idempotency
 from server.interceptors import Context
+from server.payments.bank import BankLink, BankPaymentService
 from server.payments.catalog import GatewayCatalog
 from server.payments.customers import Customer, CustomerFilter, CustomerService, NewCustomer
 from server.payments.intents import (
@@ -53,16 +55,13 @@ from server.servicers.payment_messages import (
 from server.servicers.support import Checks, encode_page_token, run_idempotent, timestamp
 from store.payments import CaptureMethod
 
-_BANK: Final = "bank payments through Plaid are not built yet"
 _CRYPTO: Final = "crypto payments are not built yet"
+#: The most micro-deposit amounts a payer may enter (Plaid and Stripe send two).
+_MAX_MICRODEPOSITS: Final = 2
+_MAX_MICRODEPOSIT_AMOUNT: Final = 100  # cents: micro-deposits are under a dollar
 
 #: Methods not built yet, with the note their UNIMPLEMENTED answer carries.
-PENDING_PAYMENT_METHODS: Final = {
-    **dict.fromkeys(
-        ("CreateBankLinkToken", "ExchangeBankPublicToken", "VerifyMicroDeposits"), _BANK
-    ),
-    "CreateCryptoPayment": _CRYPTO,
-}
+PENDING_PAYMENT_METHODS: Final = {"CreateCryptoPayment": _CRYPTO}
 
 
 def customer_message(customer: Customer) -> resources.Customer:
@@ -112,6 +111,7 @@ class PaymentDomain:
     checkout: CheckoutService
     accounts: ConnectedAccountService
     catalog: GatewayCatalog
+    bank: BankPaymentService | None = None
 
 
 class PaymentServicer:
@@ -206,6 +206,80 @@ class PaymentServicer:
 
         return await run_gateway_idempotent(
             self._idempotency, request, key, pb.AttachPaymentMethodResponse, attach
+        )
+
+    # --- bank accounts (ACH) -----------------------------------------------------------
+
+    def _bank(self) -> BankPaymentService:
+        if self._domain.bank is None:
+            raise NotYetAvailable("bank payments are not configured on this server")
+        return self._domain.bank
+
+    async def CreateBankLinkToken(
+        self, request: pb.CreateBankLinkTokenRequest, _context: Context
+    ) -> pb.CreateBankLinkTokenResponse:
+        checks = Checks()
+        refuse_card_numbers(checks, request)
+        customer_id = checks.resource_id("customer_id", request.customer_id, prefix="cus")
+        checks.text("redirect_uri", request.redirect_uri, max_length=2000)
+        key = checks.idempotency_key(request.idempotency_key, required=False)
+        checks.raise_if_any()
+        client_id = caller().id
+
+        async def create() -> pb.CreateBankLinkTokenResponse:
+            link = await self._bank().create_link_token(client_id, key, customer_id)
+            return pb.CreateBankLinkTokenResponse(
+                link_token=link.link_token, expiration=timestamp(link.expire_time)
+            )
+
+        return await run_gateway_idempotent(
+            self._idempotency, request, key, pb.CreateBankLinkTokenResponse, create
+        )
+
+    async def ExchangeBankPublicToken(
+        self, request: pb.ExchangeBankPublicTokenRequest, _context: Context
+    ) -> pb.ExchangeBankPublicTokenResponse:
+        checks = Checks()
+        refuse_card_numbers(checks, request)
+        link = BankLink(
+            customer_id=checks.resource_id("customer_id", request.customer_id, prefix="cus"),
+            public_token=_token(checks, "public_token", request.public_token, required=True),
+            account_id=_token(checks, "account_id", request.account_id, required=True),
+            set_as_default=request.set_as_default,
+        )
+        key = checks.idempotency_key(request.idempotency_key, required=False)
+        checks.raise_if_any()
+        client_id = caller().id
+
+        async def exchange() -> pb.ExchangeBankPublicTokenResponse:
+            method = await self._bank().exchange(client_id, key, link)
+            return pb.ExchangeBankPublicTokenResponse(payment_method=method_message(method))
+
+        return await run_gateway_idempotent(
+            self._idempotency, request, key, pb.ExchangeBankPublicTokenResponse, exchange
+        )
+
+    async def VerifyMicroDeposits(
+        self, request: pb.VerifyMicroDepositsRequest, _context: Context
+    ) -> pb.VerifyMicroDepositsResponse:
+        checks = Checks()
+        refuse_card_numbers(checks, request)
+        method_id = checks.resource_id("payment_method_id", request.payment_method_id, prefix="pm")
+        amounts = tuple(request.amounts)
+        if len(amounts) != _MAX_MICRODEPOSITS:
+            checks.fail("amounts", f"must be the {_MAX_MICRODEPOSITS} amounts sent, in cents")
+        elif not all(1 <= a < _MAX_MICRODEPOSIT_AMOUNT for a in amounts):
+            checks.fail("amounts", f"each must be 1 to {_MAX_MICRODEPOSIT_AMOUNT - 1} cents")
+        key = checks.idempotency_key(request.idempotency_key, required=False)
+        checks.raise_if_any()
+        client_id = caller().id
+
+        async def verify() -> pb.VerifyMicroDepositsResponse:
+            method = await self._bank().verify_micro_deposits(client_id, key, method_id, amounts)
+            return pb.VerifyMicroDepositsResponse(payment_method=method_message(method))
+
+        return await run_gateway_idempotent(
+            self._idempotency, request, key, pb.VerifyMicroDepositsResponse, verify
         )
 
     async def ListPaymentMethods(
