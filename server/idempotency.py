@@ -141,6 +141,14 @@ class Idempotency:
             return None
         return self._replay(call, record, decode)
 
+    async def forget(self, call: IdempotentCall | None) -> None:
+        """Release a key whose stored answer no longer holds (the call's effect was
+        undone: e.g. nothing was charged), so a retry with it runs afresh."""
+        if call is None:
+            return
+        async with self._db.write() as session:
+            await IdempotencyRecords(session).delete(call.client_id, call.key)
+
     def _replay(
         self, call: IdempotentCall, record: IdempotencyRecord, decode: Callable[[bytes], T]
     ) -> T:

@@ -50,6 +50,7 @@ from server.payments.errors import (
     SandboxOnly,
 )
 from server.payments.money import commission
+from server.payments.outcomes import IntentOutcomes
 from store.customers import Customers
 from store.db import Database
 from store.ids import has_prefix, new_id
@@ -196,9 +197,16 @@ def _last_error(result: ChargeResult) -> LastError:
 
 
 class PaymentIntentService:
-    def __init__(self, db: Database, router: Router, bank: BankDebits | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        router: Router,
+        outcomes: IntentOutcomes | None = None,
+        bank: BankDebits | None = None,
+    ) -> None:
         self._db = db
         self._router = router
+        self._outcomes = outcomes or IntentOutcomes()
         self._bank = bank  # ACH debits for bank account methods (server.payments.bank)
 
     # --- reads ---------------------------------------------------------------------------
@@ -1031,8 +1039,9 @@ class PaymentIntentService:
         whatever follows intents' events (webhooks, terminal-outcome hooks) hears it."""
         await self._event(session, intent, event_type)
 
-    @staticmethod
-    async def _event(session: AsyncSession, intent: PaymentIntent, event_type: str) -> None:
+    async def _event(self, session: AsyncSession, intent: PaymentIntent, event_type: str) -> None:
+        """Every change of an intent passes here: its event, and (when the change ends
+        the intent) the outcome's subscribers, all in the transaction recording it."""
         await record_event(
             session,
             client_id=intent.client_id,
@@ -1040,6 +1049,7 @@ class PaymentIntentService:
             resource_id=intent.id,
             data=_public(intent),
         )
+        await self._outcomes.announce(session, intent, event_type)
 
 
 def _is_bank(method: _Method) -> bool:
