@@ -292,6 +292,9 @@ class LinkTokenRequest:
     country_codes: tuple[str, ...] = ("US",)
     language: str = "en"
     webhook_url: str = ""
+    #: Update mode: re-open Link on a linked item (where same-day micro-deposit amounts
+    #: are entered at Plaid); the item's access token, "" for a new link.
+    access_token: str = field(default="", repr=False)
     idempotency_key: str  # a link token is free to repeat; adapters without keys may ignore it
 
 
@@ -327,6 +330,10 @@ class BankAccount:
     subtype: str = ""  # checking | savings | ...
     holder_name: str = ""  # the account owner's legal name when known (authorization needs one)
     verification: BankVerification = BankVerification.VERIFIED
+    #: ACH numbers from Auth once verified ("" before, or where the rail needs none);
+    #: like the access token, never in ``repr``: encrypt them or drop them.
+    account_number: str = field(default="", repr=False)
+    routing_number: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

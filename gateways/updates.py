@@ -28,3 +28,14 @@ class UpdateReader(Protocol):
     payments or refunds, or does not carry what is needed."""
 
     def __call__(self, event_type: str, event: Mapping[str, Any]) -> GatewayUpdate | None: ...
+
+
+class AsyncUpdateReader(Protocol):
+    """A reader that must ask the provider (Plaid's webhooks say "something changed",
+    not what): same contract as :class:`UpdateReader`; gateway errors propagate so the
+    relay retries the event."""
+
+    async def __call__(self, event_type: str, event: Mapping[str, Any]) -> GatewayUpdate | None: ...
+
+
+AnyUpdateReader = UpdateReader | AsyncUpdateReader

@@ -26,7 +26,7 @@ from gateways.router import Router
 from gateways.sandbox.webhooks import SandboxWebhooks
 from gateways.webhooks import WebhookVerifier
 from gateways.webhooks.registry import build_verifiers, close_verifiers
-from gateways.wiring import PAYMENT_UPDATE_READERS, build_registry
+from gateways.wiring import build_registry, update_readers
 from server.config import ALL_SERVICES, DEFAULTS, Secret, Settings
 from server.errors import ConfigError
 from server.handlers import method_handlers
@@ -195,7 +195,7 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
     # payment's end in the transaction recording it (ledger <- adapter -> payments).
     ledger_payments = _ledger_payments(db, payment_domain, outcomes, wallets, credits)
     appliers = Appliers()
-    for gateway_name, read_update in PAYMENT_UPDATE_READERS.items():
+    for gateway_name, read_update in update_readers(registry).items():
         appliers.register(gateway_name, PaymentEventApplier(intents, read_update, bank))
     gateway_events = GatewayEventService(db, appliers, metrics)
     verifiers = _verifiers(settings)

@@ -212,8 +212,14 @@ class BankDebits:
         async with self._db.read() as session:
             method = await PaymentMethods(session).get(intent.client_id, method_id)
             account = await BankAccountStore(session).get(method_id)
+            payer = None
+            if method is not None and account is not None and not account.holder_name:
+                # Plaid's accounts carry no owner name: its authorization wants the
+                # payer's legal name, which is our customer's.
+                payer = await Customers(session).get(intent.client_id, method.customer_id)
         if method is None or account is None:
             raise NotFound("payment_method", method_id)
+        legal_name = account.holder_name or (payer.name if payer is not None else "")
         if intent.payment_method_type != BANK_ACCOUNT:  # so the API can say "ACH debit"
             async with self._db.write() as session:
                 intents = PaymentIntents(session)
@@ -234,7 +240,7 @@ class BankDebits:
                 amount=intent.amount,
                 currency=intent.currency,
                 description=intent.description,
-                legal_name=account.holder_name,
+                legal_name=legal_name,
                 metadata=intent.metadata,
                 idempotency_key=key,
             )

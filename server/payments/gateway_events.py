@@ -10,12 +10,13 @@ whenever the resource is ours, so its endpoints get the raw event when they aske
 
 from __future__ import annotations
 
+import inspect
 from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateways.types import Outcome
-from gateways.updates import UpdateReader
+from gateways.updates import AnyUpdateReader
 from server.errors import NotFound
 from server.payments.bank import BankPaymentService
 from server.payments.intents import PaymentIntentService
@@ -43,7 +44,7 @@ class PaymentEventApplier:
     def __init__(
         self,
         intents: PaymentIntentService,
-        read: UpdateReader,
+        read: AnyUpdateReader,
         bank: BankPaymentService | None = None,
     ) -> None:
         self._intents = intents
@@ -52,6 +53,8 @@ class PaymentEventApplier:
 
     async def apply(self, session: AsyncSession, event: NormalizedGatewayEvent) -> ApplyResult:
         update = self._read(event.type, event.payload)
+        if inspect.isawaitable(update):
+            update = await update  # a reader that asks the provider (Plaid)
         if update is None:
             return IGNORED
         result = IGNORED
