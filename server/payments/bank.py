@@ -212,14 +212,9 @@ class BankDebits:
         async with self._db.read() as session:
             method = await PaymentMethods(session).get(intent.client_id, method_id)
             account = await BankAccountStore(session).get(method_id)
-            payer = None
-            if method is not None and account is not None and not account.holder_name:
-                # Plaid's accounts carry no owner name: its authorization wants the
-                # payer's legal name, which is our customer's.
-                payer = await Customers(session).get(intent.client_id, method.customer_id)
-        if method is None or account is None:
-            raise NotFound("payment_method", method_id)
-        legal_name = account.holder_name or (payer.name if payer is not None else "")
+            if method is None or account is None:
+                raise NotFound("payment_method", method_id)
+            legal_name = await holder_legal_name(session, method, account)
         if intent.payment_method_type != BANK_ACCOUNT:  # so the API can say "ACH debit"
             async with self._db.write() as session:
                 intents = PaymentIntents(session)
@@ -246,6 +241,19 @@ class BankDebits:
             )
         )
         return gateway.info.name, charge_result(transfer)
+
+
+async def holder_legal_name(
+    session: AsyncSession, method: PaymentMethodRecord, account: BankAccountRecord
+) -> str:
+    """The account holder's legal name, which a transfer's authorization needs.
+
+    Plaid's accounts carry no owner name: then it is our customer's.
+    """
+    if account.holder_name:
+        return account.holder_name
+    customer = await Customers(session).get(method.client_id, method.customer_id)
+    return customer.name if customer is not None else ""
 
 
 class BankPaymentService:
@@ -312,6 +320,8 @@ class BankPaymentService:
         """
         method, account = await self._bank_method(request.client_id, request.payment_method_id)
         self.check_payout(method, method.id, request.currency)
+        async with self._db.read() as session:
+            legal_name = await holder_legal_name(session, method, account)
         gateway = _pick(self._router, BankTransfers, method.gateway)  # type: ignore[type-abstract]
         return await gateway.create_transfer(
             BankTransferRequest(
@@ -321,7 +331,7 @@ class BankPaymentService:
                 amount=request.amount,
                 currency=request.currency,
                 description=request.description,
-                legal_name=account.holder_name,
+                legal_name=legal_name,
                 metadata={},
                 idempotency_key=derive_key(request.client_id, request.key, "payout"),
             )
