@@ -170,12 +170,15 @@ class _Method:
     customer_reference: str | None = None
 
 
+#: The intent's fields an event shows, in declaration order (computed once: events are
+#: built on every payment).
+_PUBLIC_FIELDS: Final = tuple(
+    f.name for f in dataclasses.fields(PaymentIntentRecord) if f.name not in _HIDDEN_IN_EVENTS
+)
+
+
 def _public(intent: PaymentIntent) -> dict[str, object]:
-    return {
-        f.name: getattr(intent, f.name)
-        for f in dataclasses.fields(intent)
-        if f.name not in _HIDDEN_IN_EVENTS
-    }
+    return {name: getattr(intent, name) for name in _PUBLIC_FIELDS}
 
 
 def _last_error(result: ChargeResult) -> LastError:
