@@ -79,7 +79,16 @@ IntentFinish = Callable[[AsyncSession, PaymentIntent], Awaitable[None]]
 RefundFinish = Callable[[AsyncSession, Refund], Awaitable[None]]
 
 
+#: Called first inside a use case's first write transaction; it may end the call by
+#: raising (a repeat's stored answer is found there: see servicers.gateway_calls).
+Check = Callable[[AsyncSession], Awaitable[None]]
+
+
 async def _unanswered(_session: AsyncSession, _value: object) -> None:
+    return None
+
+
+async def _unchecked(_session: AsyncSession) -> None:
     return None
 
 
@@ -245,31 +254,49 @@ class PaymentIntentService:
         key: str,
         new: NewPaymentIntent,
         finish: IntentFinish = _unanswered,
+        *,
+        check: Check = _unchecked,
     ) -> PaymentIntent:
         """Create (and with ``confirm`` charge); a retry with the same key resumes the first."""
         confirm_key = derive_key(client_id, key, "create-confirm")
         async with self._db.write() as session:
-            intents = PaymentIntents(session)
-            intent = await intents.find_by_create_key(client_id, key)
-            if intent is None:
-                try:
-                    intent = await self._insert(
-                        session, client_id, key, new, confirm_key if new.confirm else None
-                    )
-                except DuplicateCreateKey:
-                    raise IdempotencyKeyInUse(
-                        f"a request with idempotency key {key!r} is still running; retry shortly",
-                        metadata={"idempotency_key": key},
-                    ) from None
-            elif intent.attempt is None and new.confirm and intent.status in CONFIRMABLE:
-                # the first try reached no gateway: confirm again now
-                intent = await intents.record_attempt(
-                    intent.id, operation="confirm", key=confirm_key, amount=intent.amount
-                )
+            await check(session)
+            intent = await self._find_or_insert(
+                session, client_id, key, new, confirm_key if new.confirm else None
+            )
             if intent.attempt is None or intent.attempt.state is AttemptState.DONE:
                 await finish(session, intent)
                 return intent
         return await self._run_attempt(intent, finish)
+
+    async def _find_or_insert(
+        self,
+        session: AsyncSession,
+        client_id: str,
+        key: str,
+        new: NewPaymentIntent,
+        confirm_key: str | None,
+    ) -> PaymentIntent:
+        """The intent this key created before (to resume), else a new one; never a second.
+
+        A first call still at the gateway is not repeated beside it: the retry is told to
+        come back (its attempt is repeated only once unknown, or stale: the first died).
+        """
+        intents = PaymentIntents(session)
+        intent = await intents.find_by_create_key(client_id, key)
+        if intent is None:
+            try:
+                return await self._insert(session, client_id, key, new, confirm_key)
+            except DuplicateCreateKey:
+                raise _key_in_use(key) from None
+        if intent.attempt is not None and _busy(intent) and not _stale(intent):
+            raise _key_in_use(key) if intent.attempt.key == confirm_key else _busy_error(intent)
+        if intent.attempt is None and confirm_key and intent.status in CONFIRMABLE:
+            # the first try reached no gateway: confirm again now
+            return await intents.record_attempt(
+                intent.id, operation="confirm", key=confirm_key, amount=intent.amount
+            )
+        return intent
 
     async def _insert(
         self,
@@ -779,10 +806,7 @@ class PaymentIntentService:
         intent = await self.get(client_id, intent_id)
         if intent.attempt is None:
             return
-        stale = intent.update_time < utcnow() - STALE_ATTEMPT
-        if intent.attempt.state is AttemptState.UNKNOWN or (
-            intent.attempt.state is AttemptState.OPEN and stale
-        ):
+        if intent.attempt.state is AttemptState.UNKNOWN or (_busy(intent) and _stale(intent)):
             await self._run_attempt(intent)
 
     async def reconcile(self, *, stale_after: dt.timedelta = STALE_ATTEMPT) -> int:
@@ -990,6 +1014,18 @@ class PaymentIntentService:
 def _busy(intent: PaymentIntent) -> bool:
     """Another call's gateway request on this intent is still open (not ours to repeat)."""
     return intent.attempt is not None and intent.attempt.state is AttemptState.OPEN
+
+
+def _stale(intent: PaymentIntent) -> bool:
+    """An open attempt this old was left by a call that died: it is ours to repeat."""
+    return intent.update_time < utcnow() - STALE_ATTEMPT
+
+
+def _key_in_use(key: str) -> IdempotencyKeyInUse:
+    return IdempotencyKeyInUse(
+        f"a request with idempotency key {key!r} is still running; retry shortly",
+        metadata={"idempotency_key": key},
+    )
 
 
 def _busy_error(intent: PaymentIntent) -> ResourceBusy:
