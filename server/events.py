@@ -25,13 +25,17 @@ from store.models import utcnow
 Event = EventRecord
 
 
-#: Values that are already JSON: the common case, checked first (events are built per call).
-_PLAIN: Final = (str, int, float, type(None))
+#: Exact types that are already JSON: the common case, checked first (an event is built
+#: on every change; subclasses such as enums take the slower path below).
+_PLAIN: Final = frozenset({str, int, float, bool, type(None)})
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, _PLAIN) and not isinstance(value, enum.Enum):
+    kind = type(value)
+    if kind in _PLAIN:
         return value
+    if kind is dict:
+        return {str(k): _jsonable(v) for k, v in value.items()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {name: _jsonable(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, Mapping):

@@ -186,6 +186,51 @@ _PUBLIC_FIELDS: Final = tuple(
 )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Terms:
+    """The marketplace split of a new intent: its fee and what the account receives."""
+
+    application_fee_amount: int | None = None
+    commission_bps: int | None = None
+    destination_amount: int = 0
+
+
+def _new_intent(
+    client_id: str, new: NewPaymentIntent, terms: _Terms, confirm_key: str | None
+) -> PaymentIntent:
+    """The record of a new intent; with ``confirm_key`` its charge is the open attempt."""
+    intent_id = new_id("pi")
+    now = utcnow()
+    return PaymentIntent(
+        id=intent_id,
+        client_id=client_id,
+        amount=new.amount,
+        currency=new.currency,
+        status=IntentStatus.REQUIRES_CONFIRMATION
+        if new.payment_method_id
+        else IntentStatus.REQUIRES_PAYMENT_METHOD,
+        capture_method=new.capture_method,
+        customer_id=new.customer_id,
+        payment_method_id=new.payment_method_id,
+        requested_gateway=new.gateway,
+        client_secret=f"{intent_id}_secret_{secrets.token_urlsafe(18)}",
+        application_fee_amount=terms.application_fee_amount,
+        commission_bps=terms.commission_bps,
+        destination_account_id=new.destination_account_id,
+        destination_amount=terms.destination_amount,
+        description=new.description,
+        return_url=new.return_url,
+        metadata=dict(new.metadata),
+        attempt=Attempt(
+            operation="confirm", key=confirm_key, amount=new.amount, state=AttemptState.OPEN
+        )
+        if confirm_key
+        else None,
+        create_time=now,
+        update_time=now,
+    )
+
+
 def _public(intent: PaymentIntent) -> dict[str, object]:
     return {name: getattr(intent, name) for name in _PUBLIC_FIELDS}
 
@@ -306,9 +351,18 @@ class PaymentIntentService:
         new: NewPaymentIntent,
         confirm_key: str | None,
     ) -> PaymentIntent:
+        """Check what the intent refers to, then store it with its ``payment.created``."""
+        terms = await self._terms(session, client_id, new)
+        intent = _new_intent(client_id, new, terms, confirm_key)
+        await PaymentIntents(session).add(intent, create_key=key or None)
+        await self._event(session, intent, "payment.created")
+        return intent
+
+    async def _terms(self, session: AsyncSession, client_id: str, new: NewPaymentIntent) -> _Terms:
+        """The customer, connected account and method exist and some gateway can take it."""
         if new.customer_id and await Customers(session).get(client_id, new.customer_id) is None:
             raise NotFound("customer", new.customer_id)
-        fee, bps, destination_amount = new.application_fee_amount, None, 0
+        terms = _Terms(application_fee_amount=new.application_fee_amount)
         if new.destination_account_id:
             account = await ConnectedAccounts(session).get(client_id, new.destination_account_id)
             if account is None:
@@ -317,10 +371,15 @@ class PaymentIntentService:
                 raise InvalidState(
                     f"connected account {account.id} cannot receive charges yet (onboarding)"
                 )
+            fee, bps = new.application_fee_amount, None
             if fee is None:
                 bps = account.commission_bps
                 fee = commission(new.amount, bps)
-            destination_amount = new.amount - fee
+            terms = _Terms(
+                application_fee_amount=fee,
+                commission_bps=bps,
+                destination_amount=new.amount - fee,
+            )
         method = None
         if new.payment_method_id:
             method = await self._method(session, client_id, new.customer_id, new.payment_method_id)
@@ -330,47 +389,7 @@ class PaymentIntentService:
             manual=new.capture_method is CaptureMethod.MANUAL,
             marketplace=bool(new.destination_account_id),
         )
-        now = utcnow()
-        intent = PaymentIntent(
-            id=new_id("pi"),
-            client_id=client_id,
-            amount=new.amount,
-            currency=new.currency,
-            status=IntentStatus.REQUIRES_CONFIRMATION
-            if new.payment_method_id
-            else IntentStatus.REQUIRES_PAYMENT_METHOD,
-            capture_method=new.capture_method,
-            customer_id=new.customer_id,
-            payment_method_id=new.payment_method_id,
-            requested_gateway=new.gateway,
-            client_secret="",
-            application_fee_amount=fee,
-            commission_bps=bps,
-            destination_account_id=new.destination_account_id,
-            destination_amount=destination_amount,
-            description=new.description,
-            return_url=new.return_url,
-            metadata=dict(new.metadata),
-            attempt=Attempt(
-                operation="confirm", key=confirm_key, amount=new.amount, state=AttemptState.OPEN
-            )
-            if confirm_key
-            else None,
-            create_time=now,
-            update_time=now,
-        )
-        intent = dataclasses.replace(
-            intent, client_secret=f"{intent.id}_secret_{secrets.token_urlsafe(18)}"
-        )
-        await PaymentIntents(session).add(intent, create_key=key or None)
-        await record_event(
-            session,
-            client_id=client_id,
-            event_type="payment.created",
-            resource_id=intent.id,
-            data=_public(intent),
-        )
-        return intent
+        return terms
 
     async def confirm(
         self,
