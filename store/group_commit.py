@@ -69,6 +69,15 @@ class _Unit:
 
     def __post_init__(self) -> None:
         self.committed = self.ready.get_loop().create_future()
+        # A caller cancelled while it waited (shutdown) never reads how its batch ended;
+        # that failure is no news to anyone, so asyncio must not log it as unretrieved.
+        self.ready.add_done_callback(_retrieved)
+        self.committed.add_done_callback(_retrieved)
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def _kept(unit: _Unit) -> bool:
@@ -172,6 +181,8 @@ class GroupCommitWriter:
         if unit.ready.done():  # its caller gave up while queued
             return
         conn = await sqlite_handle(session)
+        if unit.ready.done():  # its caller gave up while the handle was fetched
+            return
         conn.execute(f"SAVEPOINT {_UNIT_SAVEPOINT}")
         unit.ready.set_result(session)
         if await unit.done is None:

@@ -86,7 +86,16 @@ IntentFinish = Callable[[AsyncSession, PaymentIntent], Awaitable[None]]
 RefundFinish = Callable[[AsyncSession, Refund], Awaitable[None]]
 
 
+#: Called first inside a use case's first write transaction; it may end the call by
+#: raising (a repeat's stored answer is found there: see servicers.gateway_calls).
+Check = Callable[[AsyncSession], Awaitable[None]]
+
+
 async def _unanswered(_session: AsyncSession, _value: object) -> None:
+    return None
+
+
+async def _unchecked(_session: AsyncSession) -> None:
     return None
 
 
@@ -178,12 +187,60 @@ class _Method:
     saved: PaymentMethodRecord | None = None  # our saved method, when it is one
 
 
+#: The intent's fields an event shows, in declaration order (computed once: events are
+#: built on every payment).
+_PUBLIC_FIELDS: Final = tuple(
+    f.name for f in dataclasses.fields(PaymentIntentRecord) if f.name not in _HIDDEN_IN_EVENTS
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Terms:
+    """The marketplace split of a new intent: its fee and what the account receives."""
+
+    application_fee_amount: int | None = None
+    commission_bps: int | None = None
+    destination_amount: int = 0
+
+
+def _new_intent(
+    client_id: str, new: NewPaymentIntent, terms: _Terms, confirm_key: str | None
+) -> PaymentIntent:
+    """The record of a new intent; with ``confirm_key`` its charge is the open attempt."""
+    intent_id = new_id("pi")
+    now = utcnow()
+    return PaymentIntent(
+        id=intent_id,
+        client_id=client_id,
+        amount=new.amount,
+        currency=new.currency,
+        status=IntentStatus.REQUIRES_CONFIRMATION
+        if new.payment_method_id
+        else IntentStatus.REQUIRES_PAYMENT_METHOD,
+        capture_method=new.capture_method,
+        customer_id=new.customer_id,
+        payment_method_id=new.payment_method_id,
+        requested_gateway=new.gateway,
+        client_secret=f"{intent_id}_secret_{secrets.token_urlsafe(18)}",
+        application_fee_amount=terms.application_fee_amount,
+        commission_bps=terms.commission_bps,
+        destination_account_id=new.destination_account_id,
+        destination_amount=terms.destination_amount,
+        description=new.description,
+        return_url=new.return_url,
+        metadata=dict(new.metadata),
+        attempt=Attempt(
+            operation="confirm", key=confirm_key, amount=new.amount, state=AttemptState.OPEN
+        )
+        if confirm_key
+        else None,
+        create_time=now,
+        update_time=now,
+    )
+
+
 def _public(intent: PaymentIntent) -> dict[str, object]:
-    return {
-        f.name: getattr(intent, f.name)
-        for f in dataclasses.fields(intent)
-        if f.name not in _HIDDEN_IN_EVENTS
-    }
+    return {name: getattr(intent, name) for name in _PUBLIC_FIELDS}
 
 
 def _last_error(result: ChargeResult) -> LastError:
@@ -258,31 +315,49 @@ class PaymentIntentService:
         key: str,
         new: NewPaymentIntent,
         finish: IntentFinish = _unanswered,
+        *,
+        check: Check = _unchecked,
     ) -> PaymentIntent:
         """Create (and with ``confirm`` charge); a retry with the same key resumes the first."""
         confirm_key = derive_key(client_id, key, "create-confirm")
         async with self._db.write() as session:
-            intents = PaymentIntents(session)
-            intent = await intents.find_by_create_key(client_id, key)
-            if intent is None:
-                try:
-                    intent = await self._insert(
-                        session, client_id, key, new, confirm_key if new.confirm else None
-                    )
-                except DuplicateCreateKey:
-                    raise IdempotencyKeyInUse(
-                        f"a request with idempotency key {key!r} is still running; retry shortly",
-                        metadata={"idempotency_key": key},
-                    ) from None
-            elif intent.attempt is None and new.confirm and intent.status in CONFIRMABLE:
-                # the first try reached no gateway: confirm again now
-                intent = await intents.record_attempt(
-                    intent.id, operation="confirm", key=confirm_key, amount=intent.amount
-                )
+            await check(session)
+            intent = await self._find_or_insert(
+                session, client_id, key, new, confirm_key if new.confirm else None
+            )
             if intent.attempt is None or intent.attempt.state is AttemptState.DONE:
                 await finish(session, intent)
                 return intent
         return await self._run_attempt(intent, finish)
+
+    async def _find_or_insert(
+        self,
+        session: AsyncSession,
+        client_id: str,
+        key: str,
+        new: NewPaymentIntent,
+        confirm_key: str | None,
+    ) -> PaymentIntent:
+        """The intent this key created before (to resume), else a new one; never a second.
+
+        A first call still at the gateway is not repeated beside it: the retry is told to
+        come back (its attempt is repeated only once unknown, or stale: the first died).
+        """
+        intents = PaymentIntents(session)
+        intent = await intents.find_by_create_key(client_id, key)
+        if intent is None:
+            try:
+                return await self._insert(session, client_id, key, new, confirm_key)
+            except DuplicateCreateKey:
+                raise _key_in_use(key) from None
+        if intent.attempt is not None and _busy(intent) and not _stale(intent):
+            raise _key_in_use(key) if intent.attempt.key == confirm_key else _busy_error(intent)
+        if intent.attempt is None and confirm_key and intent.status in CONFIRMABLE:
+            # the first try reached no gateway: confirm again now
+            return await intents.record_attempt(
+                intent.id, operation="confirm", key=confirm_key, amount=intent.amount
+            )
+        return intent
 
     async def _insert(
         self,
@@ -292,9 +367,18 @@ class PaymentIntentService:
         new: NewPaymentIntent,
         confirm_key: str | None,
     ) -> PaymentIntent:
+        """Check what the intent refers to, then store it with its ``payment.created``."""
+        terms = await self._terms(session, client_id, new)
+        intent = _new_intent(client_id, new, terms, confirm_key)
+        await PaymentIntents(session).add(intent, create_key=key or None)
+        await self._event(session, intent, "payment.created")
+        return intent
+
+    async def _terms(self, session: AsyncSession, client_id: str, new: NewPaymentIntent) -> _Terms:
+        """The customer, connected account and method exist and some gateway can take it."""
         if new.customer_id and await Customers(session).get(client_id, new.customer_id) is None:
             raise NotFound("customer", new.customer_id)
-        fee, bps, destination_amount = new.application_fee_amount, None, 0
+        terms = _Terms(application_fee_amount=new.application_fee_amount)
         if new.destination_account_id:
             account = await ConnectedAccounts(session).get(client_id, new.destination_account_id)
             if account is None:
@@ -303,10 +387,15 @@ class PaymentIntentService:
                 raise InvalidState(
                     f"connected account {account.id} cannot receive charges yet (onboarding)"
                 )
+            fee, bps = new.application_fee_amount, None
             if fee is None:
                 bps = account.commission_bps
                 fee = commission(new.amount, bps)
-            destination_amount = new.amount - fee
+            terms = _Terms(
+                application_fee_amount=fee,
+                commission_bps=bps,
+                destination_amount=new.amount - fee,
+            )
         method = None
         if new.payment_method_id:
             method = await self._method(session, client_id, new.customer_id, new.payment_method_id)
@@ -317,47 +406,7 @@ class PaymentIntentService:
             manual=new.capture_method is CaptureMethod.MANUAL,
             marketplace=bool(new.destination_account_id),
         )
-        now = utcnow()
-        intent = PaymentIntent(
-            id=new_id("pi"),
-            client_id=client_id,
-            amount=new.amount,
-            currency=new.currency,
-            status=IntentStatus.REQUIRES_CONFIRMATION
-            if new.payment_method_id
-            else IntentStatus.REQUIRES_PAYMENT_METHOD,
-            capture_method=new.capture_method,
-            customer_id=new.customer_id,
-            payment_method_id=new.payment_method_id,
-            requested_gateway=new.gateway,
-            client_secret="",
-            application_fee_amount=fee,
-            commission_bps=bps,
-            destination_account_id=new.destination_account_id,
-            destination_amount=destination_amount,
-            description=new.description,
-            return_url=new.return_url,
-            metadata=dict(new.metadata),
-            attempt=Attempt(
-                operation="confirm", key=confirm_key, amount=new.amount, state=AttemptState.OPEN
-            )
-            if confirm_key
-            else None,
-            create_time=now,
-            update_time=now,
-        )
-        intent = dataclasses.replace(
-            intent, client_secret=f"{intent.id}_secret_{secrets.token_urlsafe(18)}"
-        )
-        await PaymentIntents(session).add(intent, create_key=key or None)
-        await record_event(
-            session,
-            client_id=client_id,
-            event_type="payment.created",
-            resource_id=intent.id,
-            data=_public(intent),
-        )
-        return intent
+        return terms
 
     async def confirm(
         self,
@@ -812,10 +861,7 @@ class PaymentIntentService:
         intent = await self.get(client_id, intent_id)
         if intent.attempt is None:
             return
-        stale = intent.update_time < utcnow() - STALE_ATTEMPT
-        if intent.attempt.state is AttemptState.UNKNOWN or (
-            intent.attempt.state is AttemptState.OPEN and stale
-        ):
+        if intent.attempt.state is AttemptState.UNKNOWN or (_busy(intent) and _stale(intent)):
             await self._run_attempt(intent)
 
     async def reconcile(self, *, stale_after: dt.timedelta = STALE_ATTEMPT) -> int:
@@ -1059,6 +1105,18 @@ def _is_bank(method: _Method) -> bool:
 def _busy(intent: PaymentIntent) -> bool:
     """Another call's gateway request on this intent is still open (not ours to repeat)."""
     return intent.attempt is not None and intent.attempt.state is AttemptState.OPEN
+
+
+def _stale(intent: PaymentIntent) -> bool:
+    """An open attempt this old was left by a call that died: it is ours to repeat."""
+    return intent.update_time < utcnow() - STALE_ATTEMPT
+
+
+def _key_in_use(key: str) -> IdempotencyKeyInUse:
+    return IdempotencyKeyInUse(
+        f"a request with idempotency key {key!r} is still running; retry shortly",
+        metadata={"idempotency_key": key},
+    )
 
 
 def _busy_error(intent: PaymentIntent) -> ResourceBusy:

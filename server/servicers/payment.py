@@ -37,7 +37,11 @@ from server.payments.marketplace import (
 )
 from server.payments.methods import MethodFilter, NewPaymentMethod, PaymentMethodService
 from server.payments.money import MAX_AMOUNT, is_currency
-from server.servicers.gateway_calls import run_finishing, run_gateway_idempotent
+from server.servicers.gateway_calls import (
+    run_checked_finishing,
+    run_finishing,
+    run_gateway_idempotent,
+)
 from server.servicers.payment_messages import (
     BUSINESS_TYPE,
     KIND_OF_PROTO,
@@ -345,7 +349,7 @@ class PaymentServicer:
         checks.raise_if_any()
         client_id = caller().id
 
-        return await run_finishing(
+        return await run_checked_finishing(
             self._idempotency,
             request,
             key,
@@ -353,7 +357,9 @@ class PaymentServicer:
             respond=lambda intent: pb.CreatePaymentIntentResponse(
                 payment_intent=intent_message(intent)
             ),
-            action=lambda finish: self._domain.intents.create(client_id, key, new, finish),
+            action=lambda check, finish: self._domain.intents.create(
+                client_id, key, new, finish, check=check
+            ),
         )
 
     async def ConfirmPaymentIntent(
