@@ -193,8 +193,7 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
     wallets = WalletService(db)
     # Deposits and credit purchases charge through PaymentService and hear every
     # payment's end in the transaction recording it (ledger <- adapter -> payments).
-    ledger_payments = IntentPayments(db, intents, wallets, credits)
-    outcomes.subscribe(ledger_payments.on_intent_outcome)
+    ledger_payments = _ledger_payments(db, payment_domain, outcomes, wallets, credits)
     appliers = Appliers()
     for gateway_name, read_update in update_readers(registry).items():
         appliers.register(gateway_name, PaymentEventApplier(intents, read_update, bank))
@@ -214,7 +213,7 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
             PENDING_CREDIT_METHODS,
         ),
         "isa.sandbox.v1.SandboxService": (
-            SandboxServicer(idempotency, SandboxHelpers(registry, intents, bank)),
+            SandboxServicer(idempotency, SandboxHelpers(registry, intents, bank), wallets),
             PENDING_SANDBOX_METHODS,
         ),
         "isa.webhook.v1.WebhookService": (
@@ -322,6 +321,21 @@ def _payment_domain(
         catalog=GatewayCatalog(registry),
         bank=BankPaymentService(db, router, cipher, intents),
     )
+
+
+def _ledger_payments(
+    db: Database,
+    payments: PaymentDomain,
+    outcomes: IntentOutcomes,
+    wallets: WalletService,
+    credits: CreditService,
+) -> IntentPayments:
+    """The ledger's PaymentPort, subscribed to every payment's and payout's end."""
+    ledger_payments = IntentPayments(db, payments.intents, wallets, credits, payments.bank)
+    outcomes.subscribe(ledger_payments.on_intent_outcome)
+    if payments.bank is not None:  # withdrawals are paid out on the bank rail
+        payments.bank.subscribe_payouts(ledger_payments.on_payout_transfer)
+    return ledger_payments
 
 
 def _verifiers(settings: Settings) -> Mapping[str, WebhookVerifier]:

@@ -1,4 +1,5 @@
-"""Where payments and the ledger meet: deposits and credit purchases paid by card.
+"""Where payments and the ledger meet: deposits and credit purchases paid by card,
+withdrawals paid out to a bank account.
 
 Dependencies point inwards from here (ledger domain <- this adapter -> payments domain):
 neither domain imports the other. Two halves:
@@ -11,6 +12,10 @@ neither domain imports the other. Two halves:
   outcomes and settles or fails the linked deposit or purchase in the same transaction
   as the intent's change, however it arrived (our own call, 3-D Secure, a gateway
   webhook, the reconciler, an ACH debit settling or coming back).
+- :meth:`IntentPayments.payout` sends a withdrawal as an ACH credit through the bank
+  domain (key derived from the wtx_ id); :meth:`IntentPayments.on_payout_transfer` hears
+  the credit's settlement or return (sandbox AdvanceBankTransfer, a relayed webhook) and
+  settles or fails the withdrawal in that same transaction, once.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateways.errors import GatewayAuthError, GatewayRejected, GatewayUnavailable, OutcomeUnknown
+from gateways.types import BANK_ACCOUNT_RETURNED, BankTransferResult, Outcome
 from server.errors import InvalidInput, InvalidState, NotFound, NotYetAvailable
 from server.ledger.credits import CreditService
 from server.ledger.payments import (
@@ -31,6 +38,8 @@ from server.ledger.payments import (
     charge_key,
 )
 from server.ledger.wallets import WalletService
+from server.payments.bank import BankPaymentService, PayoutMatch
+from server.payments.bank import PayoutRequest as BankPayout
 from server.payments.errors import (
     CapabilityMissing,
     GatewayOutcomeUnknown,
@@ -38,6 +47,7 @@ from server.payments.errors import (
     GatewayUnavailableError,
 )
 from server.payments.intents import NewPaymentIntent, PaymentIntent, PaymentIntentService
+from server.payments.methods import gateway_failure
 from server.payments.outcomes import IntentOutcome
 from store.db import Database
 from store.ids import has_prefix
@@ -98,11 +108,13 @@ class IntentPayments:
         intents: PaymentIntentService,
         wallets: WalletService,
         credits: CreditService,
+        bank: BankPaymentService | None = None,
     ) -> None:
         self._db = db
         self._intents = intents
         self._wallets = wallets
         self._credits = credits
+        self._bank = bank
 
     async def check_method(self, client_id: str, payment_method_id: str) -> None:
         """Before anything is recorded: the saved method exists, is the caller's, is
@@ -145,8 +157,75 @@ class IntentPayments:
             error_message=failure_message(intent) if outcome is PaymentOutcome.FAILED else "",
         )
 
+    async def check_payout_method(
+        self, client_id: str, payment_method_id: str, currency: str
+    ) -> None:
+        bank = self._require_bank()
+        async with self._db.read() as session:
+            method = await PaymentMethods(session).get(client_id, payment_method_id)
+        bank.check_payout(method, payment_method_id, currency)
+
     async def payout(self, request: PayoutRequest) -> PaymentReference:
-        raise NotYetAvailable("payouts to bank accounts need bank payments (Plaid), not built yet")
+        """An ACH credit to the caller's verified bank account, once per derived key."""
+        bank = self._require_bank()
+        try:
+            transfer = await bank.payout(
+                BankPayout(
+                    client_id=request.client_id,
+                    payment_method_id=request.payment_method_id,
+                    amount=request.amount,
+                    currency=request.currency,
+                    description=request.description,
+                    key=request.idempotency_key,
+                )
+            )
+        except OutcomeUnknown:  # sent or not: the client's retry resumes with the same key
+            return PaymentReference(reference="", outcome=PaymentOutcome.PENDING)
+        except GatewayRejected as refused:
+            raise ChargeNotMade(
+                InvalidState(f"the bank gateway refused the payout: {refused.message}")
+            ) from None
+        except (GatewayUnavailable, GatewayAuthError) as unreachable:
+            failure = gateway_failure(unreachable)
+            assert isinstance(failure, GatewayUnavailableError)
+            raise ChargeNotMade(failure) from None
+        except _NOTHING_CHARGED as refused:
+            raise ChargeNotMade(refused) from None
+        return _payout_reference(transfer)
+
+    async def on_payout_transfer(
+        self, session: AsyncSession, gateway: str, transfer: BankTransferResult
+    ) -> PayoutMatch | None:
+        """Settle or fail the withdrawal this transfer pays out, if any (repeats: no-op)."""
+        record = await self._wallets.find_payout(session, transfer.gateway_reference)
+        if record is None:
+            return None
+        method = await PaymentMethods(session).get(record.client_id, record.payment_method_id)
+        if method is None or method.gateway != gateway:
+            return None  # another gateway's transfer with the same reference
+        before = record.status
+        result = _payout_reference(transfer)
+        if result.outcome is PaymentOutcome.PENDING:
+            return PayoutMatch(client_id=record.client_id, resource_id=record.id, applied=False)
+        if before == "succeeded" and result.outcome is PaymentOutcome.FAILED:
+            # The bank sent the credit back after settling it: the money is ours again
+            # but the withdrawal already left the ledger. Say so loudly; credit by hand.
+            log.error(
+                "payout %s of %s was returned after settlement (%s): credit the wallet by hand",
+                transfer.gateway_reference,
+                record.id,
+                transfer.return_code,
+            )
+            return PayoutMatch(client_id=record.client_id, resource_id=record.id, applied=False)
+        after = await self._wallets.apply_payout(session, record.id, result)
+        return PayoutMatch(
+            client_id=record.client_id, resource_id=record.id, applied=after.status != before
+        )
+
+    def _require_bank(self) -> BankPaymentService:
+        if self._bank is None:
+            raise NotYetAvailable("payouts need the bank rail, which is not enabled here")
+        return self._bank
 
     async def on_intent_outcome(
         self, session: AsyncSession, intent: PaymentIntent, outcome: IntentOutcome
@@ -163,6 +242,9 @@ class IntentPayments:
             error_message="" if outcome is IntentOutcome.SUCCEEDED else failure_message(intent),
         )
         status = ""
+        if has_prefix(reference, "wtx") and _ach_returned(intent, outcome):
+            await self._reverse_deposit(session, intent, reference)
+            return
         if has_prefix(reference, "wtx"):
             status = (await self._wallets.apply_charge(session, reference, result)).status
         elif has_prefix(reference, "crp"):
@@ -176,6 +258,21 @@ class IntentPayments:
                 reference,
             )
 
+    async def _reverse_deposit(
+        self, session: AsyncSession, intent: PaymentIntent, reference: str
+    ) -> None:
+        """Fail a deposit whose ACH debit was returned; take it back if it had settled
+        and the wallet still holds it."""
+        message = f"the bank returned the payment: {failure_message(intent)}"
+        reversed_ = await self._wallets.reverse_deposit(session, reference, message)
+        if reversed_ is None:
+            log.error(
+                "payment intent %s was returned after settlement but the wallet no longer "
+                "holds deposit %s: recover the shortfall by hand",
+                intent.id,
+                reference,
+            )
+
     @staticmethod
     async def _is_ours(session: AsyncSession, intent: PaymentIntent, reference: str) -> bool:
         """Metadata alone proves nothing (a client may write any): the intent must be the
@@ -184,3 +281,33 @@ class IntentPayments:
             intent.client_id, intent_create_key(reference)
         )
         return created is not None and created.id == intent.id
+
+
+def _payout_reference(transfer: BankTransferResult) -> PaymentReference:
+    """What the ledger makes of an ACH credit's state: settled, returned, or in flight."""
+    if transfer.outcome is Outcome.SUCCEEDED:
+        return PaymentReference(
+            reference=transfer.gateway_reference, outcome=PaymentOutcome.SUCCEEDED
+        )
+    if transfer.outcome in (Outcome.DECLINED, Outcome.CANCELED):
+        error = transfer.error
+        message = (error.message or error.code) if error else "the bank refused the payout"
+        code = f" ({transfer.return_code})" if transfer.return_code else ""
+        return PaymentReference(
+            reference=transfer.gateway_reference,
+            outcome=PaymentOutcome.FAILED,
+            error_message=f"{message}{code}",
+        )
+    return PaymentReference(reference=transfer.gateway_reference, outcome=PaymentOutcome.PENDING)
+
+
+def _ach_returned(intent: PaymentIntent, outcome: IntentOutcome) -> bool:
+    """A payment.failed about an ACH debit the bank returned (before or after settling)."""
+    error = intent.last_error
+    return (
+        outcome is IntentOutcome.FAILED
+        and intent.status is IntentStatus.REQUIRES_PAYMENT_METHOD
+        and error is not None
+        and error.code == BANK_ACCOUNT_RETURNED
+        and intent.amount_received == 0
+    )

@@ -376,6 +376,20 @@ class WalletTransactions:
         row = await self._session.scalar(query)
         return None if row is None else _transaction(row)
 
+    async def find_by_payment_reference(
+        self, reference: str, kind: str
+    ) -> WalletTransactionRecord | None:
+        """The ``kind`` transaction paid by the gateway's ``reference`` (a payout's transfer)."""
+        if not reference:
+            return None
+        row = await self._session.scalar(
+            select(WalletTransactionRow).where(
+                WalletTransactionRow.payment_reference == reference,
+                WalletTransactionRow.type == kind,
+            )
+        )
+        return None if row is None else _transaction(row)
+
     async def record_outcome(
         self,
         transaction_id: str,

@@ -81,9 +81,19 @@ class PaymentPort(Protocol):
         """Raise (NotFound, InvalidState) unless the caller may charge this saved method."""
         ...
 
+    async def check_payout_method(
+        self, client_id: str, payment_method_id: str, currency: str
+    ) -> None:
+        """Raise (NotFound, InvalidState, InvalidInput) unless a payout in ``currency``
+        can go to this saved method (a verified bank account of the caller's)."""
+        ...
+
     async def charge(self, request: ChargeRequest) -> PaymentReference:
         """Charge once per ``idempotency_key``; raises :class:`ChargeNotMade` when
         nothing was charged; an unknown outcome is PENDING (reconciled later)."""
         ...
 
-    async def payout(self, request: PayoutRequest) -> PaymentReference: ...
+    async def payout(self, request: PayoutRequest) -> PaymentReference:
+        """Pay out once per ``idempotency_key``; raises :class:`ChargeNotMade` when
+        nothing was sent; an unknown outcome is PENDING (a retry resumes it)."""
+        ...

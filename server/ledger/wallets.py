@@ -406,6 +406,42 @@ class WalletService:
             now=now,
         )
 
+    async def reverse_deposit(
+        self, session: AsyncSession, transaction_id: str, error_message: str
+    ) -> WalletTransaction | None:
+        """The deposit's payment came back (an ACH return), possibly after settlement.
+
+        A deposit still PENDING simply fails. A settled one is taken back if the wallet
+        still holds the amount: it leaves through clearing and the deposit ends FAILED.
+        If it was spent meanwhile, nothing is taken (no wallet goes negative) and None
+        says so: the shortfall is for a person to recover. Repeats change nothing.
+        """
+        record = await self._pending(session, transaction_id, TransactionType.DEPOSIT)
+        if record.status == TransactionStatus.PENDING.value:
+            return await self.fail_deposit(session, transaction_id, error_message)
+        if record.status != TransactionStatus.SUCCEEDED.value:
+            return record
+        available = wallet_account(record.client_id, record.wallet_id, record.currency)
+        if await Ledger(session).balance(available) < record.amount:
+            return None
+        now = utcnow()
+        after = await Ledger(session).post(
+            f"{record.id}:reverse",
+            [
+                Leg(available, -record.amount),
+                Leg(clearing_account(record.client_id, record.currency), record.amount),
+            ],
+            now=now,
+        )
+        return await self._finish(
+            session,
+            record,
+            status=TransactionStatus.FAILED,
+            balance_after=after[available.id],
+            error_message=error_message,
+            now=now,
+        )
+
     # -- withdrawals -----------------------------------------------------------------
 
     async def begin_withdrawal(
@@ -551,29 +587,55 @@ class WalletService:
         if reference:
             await WalletTransactions(session).record_reference(transaction_id, reference)
 
-    async def withdraw(
-        self, client_id: str, new: NewMovement, payments: PaymentPort
+    async def collect_withdrawal(
+        self, client_id: str, transaction_id: str, payments: PaymentPort
     ) -> WalletTransaction:
-        async with self._db.write() as session:
-            record = await self.begin_withdrawal(session, client_id, new)
-        result = await payments.payout(
-            PayoutRequest(
-                client_id=client_id,
-                amount=new.amount,
-                currency=new.currency,
-                payment_method_id=new.payment_method_id,
-                description=new.description,
-                idempotency_key=payout_key(record.id),
-                reference=record.id,
+        """Pay out a PENDING withdrawal (or resume its payout) and apply what is known.
+
+        Safe to repeat, like :meth:`collect_deposit`: the payout's key derives from the
+        transaction id, so a retry reaches the same transfer. Raises
+        :class:`ChargeNotMade` after restoring the held funds when nothing was sent.
+        """
+        record = await self._own_transaction(client_id, transaction_id, TransactionType.WITHDRAWAL)
+        if record.status != TransactionStatus.PENDING.value:
+            return record
+        try:
+            result = await payments.payout(
+                PayoutRequest(
+                    client_id=client_id,
+                    amount=-record.amount,
+                    currency=record.currency,
+                    payment_method_id=record.payment_method_id,
+                    description=record.description,
+                    idempotency_key=payout_key(record.id),
+                    reference=record.id,
+                )
             )
-        )
+        except ChargeNotMade as not_made:
+            async with self._db.write() as session:
+                await self.fail_withdrawal(
+                    session, record.id, f"nothing was paid out: {not_made.error.message}"
+                )
+            raise
         async with self._db.write() as session:
-            await WalletTransactions(session).record_reference(record.id, result.reference)
-            if result.outcome is PaymentOutcome.SUCCEEDED:
-                return await self.settle_withdrawal(session, record.id)
-            if result.outcome is PaymentOutcome.FAILED:
-                return await self.fail_withdrawal(session, record.id, result.error_message)
-            return await self._reload(session, record.id)
+            return await self.apply_payout(session, record.id, result)
+
+    async def apply_payout(
+        self, session: AsyncSession, transaction_id: str, result: PaymentReference
+    ) -> WalletTransaction:
+        """Link the withdrawal to its payout and apply the payout's outcome, if final."""
+        await self.link_payment(session, transaction_id, result.reference)
+        if result.outcome is PaymentOutcome.SUCCEEDED:
+            return await self.settle_withdrawal(session, transaction_id)
+        if result.outcome is PaymentOutcome.FAILED:
+            return await self.fail_withdrawal(session, transaction_id, result.error_message)
+        return await self._reload(session, transaction_id)
+
+    async def find_payout(self, session: AsyncSession, reference: str) -> WalletTransaction | None:
+        """The withdrawal whose payout the gateway knows as ``reference``, if any."""
+        return await WalletTransactions(session).find_by_payment_reference(
+            reference, TransactionType.WITHDRAWAL.value
+        )
 
     # -- helpers ---------------------------------------------------------------------
 

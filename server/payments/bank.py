@@ -12,6 +12,10 @@ settled → SUCCEEDED (``payment.succeeded``); returned → back to REQUIRES_PAY
 with ``last_error {code: bank_account_returned, decline_code: R01, ...}``
 (``payment.failed``). A return can come days AFTER settlement: it then reverses the
 settlement (``amount_received`` back to 0) — SUCCEEDED is not final for ACH.
+
+A payout (a wallet withdrawal) is an ACH credit: :meth:`BankPaymentService.payout` sends
+it; its later fate reaches the subscribed :data:`PayoutListener` (the ledger) in the
+transaction applying the transfer's change, like an intent's outcome.
 """
 
 from __future__ import annotations
@@ -75,6 +79,12 @@ class PublicTokenInvalid(InvalidInput):
     default_reason = "PUBLIC_TOKEN_INVALID"
 
 
+class PayoutMethodNotSupported(InvalidInput):
+    """The method cannot receive a payout (a card, an unverified bank account)."""
+
+    default_reason = "PAYMENT_METHOD_NOT_SUPPORTED"
+
+
 class MicroDepositsMismatch(InvalidInput):
     default_reason = "MICRODEPOSIT_AMOUNTS_MISMATCH"
 
@@ -117,6 +127,32 @@ def charge_result(transfer: BankTransferResult) -> ChargeResult:
 
 
 IntentFinish = Callable[[AsyncSession, PaymentIntentRecord], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PayoutMatch:
+    """A payout's owner, as a :data:`PayoutListener` found it (for the relay's answer)."""
+
+    client_id: str
+    resource_id: str
+    applied: bool  # the change moved the payout on (a repeat or PROCESSING does not)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PayoutRequest:
+    """One ACH credit to a saved bank account (``key`` derives from the payer's record)."""
+
+    client_id: str
+    payment_method_id: str
+    amount: int
+    currency: str
+    description: str
+    key: str
+
+
+#: Hears a transfer change no intent claims, in the transaction applying it; answers
+#: whether the transfer was its payout. Repeats must change nothing.
+PayoutListener = Callable[[AsyncSession, str, BankTransferResult], Awaitable[PayoutMatch | None]]
 
 
 class IntentApplier(Protocol):
@@ -176,14 +212,9 @@ class BankDebits:
         async with self._db.read() as session:
             method = await PaymentMethods(session).get(intent.client_id, method_id)
             account = await BankAccountStore(session).get(method_id)
-            payer = None
-            if method is not None and account is not None and not account.holder_name:
-                # Plaid's accounts carry no owner name: its authorization wants the
-                # payer's legal name, which is our customer's.
-                payer = await Customers(session).get(intent.client_id, method.customer_id)
-        if method is None or account is None:
-            raise NotFound("payment_method", method_id)
-        legal_name = account.holder_name or (payer.name if payer is not None else "")
+            if method is None or account is None:
+                raise NotFound("payment_method", method_id)
+            legal_name = await holder_legal_name(session, method, account)
         if intent.payment_method_type != BANK_ACCOUNT:  # so the API can say "ACH debit"
             async with self._db.write() as session:
                 intents = PaymentIntents(session)
@@ -212,6 +243,19 @@ class BankDebits:
         return gateway.info.name, charge_result(transfer)
 
 
+async def holder_legal_name(
+    session: AsyncSession, method: PaymentMethodRecord, account: BankAccountRecord
+) -> str:
+    """The account holder's legal name, which a transfer's authorization needs.
+
+    Plaid's accounts carry no owner name: then it is our customer's.
+    """
+    if account.holder_name:
+        return account.holder_name
+    customer = await Customers(session).get(method.client_id, method.customer_id)
+    return customer.name if customer is not None else ""
+
+
 class BankPaymentService:
     """Linking and verifying bank accounts, and applying transfers' later outcomes."""
 
@@ -222,6 +266,98 @@ class BankPaymentService:
         self._router = router
         self._cipher = cipher
         self._intents = intents
+        self._payout_listeners: list[PayoutListener] = []
+
+    def subscribe_payouts(self, listener: PayoutListener) -> None:
+        self._payout_listeners.append(listener)
+
+    def check_payout(
+        self, method: PaymentMethodRecord | None, method_id: str, currency: str
+    ) -> None:
+        """Refuse, before anything is recorded, a payout the rail cannot make: another
+        client's method is NOT_FOUND; a card or an unverified account cannot receive
+        (INVALID_ARGUMENT PAYMENT_METHOD_NOT_SUPPORTED, as the contract says)."""
+        if method is None:
+            raise NotFound("payment_method", method_id)
+        if method.detach_time is not None:
+            raise InvalidState(
+                f"payment method {method_id} was detached; link a bank account",
+                reason="PAYMENT_METHOD_DETACHED",
+                metadata={"payment_method_id": method_id},
+            )
+        if method.type != BANK_ACCOUNT:
+            raise PayoutMethodNotSupported(
+                [
+                    FieldViolation(
+                        "payment_method_id",
+                        f"is a {method.type}: payouts go to a bank account "
+                        "(link one with ExchangeBankPublicToken)",
+                    )
+                ]
+            )
+        if method.verification_status != "verified":
+            raise PayoutMethodNotSupported(
+                [
+                    FieldViolation(
+                        "payment_method_id",
+                        f"is a bank account whose verification is "
+                        f"{method.verification_status or 'missing'}: payouts go to a verified "
+                        "account (VerifyMicroDeposits first)",
+                    )
+                ]
+            )
+        if currency != ACH_CURRENCY:
+            raise InvalidInput(
+                [FieldViolation("currency", "bank account (ACH) payouts are in usd only")]
+            )
+        _pick(self._router, BankTransfers, method.gateway)  # type: ignore[type-abstract]
+
+    async def payout(self, request: PayoutRequest) -> BankTransferResult:
+        """Send the ACH credit once per ``request.key`` (a retry reaches the same transfer).
+
+        Raises the gateway's errors: :class:`GatewayRejected` and
+        :class:`GatewayUnavailable` mean nothing was sent; :class:`OutcomeUnknown` may.
+        """
+        method, account = await self._bank_method(request.client_id, request.payment_method_id)
+        self.check_payout(method, method.id, request.currency)
+        async with self._db.read() as session:
+            legal_name = await holder_legal_name(session, method, account)
+        gateway = _pick(self._router, BankTransfers, method.gateway)  # type: ignore[type-abstract]
+        return await gateway.create_transfer(
+            BankTransferRequest(
+                direction=BankTransferDirection.CREDIT,
+                access_token=self._cipher.decrypt(account.access_token_ciphertext),
+                account_id=account.account_id,
+                amount=request.amount,
+                currency=request.currency,
+                description=request.description,
+                legal_name=legal_name,
+                metadata={},
+                idempotency_key=derive_key(request.client_id, request.key, "payout"),
+            )
+        )
+
+    async def gateway_of(self, client_id: str, method_id: str) -> str:
+        """The gateway holding the caller's bank account ``method_id``."""
+        method, _account = await self._bank_method(client_id, method_id)
+        return method.gateway
+
+    async def record_payout_transfer(
+        self, *, gateway: str, result: BankTransferResult
+    ) -> PayoutMatch | None:
+        """:meth:`apply_payout_transfer` in its own transaction."""
+        async with self._db.write() as session:
+            return await self.apply_payout_transfer(session, gateway=gateway, result=result)
+
+    async def apply_payout_transfer(
+        self, session: AsyncSession, *, gateway: str, result: BankTransferResult
+    ) -> PayoutMatch | None:
+        """Offer a transfer change no intent claims to the payout listeners."""
+        for listener in self._payout_listeners:
+            match = await listener(session, gateway, result)
+            if match is not None:
+                return match
+        return None
 
     async def create_link_token(
         self, client_id: str, key: str, customer_id: str, *, gateway: str = ""

@@ -73,7 +73,17 @@ class PaymentEventApplier:
         for transfer in update.bank_transfers if bank is not None else ():
             assert bank is not None
             intent = await bank.apply_transfer(session, gateway=event.gateway, result=transfer)
-            if intent is not None:
+            if intent is None:  # not a debit of ours: perhaps a payout (an ACH credit)
+                payout = await bank.apply_payout_transfer(
+                    session, gateway=event.gateway, result=transfer
+                )
+                if payout is not None:
+                    result = ApplyResult(
+                        outcome=ApplyOutcome.PROCESSED if payout.applied else ApplyOutcome.IGNORED,
+                        resource_id=payout.resource_id,
+                        client_id=payout.client_id,
+                    )
+            else:
                 wanted = _INTENT_STATUS.get(transfer.outcome)
                 result = ApplyResult(
                     outcome=ApplyOutcome.PROCESSED

@@ -1,5 +1,5 @@
 """The sandbox's test helpers: tokenizing test cards, finishing 3-D Secure, and the
-payer's bank settling or returning an ACH debit."""
+payer's bank settling or returning an ACH debit or a payout's ACH credit."""
 
 from __future__ import annotations
 
@@ -94,3 +94,30 @@ class SandboxHelpers:
             gateway=intent.gateway, result=result, finish=finish
         )
         return updated or intent
+
+    async def advance_payout(
+        self,
+        client_id: str,
+        payment_method_id: str,
+        gateway_reference: str,
+        *,
+        settle: bool,
+        return_code: str,
+    ) -> None:
+        """The payee's bank settling or returning a payout (an ACH credit we sent).
+
+        Applied here through the payout listeners (the ledger settles or fails the
+        withdrawal in that transaction); the simulator's webhook, relayed, changes
+        nothing more.
+        """
+        name = await self._bank.gateway_of(client_id, payment_method_id) if self._bank else ""
+        gateway = self._registry.find(name) if name else None
+        if self._bank is None or not isinstance(gateway, BankSandboxControls):
+            raise SandboxOnly(f"the payout {gateway_reference!r} is not on the sandbox bank")
+        try:
+            result = await gateway.advance_transfer(
+                gateway_reference, settle=settle, return_code=return_code
+            )
+        except GatewayRejected as refused:
+            raise InvalidState(f"not a pending payout: {refused.message}") from None
+        await self._bank.record_payout_transfer(gateway=name, result=result)

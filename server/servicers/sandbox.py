@@ -10,12 +10,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from isa.sandbox.v1 import sandbox_service_pb2 as pb
 from server.context import caller
+from server.errors import InvalidState, NotFound, NotYetAvailable
 from server.idempotency import Idempotency
 from server.interceptors import Context
+from server.ledger.wallets import (
+    TransactionStatus,
+    TransactionType,
+    WalletService,
+    WalletTransaction,
+)
 from server.payments.sandbox import SandboxHelpers
-from server.servicers.gateway_calls import run_finishing
+from server.servicers.gateway_calls import run_finishing, run_gateway_idempotent
 from server.servicers.payment_messages import intent_message
 from server.servicers.support import Checks, run_idempotent
+from server.servicers.wallet import transaction_message
 
 #: Methods not built yet, with the note their UNIMPLEMENTED answer carries.
 PENDING_SANDBOX_METHODS: Final = {
@@ -29,9 +37,15 @@ _RETURN_CODE: Final = re.compile(r"R[0-9]{2}")
 
 
 class SandboxServicer:
-    def __init__(self, idempotency: Idempotency, helpers: SandboxHelpers) -> None:
+    def __init__(
+        self,
+        idempotency: Idempotency,
+        helpers: SandboxHelpers,
+        wallets: WalletService | None = None,
+    ) -> None:
         self._idempotency = idempotency
         self._helpers = helpers
+        self._wallets = wallets
 
     async def CreateTestCardToken(
         self, request: pb.CreateTestCardTokenRequest, _context: Context
@@ -87,7 +101,17 @@ class SandboxServicer:
         self, request: pb.AdvanceBankTransferRequest, _context: Context
     ) -> pb.AdvanceBankTransferResponse:
         checks = Checks()
-        intent_id = checks.resource_id("payment_intent_id", request.payment_intent_id, prefix="pi")
+        intent_id = transaction_id = ""
+        if request.wallet_transaction_id and request.payment_intent_id:
+            checks.fail("wallet_transaction_id", "set exactly one of this and payment_intent_id")
+        elif request.wallet_transaction_id:
+            transaction_id = checks.resource_id(
+                "wallet_transaction_id", request.wallet_transaction_id, prefix="wtx"
+            )
+        else:
+            intent_id = checks.resource_id(
+                "payment_intent_id", request.payment_intent_id, prefix="pi"
+            )
         if request.outcome not in (
             pb.BANK_TRANSFER_OUTCOME_SETTLE,
             pb.BANK_TRANSFER_OUTCOME_RETURN,
@@ -99,7 +123,19 @@ class SandboxServicer:
         checks.raise_if_any()
         client_id = caller().id
         settle = request.outcome == pb.BANK_TRANSFER_OUTCOME_SETTLE
+        if transaction_id:
 
+            async def advance_payout() -> pb.AdvanceBankTransferResponse:
+                record = await self._advance_payout(
+                    client_id, transaction_id, settle=settle, return_code=request.return_code
+                )
+                return pb.AdvanceBankTransferResponse(
+                    wallet_transaction=transaction_message(record)
+                )
+
+            return await run_gateway_idempotent(
+                self._idempotency, request, key, pb.AdvanceBankTransferResponse, advance_payout
+            )
         return await run_finishing(
             self._idempotency,
             request,
@@ -116,3 +152,28 @@ class SandboxServicer:
                 finish=finish,
             ),
         )
+
+    async def _advance_payout(
+        self, client_id: str, transaction_id: str, *, settle: bool, return_code: str
+    ) -> WalletTransaction:
+        """Settle or return the payout of the caller's PENDING withdrawal."""
+        if self._wallets is None:
+            raise NotYetAvailable("wallets are not served here")
+        record = await self._wallets.get_transaction(client_id, transaction_id)
+        if record.type != TransactionType.WITHDRAWAL.value:
+            raise NotFound("withdrawal", transaction_id)
+        if record.status != TransactionStatus.PENDING.value or not record.payment_reference:
+            raise InvalidState(
+                f"withdrawal {transaction_id} is {record.status}"
+                + ("" if record.payment_reference else " and has no payout yet")
+                + ": only a PENDING withdrawal's payout can be settled or returned",
+                metadata={"status": record.status},
+            )
+        await self._helpers.advance_payout(
+            client_id,
+            record.payment_method_id,
+            record.payment_reference,
+            settle=settle,
+            return_code=return_code,
+        )
+        return await self._wallets.get_transaction(client_id, transaction_id)

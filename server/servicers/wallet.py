@@ -1,7 +1,7 @@
 """isa.wallet.v1.WalletService: wallets, deposits and transfers on the ledger.
 
 Deposit charges a saved payment method through PaymentService (``server.ledger_payments``);
-Withdraw needs bank payouts, not built yet, so it answers UNIMPLEMENTED saying so.
+Withdraw holds the amount and pays it out to a verified bank account as an ACH credit.
 """
 
 from __future__ import annotations
@@ -36,9 +36,7 @@ from store.ids import has_prefix
 from store.ledger import CREDITS
 
 #: Methods not built yet, with the note their UNIMPLEMENTED answer carries.
-PENDING_WALLET_METHODS: Final = {
-    "Withdraw": "payouts to bank accounts need bank payments (Plaid), not built yet",
-}
+PENDING_WALLET_METHODS: Final[dict[str, str]] = {}
 
 _TYPES: Final = {
     TransactionType.DEPOSIT: resources.WALLET_TRANSACTION_TYPE_DEPOSIT,
@@ -154,6 +152,25 @@ def check_currency(checks: Checks, field: str, currency: str, *, required: bool 
     return currency
 
 
+def check_movement(request: pb.DepositRequest | pb.WithdrawRequest) -> tuple[NewMovement, str]:
+    """A deposit's or withdrawal's input, and its (required) idempotency key."""
+    checks = Checks()
+    amount, currency, method_id = check_charge(
+        checks, request.amount, request.currency, request.payment_method_id
+    )
+    new = NewMovement(
+        wallet_id=checks.resource_id("wallet_id", request.wallet_id, prefix="wal"),
+        amount=amount,
+        currency=currency,
+        payment_method_id=method_id,
+        description=checks.text("description", request.description, max_length=1000),
+        metadata=checks.metadata("metadata", request.metadata),
+    )
+    key = checks.idempotency_key(request.idempotency_key, required=True)
+    checks.raise_if_any()
+    return new, key
+
+
 class WalletServicer:
     def __init__(
         self, idempotency: Idempotency, wallets: WalletService, payments: PaymentPort
@@ -203,20 +220,7 @@ class WalletServicer:
         return pb.GetWalletResponse(wallet=wallet_message(wallet))
 
     async def Deposit(self, request: pb.DepositRequest, _context: Context) -> pb.DepositResponse:
-        checks = Checks()
-        amount, currency, method_id = check_charge(
-            checks, request.amount, request.currency, request.payment_method_id
-        )
-        new = NewMovement(
-            wallet_id=checks.resource_id("wallet_id", request.wallet_id, prefix="wal"),
-            amount=amount,
-            currency=currency,
-            payment_method_id=method_id,
-            description=checks.text("description", request.description, max_length=1000),
-            metadata=checks.metadata("metadata", request.metadata),
-        )
-        key = checks.idempotency_key(request.idempotency_key, required=True)
-        checks.raise_if_any()
+        new, key = check_movement(request)
         client_id = caller().id
         return await run_collecting(
             self._idempotency,
@@ -229,6 +233,27 @@ class WalletServicer:
                 client_id, transaction_id, self._payments
             ),
             respond=lambda record: pb.DepositResponse(
+                wallet_transaction=transaction_message(record)
+            ),
+            record_id=lambda response: response.wallet_transaction.id,
+        )
+
+    async def Withdraw(self, request: pb.WithdrawRequest, _context: Context) -> pb.WithdrawResponse:
+        new, key = check_movement(request)
+        client_id = caller().id
+        return await run_collecting(
+            self._idempotency,
+            request,
+            key,
+            pb.WithdrawResponse,
+            check=lambda: self._payments.check_payout_method(
+                client_id, new.payment_method_id, new.currency
+            ),
+            begin=lambda session: self._wallets.begin_withdrawal(session, client_id, new),
+            collect=lambda transaction_id: self._wallets.collect_withdrawal(
+                client_id, transaction_id, self._payments
+            ),
+            respond=lambda record: pb.WithdrawResponse(
                 wallet_transaction=transaction_message(record)
             ),
             record_id=lambda response: response.wallet_transaction.id,

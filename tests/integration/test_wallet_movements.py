@@ -122,6 +122,11 @@ class ScriptedPayments:
     async def check_method(self, client_id: str, payment_method_id: str) -> None:
         return None
 
+    async def check_payout_method(
+        self, client_id: str, payment_method_id: str, currency: str
+    ) -> None:
+        return None
+
     async def charge(self, request: ChargeRequest) -> PaymentReference:
         self.charges.append(request)
         return PaymentReference(
@@ -165,9 +170,18 @@ async def test_deposit_through_a_payment_port(
 async def test_withdraw_through_a_payment_port_restores_on_failure(db: Database) -> None:
     wallet = await new_wallet(db)
     await fund(db, CLIENT, wallet.id, 400)
-    record = await WalletService(db).withdraw(
-        CLIENT, movement(wallet.id, 150), ScriptedPayments(PaymentOutcome.FAILED)
-    )
+    wallets = WalletService(db)
+    payments = ScriptedPayments(PaymentOutcome.FAILED)
+    async with db.write() as session:
+        held = await wallets.begin_withdrawal(session, CLIENT, movement(wallet.id, 150))
+    assert await balances(db, wallet.id) == ({"usd": 250}, {"usd": 150})
+    record = await wallets.collect_withdrawal(CLIENT, held.id, payments)
     assert (record.status, record.error_message) == ("failed", "returned")
+    assert record.payment_reference == "po_1"
+    [asked] = payments.payouts
+    assert (asked.amount, asked.idempotency_key) == (150, f"{held.id}:payout")
+    again = await wallets.collect_withdrawal(CLIENT, held.id, payments)
+    assert again.status == "failed"
+    assert len(payments.payouts) == 1  # final: not paid out again
     assert await balances(db, wallet.id) == ({"usd": 400}, {"usd": 0})
     await assert_ledger_ok(db)

@@ -209,13 +209,3 @@ async def test_history_pages_newest_first_without_gaps(server: Running) -> None:
         if not token:
             break
     assert seen == [7, 6, 5, 4, 3, 2, 1]
-
-
-async def test_withdraw_says_it_needs_bank_payouts(server: Running) -> None:
-    alice = await new_wallet(server, "alice")
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await stub(server).Withdraw(
-            pb.WithdrawRequest(wallet_id=alice.id, amount=1, currency="usd"), metadata=TENANT_AUTH
-        )
-    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "bank payments" in (caught.value.details() or "")

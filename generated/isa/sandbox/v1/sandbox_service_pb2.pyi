@@ -2,6 +2,7 @@ import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from isa.payment.v1 import resources_pb2 as _resources_pb2
+from isa.wallet.v1 import resources_pb2 as _resources_pb2_1
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -70,22 +71,26 @@ class CompleteAuthenticationResponse(_message.Message):
     def __init__(self, payment_intent: _Optional[_Union[_resources_pb2.PaymentIntent, _Mapping]] = ...) -> None: ...
 
 class AdvanceBankTransferRequest(_message.Message):
-    __slots__ = ("payment_intent_id", "outcome", "return_code", "idempotency_key")
+    __slots__ = ("payment_intent_id", "outcome", "return_code", "idempotency_key", "wallet_transaction_id")
     PAYMENT_INTENT_ID_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     RETURN_CODE_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    WALLET_TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
     payment_intent_id: str
     outcome: BankTransferOutcome
     return_code: str
     idempotency_key: str
-    def __init__(self, payment_intent_id: _Optional[str] = ..., outcome: _Optional[_Union[BankTransferOutcome, str]] = ..., return_code: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+    wallet_transaction_id: str
+    def __init__(self, payment_intent_id: _Optional[str] = ..., outcome: _Optional[_Union[BankTransferOutcome, str]] = ..., return_code: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., wallet_transaction_id: _Optional[str] = ...) -> None: ...
 
 class AdvanceBankTransferResponse(_message.Message):
-    __slots__ = ("payment_intent",)
+    __slots__ = ("payment_intent", "wallet_transaction")
     PAYMENT_INTENT_FIELD_NUMBER: _ClassVar[int]
+    WALLET_TRANSACTION_FIELD_NUMBER: _ClassVar[int]
     payment_intent: _resources_pb2.PaymentIntent
-    def __init__(self, payment_intent: _Optional[_Union[_resources_pb2.PaymentIntent, _Mapping]] = ...) -> None: ...
+    wallet_transaction: _resources_pb2_1.WalletTransaction
+    def __init__(self, payment_intent: _Optional[_Union[_resources_pb2.PaymentIntent, _Mapping]] = ..., wallet_transaction: _Optional[_Union[_resources_pb2_1.WalletTransaction, _Mapping]] = ...) -> None: ...
 
 class TestClock(_message.Message):
     __slots__ = ("id", "frozen_time", "status", "customer_ids", "create_time", "update_time")

@@ -117,9 +117,10 @@ class SandboxServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def AdvanceBankTransfer(self, request, context):
-        """Settles or returns the ACH debit of a PROCESSING bank payment intent, as the
+        """Settles or returns the ACH debit of a PROCESSING bank payment intent, or the
+        payout (ACH credit) of a PENDING withdrawal (wallet_transaction_id), as the
         bank would. Errors: FAILED_PRECONDITION INVALID_STATE (not a PROCESSING bank
-        debit). Idempotent with idempotency_key (optional).
+        debit / PENDING withdrawal). Idempotent with idempotency_key (optional).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
