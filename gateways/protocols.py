@@ -14,6 +14,11 @@ from gateways.types import (
     AccountRequest,
     AccountResult,
     AttachRequest,
+    BankAccount,
+    BankAccountRequest,
+    BankTransferEventPage,
+    BankTransferRequest,
+    BankTransferResult,
     CancelRequest,
     CaptureRequest,
     ChargeRequest,
@@ -22,7 +27,12 @@ from gateways.types import (
     CheckoutResult,
     CustomerRequest,
     DetachRequest,
+    ExchangeRequest,
     GatewayInfo,
+    LinkToken,
+    LinkTokenRequest,
+    MicroDepositRequest,
+    MicroDepositResult,
     RefundRequest,
     RefundResult,
     RetrieveRequest,
@@ -74,6 +84,64 @@ class MarketplaceAccounts(Gateway, Protocol):
     async def create_account(self, request: AccountRequest) -> AccountResult: ...
 
     async def create_account_link(self, request: AccountLinkRequest) -> AccountLinkResult: ...
+
+
+@runtime_checkable
+class BankAccounts(Gateway, Protocol):
+    """Link a payer's bank account and verify it (Plaid Link + Auth).
+
+    The ``access_token`` in :class:`BankAccount` is a credential: callers store it
+    encrypted, and adapters never put it in an exception message or a log line.
+    """
+
+    async def create_link_token(self, request: LinkTokenRequest) -> LinkToken:
+        """A short-lived token the payer's browser opens Link with."""
+        ...
+
+    async def exchange_public_token(self, request: ExchangeRequest) -> BankAccount:
+        """Trade Link's one-time public token; an unknown or used token raises
+        :class:`gateways.errors.GatewayRejected`, an unknown account id too."""
+        ...
+
+    async def get_account(self, request: BankAccountRequest) -> BankAccount:
+        """The account's current description and verification status (automated
+        micro-deposits finish on the provider's side; a webhook says to re-read)."""
+        ...
+
+    async def verify_micro_deposits(self, request: MicroDepositRequest) -> MicroDepositResult:
+        """Check the payer's amounts. At Plaid the payer enters them in Link (update
+        mode); an adapter that cannot submit amounts reports the status Link left."""
+        ...
+
+
+@runtime_checkable
+class BankTransfers(Gateway, Protocol):
+    """ACH debits and credits on a linked account (Plaid Transfer)."""
+
+    async def create_transfer(self, request: BankTransferRequest) -> BankTransferResult:
+        """Authorize, then (only when approved) create the transfer.
+
+        PROCESSING with the transfer reference, or DECLINED when authorization said no
+        (no transfer exists then). Repeating with the same key returns the first transfer.
+        """
+        ...
+
+    async def retrieve_transfer(self, gateway_reference: str) -> BankTransferResult: ...
+
+    async def sync_transfer_events(self, after_id: int) -> BankTransferEventPage:
+        """Transfer events after a cursor, oldest first (``/transfer/event/sync``)."""
+        ...
+
+
+@runtime_checkable
+class BankSandboxControls(Gateway, Protocol):
+    """The simulator's ACH test helpers: what the payer's bank would do."""
+
+    async def advance_transfer(
+        self, gateway_reference: str, *, settle: bool, return_code: str = ""
+    ) -> BankTransferResult:
+        """Settle a pending transfer, or return it (pending or settled) with an ACH code."""
+        ...
 
 
 @runtime_checkable

@@ -10,15 +10,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from gateways.types import ChargeResult, RefundResult
+from gateways.types import BankTransferResult, ChargeResult, RefundResult
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GatewayUpdate:
-    """A payment's new state and/or refunds' new states, as the provider reports them."""
+    """A payment's new state and/or refunds' or bank transfers' new states, as the
+    provider reports them."""
 
     payment: ChargeResult | None = None
     refunds: tuple[RefundResult, ...] = ()
+    bank_transfers: tuple[BankTransferResult, ...] = ()
 
 
 class UpdateReader(Protocol):
@@ -26,3 +28,14 @@ class UpdateReader(Protocol):
     payments or refunds, or does not carry what is needed."""
 
     def __call__(self, event_type: str, event: Mapping[str, Any]) -> GatewayUpdate | None: ...
+
+
+class AsyncUpdateReader(Protocol):
+    """A reader that must ask the provider (Plaid's webhooks say "something changed",
+    not what): same contract as :class:`UpdateReader`; gateway errors propagate so the
+    relay retries the event."""
+
+    async def __call__(self, event_type: str, event: Mapping[str, Any]) -> GatewayUpdate | None: ...
+
+
+AnyUpdateReader = UpdateReader | AsyncUpdateReader

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
+from gateways.plaid import PlaidConfig, PlaidGateway
+from gateways.plaid.events import PlaidTransferEvents
 from gateways.protocols import Gateway
 from gateways.registry import Registry
 from gateways.sandbox import FailureKind, SandboxConfig, SandboxGateway
@@ -17,11 +19,12 @@ from gateways.sandbox.webhooks import SandboxWebhooks
 from gateways.square import SquareConfig, SquareGateway
 from gateways.stripe import StripeConfig, StripeGateway
 from gateways.stripe.events import stripe_update
-from gateways.updates import UpdateReader
+from gateways.updates import AnyUpdateReader, UpdateReader
 from server.config import Settings
 
 #: How each gateway's webhook events read as payment updates (the relay applies them).
-#: Square and Plaid add their reader here when their adapters land.
+#: Square adds its reader here when its adapter lands; Plaid's needs the gateway
+#: (it asks Plaid what changed), so :func:`update_readers` adds it per registry.
 PAYMENT_UPDATE_READERS: Final[Mapping[str, UpdateReader]] = {
     "stripe": stripe_update,
     "sandbox": sandbox_update,
@@ -34,6 +37,28 @@ def sandbox_config(settings: Settings) -> SandboxConfig:
         latency_ms=settings.sandbox_latency_ms,
         failure_rate=settings.sandbox_failure_rate,
         failure_kind=FailureKind(settings.sandbox_failure_kind),
+    )
+
+
+def update_readers(registry: Registry) -> dict[str, AnyUpdateReader]:
+    """Every gateway's update reader: the static ones, and Plaid's when it is enabled."""
+    readers: dict[str, AnyUpdateReader] = dict(PAYMENT_UPDATE_READERS)
+    plaid = registry.find("plaid")
+    if isinstance(plaid, PlaidGateway):
+        readers["plaid"] = PlaidTransferEvents(plaid)
+    return readers
+
+
+def plaid_config(settings: Settings) -> PlaidConfig | None:
+    """Plaid's adapter config when its client id and secret are both set."""
+    if settings.plaid_secret is None or not settings.plaid_client_id:
+        return None
+    return PlaidConfig(
+        client_id=settings.plaid_client_id,
+        secret=settings.plaid_secret,
+        env=settings.plaid_env,
+        host=settings.plaid_host,
+        webhook_url=f"{settings.public_relay_url.rstrip('/')}/webhooks/plaid",
     )
 
 
@@ -61,4 +86,6 @@ def build_registry(
                     )
                 )
             )
+        elif name == "plaid" and (plaid := plaid_config(settings)) is not None:
+            built.append(PlaidGateway(plaid))
     return Registry(built)

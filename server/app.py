@@ -26,27 +26,40 @@ from gateways.router import Router
 from gateways.sandbox.webhooks import SandboxWebhooks
 from gateways.webhooks import WebhookVerifier
 from gateways.webhooks.registry import build_verifiers, close_verifiers
-from gateways.wiring import PAYMENT_UPDATE_READERS, build_registry
+from gateways.wiring import build_registry, update_readers
 from server.config import ALL_SERVICES, DEFAULTS, Secret, Settings
 from server.errors import ConfigError
 from server.handlers import method_handlers
 from server.idempotency import Idempotency
-from server.interceptors import AuthInterceptor, ErrorInterceptor, RequestContextInterceptor
+from server.interceptors import CallPolicy
 from server.ledger.credits import CreditService
 from server.ledger.packages import parse_packages
 from server.ledger.wallets import WalletService
+from server.ledger_payments import IntentPayments
 from server.metrics import Metrics
+from server.payments.bank import BankDebits, BankPaymentService
+from server.payments.bank_secrets import load_cipher
 from server.payments.catalog import GatewayCatalog
 from server.payments.customers import CustomerService
 from server.payments.gateway_events import PaymentEventApplier
 from server.payments.intents import PaymentIntentService
 from server.payments.marketplace import CheckoutService, ConnectedAccountService
 from server.payments.methods import PaymentMethodService
+from server.payments.outcomes import IntentOutcomes
 from server.payments.sandbox import SandboxHelpers
 from server.protos import load_descriptors
 from server.servicers.credit import PENDING_CREDIT_METHODS, CreditServicer
-from server.servicers.payment import PENDING_PAYMENT_METHODS, PaymentDomain, PaymentServicer
-from server.servicers.sandbox import PENDING_SANDBOX_METHODS, SandboxServicer
+from server.servicers.payment import (
+    CARD_CHECKED_PAYMENT_METHODS,
+    PENDING_PAYMENT_METHODS,
+    PaymentDomain,
+    PaymentServicer,
+)
+from server.servicers.sandbox import (
+    CARD_CHECKED_SANDBOX_METHODS,
+    PENDING_SANDBOX_METHODS,
+    SandboxServicer,
+)
 from server.servicers.wallet import PENDING_WALLET_METHODS, WalletServicer
 from server.servicers.webhook import WebhookServicer
 from server.webhooks.deliveries import DeliveryService
@@ -74,6 +87,13 @@ NOT_YET: Final = {
     "isa.brokerage.v1.BrokerageService": "brokerage accounts and orders are not built yet",
     "isa.webhook.v1.WebhookService": "outbound webhooks and the gateway event log are not built",
     "isa.sandbox.v1.SandboxService": "the sandbox simulator's helpers are not built yet",
+}
+
+
+#: The methods whose requests are refused when any field holds a card number.
+CARD_CHECKED: Final[Mapping[str, frozenset[str]]] = {
+    "isa.payment.v1.PaymentService": CARD_CHECKED_PAYMENT_METHODS,
+    "isa.sandbox.v1.SandboxService": CARD_CHECKED_SANDBOX_METHODS,
 }
 
 
@@ -167,21 +187,17 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
     credits = CreditService(db, parse_packages(settings.credit_packages_json))
     sandbox_webhooks = SandboxWebhooks(settings.relay.sandbox_webhook_secret.reveal())
     registry = build_registry(settings, sandbox_webhooks=sandbox_webhooks)
-    router = Router(registry)
-    intents = PaymentIntentService(db, router)
-    payment_domain = PaymentDomain(
-        customers=CustomerService(db),
-        intents=intents,
-        methods=PaymentMethodService(db, router),
-        checkout=CheckoutService(db, router),
-        accounts=ConnectedAccountService(
-            db, router, default_return_url=f"{settings.public_relay_url}/connect/return"
-        ),
-        catalog=GatewayCatalog(registry),
-    )
+    outcomes = IntentOutcomes()
+    payment_domain = _payment_domain(settings, db, registry, outcomes)
+    intents, bank = payment_domain.intents, payment_domain.bank
+    wallets = WalletService(db)
+    # Deposits and credit purchases charge through PaymentService and hear every
+    # payment's end in the transaction recording it (ledger <- adapter -> payments).
+    ledger_payments = IntentPayments(db, intents, wallets, credits)
+    outcomes.subscribe(ledger_payments.on_intent_outcome)
     appliers = Appliers()
-    for gateway_name, read_update in PAYMENT_UPDATE_READERS.items():
-        appliers.register(gateway_name, PaymentEventApplier(intents, read_update))
+    for gateway_name, read_update in update_readers(registry).items():
+        appliers.register(gateway_name, PaymentEventApplier(intents, read_update, bank))
     gateway_events = GatewayEventService(db, appliers, metrics)
     verifiers = _verifiers(settings)
     servicers: dict[str, tuple[object, dict[str, str]]] = {
@@ -190,15 +206,15 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
             PENDING_PAYMENT_METHODS,
         ),
         "isa.wallet.v1.WalletService": (
-            WalletServicer(idempotency, WalletService(db)),
+            WalletServicer(idempotency, wallets, ledger_payments),
             PENDING_WALLET_METHODS,
         ),
         "isa.credit.v1.CreditService": (
-            CreditServicer(idempotency, credits),
+            CreditServicer(idempotency, credits, ledger_payments),
             PENDING_CREDIT_METHODS,
         ),
         "isa.sandbox.v1.SandboxService": (
-            SandboxServicer(idempotency, SandboxHelpers(registry, intents)),
+            SandboxServicer(idempotency, SandboxHelpers(registry, intents, bank)),
             PENDING_SANDBOX_METHODS,
         ),
         "isa.webhook.v1.WebhookService": (
@@ -207,19 +223,20 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
         ),
     }
     served = served_services(settings)
-    server = grpc.aio.server(
-        interceptors=[
-            RequestContextInterceptor(metrics),
-            AuthInterceptor(settings.clients),
-            ErrorInterceptor(),
-        ],
-        options=[("grpc.so_reuseport", 1 if reuse_port else 0)],
-    )
+    # No grpc interceptors: each method's handler carries the cross-cutting concerns
+    # (server.interceptors), so Health and reflection calls pay for none of them.
+    server = grpc.aio.server(options=[("grpc.so_reuseport", 1 if reuse_port else 0)])
+    policy = CallPolicy(metrics, settings.clients)
     pool = descriptor_pool.Default()
     for name in served:
         servicer, pending = servicers.get(name, (object(), {}))
         handlers = method_handlers(
-            pool.FindServiceByName(name), servicer, pending=pending, default_note=NOT_YET[name]
+            pool.FindServiceByName(name),
+            servicer,
+            policy=policy,
+            pending=pending,
+            default_note=NOT_YET[name],
+            card_checked=CARD_CHECKED.get(name, ()),
         )
         server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(name, handlers),))
         server.add_registered_method_handlers(name, handlers)
@@ -282,6 +299,29 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
             )
         )
     return runtime
+
+
+def _payment_domain(
+    settings: Settings, db: Database, registry: Registry, outcomes: IntentOutcomes
+) -> PaymentDomain:
+    """PaymentService's use cases over the enabled gateways; bank access tokens are
+    encrypted with the configured (or, in development, generated) key."""
+    router = Router(registry)
+    cipher = load_cipher(
+        settings.encryption_key, data_dir=settings.data_dir, development=settings.only_dev_client
+    )
+    intents = PaymentIntentService(db, router, outcomes, BankDebits(db, router, cipher))
+    return PaymentDomain(
+        customers=CustomerService(db),
+        intents=intents,
+        methods=PaymentMethodService(db, router),
+        checkout=CheckoutService(db, router),
+        accounts=ConnectedAccountService(
+            db, router, default_return_url=f"{settings.public_relay_url}/connect/return"
+        ),
+        catalog=GatewayCatalog(registry),
+        bank=BankPaymentService(db, router, cipher, intents),
+    )
 
 
 def _verifiers(settings: Settings) -> Mapping[str, WebhookVerifier]:

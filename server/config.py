@@ -75,6 +75,7 @@ class Settings:
     square_webhook_signature_key: Secret | None = None
     square_base_url: str | None = None
     data_dir: Path = field(default_factory=lambda: Path(".data"))
+    encryption_key: Secret | None = None  # ISA_ENCRYPTION_KEY (Fernet); see bank_secrets
     credit_packages_json: str = ""  # ISA_CREDIT_PACKAGES; empty: the default packages
     relay: RelaySettings = field(default_factory=RelaySettings)
 
@@ -166,6 +167,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         square_webhook_signature_key=_secret(get("ISA_SQUARE_WEBHOOK_SIGNATURE_KEY")),
         square_base_url=get("ISA_SQUARE_BASE_URL") or None,
         data_dir=Path(get("ISA_DATA_DIR", ".data")),
+        encryption_key=_secret(get("ISA_ENCRYPTION_KEY")),
         credit_packages_json=get("ISA_CREDIT_PACKAGES", ""),
         relay=load_relay_settings(env),
     )

@@ -141,6 +141,29 @@ class Idempotency:
             return None
         return self._replay(call, record, decode)
 
+    async def forget(self, call: IdempotentCall | None) -> None:
+        """Release a key whose stored answer no longer holds (the call's effect was
+        undone: e.g. nothing was charged), so a retry with it runs afresh."""
+        if call is None:
+            return
+        async with self._db.write() as session:
+            await IdempotencyRecords(session).delete(call.client_id, call.key)
+
+    async def replay_in(
+        self, session: AsyncSession, call: IdempotentCall | None, decode: Callable[[bytes], T]
+    ) -> T | None:
+        """:meth:`replay` inside the caller's own (write) transaction.
+
+        For a call whose first step is a write anyway: the lookup joins it instead of
+        costing a read transaction of its own, and sees what that transaction sees.
+        """
+        if call is None:
+            return None
+        record = await IdempotencyRecords(session).find(call.client_id, call.key)
+        if record is None or record.expire_time <= utcnow():
+            return None
+        return self._replay(call, record, decode)
+
     def _replay(
         self, call: IdempotentCall, record: IdempotencyRecord, decode: Callable[[bytes], T]
     ) -> T:

@@ -452,6 +452,21 @@ class Credits:
         await self._session.execute(insert(CreditPurchaseRow).values(**values))
         return record
 
+    async def purchase(self, client_id: str, purchase_id: str) -> CreditPurchaseRecord | None:
+        row = await self._session.scalar(
+            select(CreditPurchaseRow).where(
+                CreditPurchaseRow.id == purchase_id, CreditPurchaseRow.client_id == client_id
+            )
+        )
+        return None if row is None else _purchase(row)
+
+    async def record_purchase_reference(self, purchase_id: str, reference: str) -> None:
+        await self._session.execute(
+            update(CreditPurchaseRow)
+            .where(CreditPurchaseRow.id == purchase_id)
+            .values(payment_reference=reference)
+        )
+
     async def purchase_for_update(self, purchase_id: str) -> CreditPurchaseRecord | None:
         query = select(CreditPurchaseRow).where(CreditPurchaseRow.id == purchase_id)
         if self._postgres:

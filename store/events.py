@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,16 +36,31 @@ def _record(row: EventRow) -> EventRecord:
     )
 
 
+_INSERT_SQL: Final = (
+    "INSERT INTO events (id, client_id, type, resource_id, gateway_event_id, payload,"
+    " create_time) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_SQL_PG: Final = (
+    "INSERT INTO events (id, client_id, type, resource_id, gateway_event_id, payload,"
+    " create_time) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+)
+
+
 class Events:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
     async def append(self, event: EventRecord) -> EventRecord:
+        """Hand-written SQL on both stores: every change of every resource appends one.
+
+        SQLite: on the writer's own connection (store.raw). PostgreSQL: driver SQL on the
+        session's connection, in its transaction (an ORM unit of work costs more Python
+        than the insert costs the database).
+        """
         raw = await raw_sqlite(self._session)
-        if raw is not None:  # the batch writer's hot path: hand-written SQL (store.raw)
+        if raw is not None:
             raw.execute(
-                "INSERT INTO events (id, client_id, type, resource_id, gateway_event_id, payload,"
-                " create_time) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                _INSERT_SQL,
                 (
                     event.id,
                     event.client_id,
@@ -56,18 +72,19 @@ class Events:
                 ),
             )
             return event
-        self._session.add(
-            EventRow(
-                id=event.id,
-                client_id=event.client_id,
-                type=event.type,
-                resource_id=event.resource_id,
-                gateway_event_id=event.gateway_event_id,
-                payload=event.payload,
-                create_time=event.create_time,
-            )
+        connection = await self._session.connection()
+        await connection.exec_driver_sql(
+            _INSERT_SQL_PG,
+            (
+                event.id,
+                event.client_id,
+                event.type,
+                event.resource_id,
+                event.gateway_event_id,
+                event.payload,
+                event.create_time,
+            ),
         )
-        await self._session.flush()
         return event
 
     async def get(self, client_id: str, event_id: str) -> EventRecord | None:

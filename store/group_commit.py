@@ -11,6 +11,15 @@ idempotency keys, safely).
 
 A unit must not wait on anything slow while it holds the session (a gateway call, a
 user): the whole batch would wait with it.
+
+The savepoints are SQLite's own, issued on the connection's sqlite3 handle: most units
+write through hand-written SQL (``store.raw``) and never touch the ORM, and SQLAlchemy's
+nested transaction around each of them cost more than their statements. What SQLAlchemy
+did for units that do use the ORM is kept where it matters: their pending objects are
+flushed inside their own savepoint, before it is released (so a constraint failure is
+theirs alone), each flush runs in a nested session transaction (a failed flush cannot
+poison the batch's session), and after a unit is undone the session forgets every
+object it held (none of them may be believed any more).
 """
 
 from __future__ import annotations
@@ -20,11 +29,34 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
+
+from store.sqlite_inline import sqlite_handle
 
 MAX_BATCH: Final = 64
+#: The name of each unit's savepoint (units run one after another, never nested).
+_UNIT_SAVEPOINT: Final = "isa_unit"
+
+
+class UnitSession(Session):
+    """The batch's session: an ORM flush runs in its own nested transaction, so a flush
+    that fails (a constraint) rolls back only itself and leaves the session usable."""
+
+    def flush(self, objects: Any = None) -> None:
+        if self._is_clean():
+            return
+        # begin_nested() would flush first, outside the savepoint: while it takes its
+        # snapshot, the session says it is already flushing.
+        self._flushing = True
+        try:
+            nested = self.begin_nested()
+        finally:
+            self._flushing = False
+        with nested:
+            super().flush(objects)
 
 
 @dataclass(eq=False)
@@ -37,6 +69,15 @@ class _Unit:
 
     def __post_init__(self) -> None:
         self.committed = self.ready.get_loop().create_future()
+        # A caller cancelled while it waited (shutdown) never reads how its batch ended;
+        # that failure is no news to anyone, so asyncio must not log it as unretrieved.
+        self.ready.add_done_callback(_retrieved)
+        self.committed.add_done_callback(_retrieved)
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def _kept(unit: _Unit) -> bool:
@@ -87,6 +128,7 @@ class GroupCommitWriter:
             raise
         try:
             yield session
+            await session.flush()  # the unit's own objects, inside its own savepoint
         except BaseException as error:
             unit.done.set_result(error)
             raise
@@ -138,12 +180,17 @@ class GroupCommitWriter:
         """Hand the session over inside a savepoint; keep or undo what the unit did."""
         if unit.ready.done():  # its caller gave up while queued
             return
-        savepoint = await session.begin_nested()
+        conn = await sqlite_handle(session)
+        if unit.ready.done():  # its caller gave up while the handle was fetched
+            return
+        conn.execute(f"SAVEPOINT {_UNIT_SAVEPOINT}")
         unit.ready.set_result(session)
         if await unit.done is None:
-            await savepoint.commit()
-        else:
-            await savepoint.rollback()
+            conn.execute(f"RELEASE {_UNIT_SAVEPOINT}")
+            return
+        conn.execute(f"ROLLBACK TO {_UNIT_SAVEPOINT}")
+        conn.execute(f"RELEASE {_UNIT_SAVEPOINT}")
+        session.expunge_all()
 
     async def close(self) -> None:
         """Stop the writer; calls still queued fail rather than wait forever."""

@@ -31,6 +31,9 @@ class PaymentMethodRecord:
     exp_year: int = 0
     is_default: bool = False
     metadata: dict[str, str] = field(default_factory=dict)
+    bank_name: str = ""
+    account_type: str = ""
+    verification_status: str = "verified"  # pending | verified | failed
     create_time: dt.datetime
     update_time: dt.datetime
     detach_time: dt.datetime | None = None
@@ -50,6 +53,9 @@ def _method(row: PaymentMethodRow) -> PaymentMethodRecord:
         exp_year=row.exp_year,
         is_default=row.is_default,
         metadata=dict(row.metadata_ or {}),
+        bank_name=row.bank_name,
+        account_type=row.account_type,
+        verification_status=row.verification_status,
         create_time=row.create_time,
         update_time=row.update_time,
         detach_time=row.detach_time,
@@ -84,6 +90,9 @@ class PaymentMethods:
                 exp_year=method.exp_year,
                 is_default=method.is_default,
                 metadata_=dict(method.metadata),
+                bank_name=method.bank_name,
+                account_type=method.account_type,
+                verification_status=method.verification_status,
                 create_time=method.create_time,
                 update_time=method.update_time,
                 detach_time=None,
@@ -107,6 +116,13 @@ class PaymentMethods:
             .with_for_update()
         )
         return None if row is None else _method(row)
+
+    async def record_verification(self, method_id: str, status: str) -> PaymentMethodRecord:
+        row = await self._session.get_one(PaymentMethodRow, method_id)
+        row.verification_status = status
+        row.update_time = utcnow()
+        await self._session.flush()
+        return _method(row)
 
     async def record_detach(self, method_id: str) -> PaymentMethodRecord:
         row = await self._session.get_one(PaymentMethodRow, method_id)

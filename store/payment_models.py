@@ -54,6 +54,8 @@ class PaymentIntentRow(Base):
     gateway_reference: Mapped[str] = mapped_column(String(255), default="")
     client_secret: Mapped[str] = mapped_column(String(100))
     next_action_url: Mapped[str] = mapped_column(String(2000), default="")
+    #: "bank_account" for ACH debits (set by the bank rail); "" otherwise (cards).
+    payment_method_type: Mapped[str] = mapped_column(String(20), default="", server_default="")
     last_error_code: Mapped[str] = mapped_column(String(100), default="")
     last_error_decline_code: Mapped[str] = mapped_column(String(100), default="")
     last_error_message: Mapped[str] = mapped_column(String(500), default="")
@@ -138,6 +140,12 @@ class PaymentMethodRow(Base):
     exp_year: Mapped[int] = mapped_column(Integer, default=0)
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     metadata_: Mapped[dict[str, str]] = mapped_column("metadata", JSON, default=dict)
+    bank_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    account_type: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    #: pending | verified | failed; cards are verified when attached.
+    verification_status: Mapped[str] = mapped_column(
+        String(20), default="verified", server_default="verified"
+    )
     create_time: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     detach_time: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -3,23 +3,34 @@
 Every state change is a named method (``record_authorized``, ``record_decline`` …) so
 the store says exactly which facts a transition writes; the domain decides *whether* a
 transition is legal, under the row lock that ``get_for_update`` takes.
+
+An intent's hot statements (create, lock, the named updates) are hand-written SQL, not
+ORM units of work: a card payment runs them on every call, and through the ORM they
+cost milliseconds of Python where the database needs microseconds. On SQLite they run
+on the group-commit writer's own ``sqlite3`` connection inside the caller's savepoint
+(``store.raw``); on PostgreSQL through the session's connection as driver SQL (no
+compilation, no identity map). Both read and write rows exactly as the ORM does, so
+the keyset pages and the reconciler (still ORM) see the same rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+import json
+import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from functools import lru_cache
+from typing import Any, Final
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import utcnow
 from store.payment_models import PaymentIntentRow, RefundRow
-
-S = TypeVar("S", bound=Select[Any])
+from store.raw import db_time, parse_time, raw_sqlite
 
 
 class DuplicateCreateKey(Exception):
@@ -90,6 +101,7 @@ class PaymentIntentRecord:
     gateway_reference: str = ""
     client_secret: str = ""
     next_action_url: str = ""
+    payment_method_type: str = ""  # "bank_account" for ACH debits; "" for cards
     last_error: LastError | None = None
     application_fee_amount: int | None = None
     commission_bps: int | None = None
@@ -140,6 +152,7 @@ def _intent(row: PaymentIntentRow) -> PaymentIntentRecord:
         gateway_reference=row.gateway_reference,
         client_secret=row.client_secret,
         next_action_url=row.next_action_url,
+        payment_method_type=row.payment_method_type,
         last_error=LastError(
             code=row.last_error_code,
             decline_code=row.last_error_decline_code,
@@ -194,121 +207,262 @@ def _refund(row: RefundRow) -> RefundRecord:
     )
 
 
+#: The intent columns in the order the hand-written SELECTs return them.
+_INTENT_COLUMNS: Final = (
+    "id",
+    "client_id",
+    "amount",
+    "currency",
+    "status",
+    "capture_method",
+    "amount_capturable",
+    "amount_received",
+    "amount_refunded",
+    "customer_id",
+    "payment_method_id",
+    "gateway",
+    "requested_gateway",
+    "gateway_reference",
+    "client_secret",
+    "next_action_url",
+    "last_error_code",
+    "last_error_decline_code",
+    "last_error_message",
+    "application_fee_amount",
+    "commission_bps",
+    "destination_account_id",
+    "destination_amount",
+    "description",
+    "return_url",
+    "cancellation_reason",
+    "metadata",
+    "attempt_operation",
+    "attempt_key",
+    "attempt_amount",
+    "attempt_state",
+    "payment_method_type",
+    "create_time",
+    "update_time",
+)
+_RETURNING: Final = ", ".join(_INTENT_COLUMNS)
+_SELECT_INTENT: Final = f"SELECT {_RETURNING} FROM payment_intents"  # noqa: S608
+_INSERT_INTENT: Final = (
+    f"INSERT INTO payment_intents (create_key, {_RETURNING})"  # noqa: S608
+    f" VALUES ({', '.join('?' * (len(_INTENT_COLUMNS) + 1))})"
+)
+#: PostgreSQL takes the row lock; SQLite's single writer already serialises writes.
+_FOR_UPDATE: Final = {"sqlite": "", "postgresql": " FOR UPDATE"}
+
+
+def _intent_of(values: Sequence[Any]) -> PaymentIntentRecord:
+    """A record from a hand-written SELECT's row (times as text on SQLite)."""
+    (
+        id_,
+        client_id,
+        amount,
+        currency,
+        status,
+        capture_method,
+        amount_capturable,
+        amount_received,
+        amount_refunded,
+        customer_id,
+        payment_method_id,
+        gateway,
+        requested_gateway,
+        gateway_reference,
+        client_secret,
+        next_action_url,
+        error_code,
+        error_decline_code,
+        error_message,
+        application_fee_amount,
+        commission_bps,
+        destination_account_id,
+        destination_amount,
+        description,
+        return_url,
+        cancellation_reason,
+        metadata,
+        attempt_operation,
+        attempt_key,
+        attempt_amount,
+        attempt_state,
+        payment_method_type,
+        create_time,
+        update_time,
+    ) = values
+    if isinstance(metadata, str):
+        metadata = json.loads(metadata)
+    return PaymentIntentRecord(
+        id=id_,
+        client_id=client_id,
+        amount=amount,
+        currency=currency,
+        status=IntentStatus(status),
+        capture_method=CaptureMethod(capture_method),
+        amount_capturable=amount_capturable,
+        amount_received=amount_received,
+        amount_refunded=amount_refunded,
+        customer_id=customer_id,
+        payment_method_id=payment_method_id,
+        gateway=gateway,
+        requested_gateway=requested_gateway,
+        gateway_reference=gateway_reference,
+        client_secret=client_secret,
+        next_action_url=next_action_url,
+        last_error=LastError(
+            code=error_code, decline_code=error_decline_code, message=error_message
+        )
+        if error_code
+        else None,
+        application_fee_amount=application_fee_amount,
+        commission_bps=commission_bps,
+        destination_account_id=destination_account_id,
+        destination_amount=destination_amount,
+        description=description,
+        return_url=return_url,
+        cancellation_reason=cancellation_reason,
+        metadata=dict(metadata or {}),
+        attempt=Attempt(
+            operation=attempt_operation,
+            key=attempt_key,
+            amount=attempt_amount,
+            state=AttemptState(attempt_state),
+        )
+        if attempt_key
+        else None,
+        payment_method_type=payment_method_type,
+        create_time=_time_of(create_time),
+        update_time=_time_of(update_time),
+    )
+
+
+def _time_of(value: str | dt.datetime) -> dt.datetime:
+    if isinstance(value, str):
+        return parse_time(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+@lru_cache(maxsize=256)
+def _dollar_params(statement: str) -> str:
+    """``?`` placeholders as PostgreSQL's ``$1, $2 …`` (the statements hold no ``?`` else)."""
+    parts = statement.split("?")
+    return "".join(
+        part + (f"${index}" if index < len(parts) else "") for index, part in enumerate(parts, 1)
+    )
+
+
+class _Sql:
+    """Hand-written statements on the session's own connection, in its transaction.
+
+    SQLite: the writer's (or reader's) ``sqlite3`` connection inside the caller's
+    savepoint (``store.raw.raw_sqlite``); times and JSON as the ORM stores them (text).
+    PostgreSQL: driver SQL through the session's connection, which begins the
+    transaction if it has not yet, so a statement never runs outside it.
+    """
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self.dialect = session.get_bind().dialect.name
+
+    async def rows(self, statement: str, params: Sequence[Any]) -> list[Sequence[Any]]:
+        raw = await raw_sqlite(self._session)
+        if raw is not None:
+            return raw.execute(statement, params).fetchall()
+        connection = await self._session.connection()
+        result = await connection.exec_driver_sql(_dollar_params(statement), tuple(params))
+        return list(result.all()) if result.returns_rows else []
+
+    def time(self, value: dt.datetime) -> str | dt.datetime:
+        return db_time(value) if self.dialect == "sqlite" else value
+
+
 class PaymentIntents:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._sql = _Sql(session)
 
     async def add(self, intent: PaymentIntentRecord, *, create_key: str | None) -> None:
         """Insert; :class:`DuplicateCreateKey` when a concurrent create took the key first."""
-        self._session.add(
-            PaymentIntentRow(
-                id=intent.id,
-                client_id=intent.client_id,
-                create_key=create_key,
-                amount=intent.amount,
-                currency=intent.currency,
-                status=intent.status.value,
-                capture_method=intent.capture_method.value,
-                amount_capturable=0,
-                amount_received=0,
-                amount_refunded=0,
-                customer_id=intent.customer_id,
-                payment_method_id=intent.payment_method_id,
-                gateway="",
-                requested_gateway=intent.requested_gateway,
-                gateway_reference="",
-                client_secret=intent.client_secret,
-                next_action_url="",
-                last_error_code="",
-                last_error_decline_code="",
-                last_error_message="",
-                application_fee_amount=intent.application_fee_amount,
-                commission_bps=intent.commission_bps,
-                destination_account_id=intent.destination_account_id,
-                destination_amount=intent.destination_amount,
-                description=intent.description,
-                return_url=intent.return_url,
-                cancellation_reason="",
-                metadata_=dict(intent.metadata),
-                attempt_operation=intent.attempt.operation if intent.attempt else "",
-                attempt_key=intent.attempt.key if intent.attempt else "",
-                attempt_amount=intent.attempt.amount if intent.attempt else 0,
-                attempt_state=intent.attempt.state.value if intent.attempt else "",
-                create_time=intent.create_time,
-                update_time=intent.update_time,
-            )
-        )
+        sql = self._sql
+        attempt = intent.attempt
         try:
-            await self._session.flush()
-        except IntegrityError:
+            await sql.rows(
+                _INSERT_INTENT,
+                (
+                    create_key,
+                    intent.id,
+                    intent.client_id,
+                    intent.amount,
+                    intent.currency,
+                    intent.status.value,
+                    intent.capture_method.value,
+                    0,
+                    0,
+                    0,
+                    intent.customer_id,
+                    intent.payment_method_id,
+                    "",
+                    intent.requested_gateway,
+                    "",
+                    intent.client_secret,
+                    "",
+                    "",
+                    "",
+                    "",
+                    intent.application_fee_amount,
+                    intent.commission_bps,
+                    intent.destination_account_id,
+                    intent.destination_amount,
+                    intent.description,
+                    intent.return_url,
+                    "",
+                    json.dumps(dict(intent.metadata)),
+                    attempt.operation if attempt else "",
+                    attempt.key if attempt else "",
+                    attempt.amount if attempt else 0,
+                    attempt.state.value if attempt else "",
+                    intent.payment_method_type,
+                    sql.time(intent.create_time),
+                    sql.time(intent.update_time),
+                ),
+            )
+        except (IntegrityError, sqlite3.IntegrityError):
             raise DuplicateCreateKey(create_key or intent.id) from None
 
-    @staticmethod
-    def _locked(query: S) -> S:
-        # PostgreSQL: SELECT … FOR UPDATE. SQLite writes are already serialised (one writer
-        # connection, BEGIN IMMEDIATE) and SQLAlchemy emits no FOR UPDATE there.
-        return query.with_for_update()
+    async def _one(
+        self, where: str, params: Sequence[Any], *, lock: bool
+    ) -> PaymentIntentRecord | None:
+        lock_clause = _FOR_UPDATE[self._sql.dialect] if lock else ""
+        found = await self._sql.rows(f"{_SELECT_INTENT} WHERE {where}{lock_clause}", params)
+        return _intent_of(found[0]) if found else None
 
     async def get(self, client_id: str, intent_id: str) -> PaymentIntentRecord | None:
-        row = await self._session.scalar(
-            select(PaymentIntentRow).where(
-                PaymentIntentRow.id == intent_id, PaymentIntentRow.client_id == client_id
-            )
-        )
-        return None if row is None else _intent(row)
-
-    async def _row_for_update(self, intent_id: str) -> PaymentIntentRow:
-        row = await self._session.scalar(
-            self._locked(select(PaymentIntentRow).where(PaymentIntentRow.id == intent_id))
-        )
-        if row is None:
-            raise LookupError(intent_id)
-        return row
+        return await self._one("id = ? AND client_id = ?", (intent_id, client_id), lock=False)
 
     async def get_for_update(self, client_id: str, intent_id: str) -> PaymentIntentRecord | None:
         """Read the intent and hold its row lock until the transaction ends."""
-        row = await self._session.scalar(
-            self._locked(
-                select(PaymentIntentRow).where(
-                    PaymentIntentRow.id == intent_id, PaymentIntentRow.client_id == client_id
-                )
-            )
-        )
-        return None if row is None else _intent(row)
+        return await self._one("id = ? AND client_id = ?", (intent_id, client_id), lock=True)
 
     async def get_for_update_any(self, intent_id: str) -> PaymentIntentRecord | None:
         """Lock an intent by id alone (the reconciler and gateway updates act for any client)."""
-        row = await self._session.scalar(
-            self._locked(select(PaymentIntentRow).where(PaymentIntentRow.id == intent_id))
-        )
-        return None if row is None else _intent(row)
+        return await self._one("id = ?", (intent_id,), lock=True)
 
     async def find_by_create_key(
         self, client_id: str, create_key: str
     ) -> PaymentIntentRecord | None:
-        row = await self._session.scalar(
-            self._locked(
-                select(PaymentIntentRow).where(
-                    PaymentIntentRow.client_id == client_id,
-                    PaymentIntentRow.create_key == create_key,
-                )
-            )
+        return await self._one(
+            "client_id = ? AND create_key = ?", (client_id, create_key), lock=True
         )
-        return None if row is None else _intent(row)
 
     async def find_by_gateway_reference(
         self, gateway: str, gateway_reference: str
     ) -> PaymentIntentRecord | None:
         """The intent a gateway event is about, locked (for the relay's updates)."""
-        row = await self._session.scalar(
-            self._locked(
-                select(PaymentIntentRow).where(
-                    PaymentIntentRow.gateway == gateway,
-                    PaymentIntentRow.gateway_reference == gateway_reference,
-                )
-            )
+        return await self._one(
+            "gateway = ? AND gateway_reference = ?", (gateway, gateway_reference), lock=True
         )
-        return None if row is None else _intent(row)
 
     async def page(
         self,
@@ -346,15 +500,17 @@ class PaymentIntents:
     # --- named updates -------------------------------------------------------------------
 
     async def _apply(self, intent_id: str, **values: object) -> PaymentIntentRecord:
-        """Update a row this transaction has locked (it is in the session: no second read)."""
-        row = await self._session.get(PaymentIntentRow, intent_id)
-        if row is None:
+        """Update a row this transaction has locked, and return it as it now stands."""
+        # Column names come from the named updates below, never from a caller's input.
+        assignments = "".join(f"{name} = ?, " for name in values)
+        found = await self._sql.rows(
+            f"UPDATE payment_intents SET {assignments}update_time = ? WHERE id = ?"  # noqa: S608
+            f" RETURNING {_RETURNING}",
+            (*values.values(), self._sql.time(utcnow()), intent_id),
+        )
+        if not found:
             raise LookupError(intent_id)
-        for name, value in values.items():
-            setattr(row, name, value)
-        row.update_time = utcnow()
-        await self._session.flush()
-        return _intent(row)
+        return _intent_of(found[0])
 
     async def record_attempt(
         self,
@@ -500,8 +656,28 @@ class PaymentIntents:
         )
 
     async def record_refunded(self, intent_id: str, *, amount: int) -> PaymentIntentRecord:
-        row = await self._row_for_update(intent_id)
-        return await self._apply(intent_id, amount_refunded=row.amount_refunded + amount)
+        intent = await self.get_for_update_any(intent_id)
+        if intent is None:
+            raise LookupError(intent_id)
+        return await self._apply(intent_id, amount_refunded=intent.amount_refunded + amount)
+
+    async def record_payment_method_type(
+        self, intent_id: str, payment_method_type: str
+    ) -> PaymentIntentRecord:
+        return await self._apply(intent_id, payment_method_type=payment_method_type)
+
+    async def record_reversal(self, intent_id: str, *, error: LastError) -> PaymentIntentRecord:
+        """A settled payment taken back (an ACH return after settlement): nothing was
+        received after all, so back to REQUIRES_PAYMENT_METHOD with the reason."""
+        return await self._apply(
+            intent_id,
+            status=IntentStatus.REQUIRES_PAYMENT_METHOD.value,
+            amount_received=0,
+            destination_amount=0,
+            last_error_code=error.code,
+            last_error_decline_code=error.decline_code,
+            last_error_message=error.message,
+        )
 
 
 class Refunds:

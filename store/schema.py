@@ -5,6 +5,7 @@ their own module (``store/<area>_models.py``) and add one import line here.
 """
 
 from store import (
+    bank_models,  # noqa: F401  (linked bank accounts)
     ledger_models,  # noqa: F401  (wallets, credits and the ledger)
     models,  # noqa: F401  (registers the foundation's tables)
     payment_models,  # noqa: F401  (payments: intents, refunds, methods, …)

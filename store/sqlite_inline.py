@@ -17,9 +17,11 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from functools import partial
-from typing import Any
+from typing import Any, Final
 
 import aiosqlite
+from sqlalchemy import exc
+from sqlalchemy.ext.asyncio import AsyncSession
 
 _ITER_CHUNK_SIZE = 64
 
@@ -108,3 +110,79 @@ async def connect_inline(database: str) -> aiosqlite.Connection:
 async def connect_writer(database: str, *, busy_timeout_ms: int) -> aiosqlite.Connection:
     connector = partial(sqlite3.connect, database, check_same_thread=False)
     return await WriterConnection(connector, _ITER_CHUNK_SIZE, busy_timeout_ms=busy_timeout_ms)
+
+
+_HANDLE: Final = "isa.sqlite_handle"
+
+
+async def sqlite_handle(session: AsyncSession) -> sqlite3.Connection:
+    """The sqlite3 handle of the session's connection, in its transaction (BEGIN is
+    emitted if it was not yet). Cached for the session's life: one connection, one
+    transaction (group commit's batch session)."""
+    found: sqlite3.Connection | None = session.info.get(_HANDLE)
+    if found is not None:
+        return found
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    if not isinstance(driver, InlineConnection) or not driver._connection:
+        raise TypeError("the session is not on a store.sqlite_inline connection")
+    await driver._settle_pending()
+    handle: sqlite3.Connection = driver._connection
+    session.info[_HANDLE] = handle
+    return handle
+
+
+def _inline_sqlite(connection: Any) -> sqlite3.Connection | None:
+    """The sqlite3 handle under a SQLAlchemy connection when a statement may run on it
+    inline now (no threaded call of this connection is still running), else None."""
+    driver = connection.connection.driver_connection
+    if not isinstance(driver, InlineConnection) or not driver._connection:
+        return None
+    pending = driver._pending
+    if pending is not None and not pending.done():
+        return None
+    conn: sqlite3.Connection = driver._connection
+    return conn
+
+
+def savepoints_inline(dialect: Any) -> None:
+    """Emit SAVEPOINT / RELEASE / ROLLBACK TO straight on the sqlite3 handle.
+
+    SQLAlchemy sends these as compiled Core statements, through its whole execution
+    path, and group commit (``store.group_commit``) opens and releases one savepoint per
+    write: that cost more than the transfer's own hand-written SQL. The session still
+    does all its nested-transaction bookkeeping (flush first, expire on rollback, a
+    failed flush undoes only its savepoint); only the emission of the statement is
+    replaced, with the same text and the same exception types.
+    """
+    preparer = dialect.identifier_preparer
+    defaults = {
+        "do_savepoint": dialect.do_savepoint,
+        "do_release_savepoint": dialect.do_release_savepoint,
+        "do_rollback_to_savepoint": dialect.do_rollback_to_savepoint,
+    }
+    verbs = {
+        "do_savepoint": "SAVEPOINT",
+        "do_release_savepoint": "RELEASE SAVEPOINT",
+        "do_rollback_to_savepoint": "ROLLBACK TO SAVEPOINT",
+    }
+
+    def inline(hook: str) -> Any:
+        default, verb = defaults[hook], verbs[hook]
+
+        def emit(connection: Any, name: str) -> None:
+            conn = _inline_sqlite(connection)
+            if conn is None:
+                default(connection, name)
+                return
+            statement = f"{verb} {preparer.quote(name)}"
+            try:
+                conn.execute(statement)
+            except sqlite3.Error as error:
+                raise exc.DBAPIError.instance(statement, (), error, sqlite3.Error) from error
+
+        return emit
+
+    for hook in defaults:
+        setattr(dialect, hook, inline(hook))

@@ -109,12 +109,17 @@ def clients_file(tmp_path: Path) -> Path:
     return path
 
 
+#: A fixed Fernet key for the test servers (configured clients make ISA_ENCRYPTION_KEY required).
+TEST_ENCRYPTION_KEY = "KWVhc7LdzZ5Lw1ymmwBTzrtKq0rmxpm8XxG07dr3A9c="
+
+
 def settings_for(url: str, **env: str) -> Settings:
     return load_settings(
         {
             "ISA_DATABASE_URL": url,
             "ISA_GRPC_ADDR": "127.0.0.1:0",
             "ISA_RELAY_ADDR": "127.0.0.1:0",
+            "ISA_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
             **env,
         }
     )

@@ -13,7 +13,13 @@ import time
 from collections.abc import Mapping
 from typing import Any, Final
 
-from gateways.types import ChargeResult, Outcome, PaymentError, RefundResult
+from gateways.types import (
+    BankTransferResult,
+    ChargeResult,
+    Outcome,
+    PaymentError,
+    RefundResult,
+)
 from gateways.updates import GatewayUpdate
 
 _PAYMENT_TYPES: Final = {
@@ -73,6 +79,57 @@ def refund_event(result: RefundResult) -> dict[str, Any] | None:
     )
 
 
+#: The sandbox's transfer statuses (Plaid's names) by outcome, and their event types.
+_TRANSFER_STATUS: Final = {
+    Outcome.PROCESSING: "pending",
+    Outcome.SUCCEEDED: "settled",
+    Outcome.DECLINED: "returned",
+}
+_TRANSFER_TYPES: Final = {status: f"bank_transfer.{status}" for status in _TRANSFER_STATUS.values()}
+
+
+def bank_transfer_event(result: BankTransferResult) -> dict[str, Any]:
+    """The event announcing an ACH transfer's new state (Plaid would say
+    ``TRANSFER_EVENTS_UPDATE`` and be asked; the simulator sends the state itself)."""
+    status = _TRANSFER_STATUS.get(result.outcome, "pending")
+    error = result.error
+    return _envelope(
+        _TRANSFER_TYPES[status],
+        {
+            "id": result.gateway_reference,
+            "object": "bank_transfer",
+            "status": status,
+            "amount": result.amount,
+            "authorization_id": result.authorization_reference,
+            "return_code": result.return_code,
+            "settled_before_return": result.settled_before_return,
+            "failure": None
+            if error is None
+            else {"code": error.code, "decline_code": error.decline_code, "message": error.message},
+        },
+    )
+
+
+def _bank_transfer(event_type: str, obj: Mapping[str, Any]) -> GatewayUpdate | None:
+    status = str(obj.get("status"))
+    if _TRANSFER_TYPES.get(status) != event_type:
+        return None  # a type that contradicts its object: not trusted
+    outcome = {v: k for k, v in _TRANSFER_STATUS.items()}[status]
+    return GatewayUpdate(
+        bank_transfers=(
+            BankTransferResult(
+                outcome=outcome,
+                gateway_reference=obj["id"],
+                authorization_reference=str(obj.get("authorization_id") or ""),
+                amount=int(obj.get("amount") or 0),
+                return_code=str(obj.get("return_code") or ""),
+                settled_before_return=obj.get("settled_before_return") is True,
+                error=_error(obj.get("failure")),
+            ),
+        )
+    )
+
+
 def _error(value: object) -> PaymentError | None:
     if not isinstance(value, dict):
         return None
@@ -84,7 +141,8 @@ def _error(value: object) -> PaymentError | None:
 
 
 def sandbox_update(event_type: str, event: Mapping[str, Any]) -> GatewayUpdate | None:
-    """Read a sandbox event; None for anything that is not a payment or refund change."""
+    """Read a sandbox event; None for anything that is not a payment, refund or bank
+    transfer change."""
     data = event.get("data")
     obj = data.get("object") if isinstance(data, dict) else None
     if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or not obj["id"]:
@@ -104,6 +162,8 @@ def sandbox_update(event_type: str, event: Mapping[str, Any]) -> GatewayUpdate |
                     error=_error(obj.get("last_payment_error")),
                 )
             )
+        if event_type in _TRANSFER_TYPES.values() and obj.get("object") == "bank_transfer":
+            return _bank_transfer(event_type, obj)
         if event_type == "refund.updated" and obj.get("object") == "refund":
             by_status = {status: outcome for outcome, status in _REFUND_STATUS.items()}
             refund_outcome = by_status.get(str(obj.get("status")))

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Final, TypeVar
 
 from gateways.errors import GatewayRejected, GatewayUnavailable, OutcomeUnknown
+from gateways.sandbox.bank import SandboxBankRail, _BankState
 from gateways.sandbox.cards import (
     AUTHENTICATION_FAILED,
     DECLINES,
@@ -121,14 +122,16 @@ def _ref(prefix: str) -> str:
     return f"{prefix}_sandbox_{secrets.token_hex(8)}"
 
 
-class SandboxGateway:
-    """Card payments, saved methods, checkout and marketplace accounts, simulated."""
+class SandboxGateway(SandboxBankRail):
+    """Card payments, saved methods, checkout, marketplace accounts and (from
+    :class:`SandboxBankRail`) bank accounts and ACH transfers, simulated."""
 
     def __init__(self, config: SandboxConfig, webhooks: SandboxWebhooks | None = None) -> None:
         self._config = config
         self._webhooks = webhooks
         self._random = random.Random(config.seed)  # a simulator, not crypto
         self._state = _State()
+        self._bank = _BankState()
         self._lock = asyncio.Lock()
         self.info = GatewayInfo(
             name=NAME,
@@ -137,7 +140,7 @@ class SandboxGateway:
             mode=GatewayMode.SANDBOX,
             capabilities=frozenset(Capability),
             currencies=CURRENCIES,
-            method_types=frozenset({MethodType.CARD}),
+            method_types=frozenset({MethodType.CARD, MethodType.BANK_ACCOUNT}),
         )
 
     async def close(self) -> None:

@@ -31,7 +31,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.errors import InsufficientCredits, InvalidState, NotFound
 from server.events import record_event
 from server.ledger.packages import CreditPackage
-from server.ledger.payments import ChargeRequest, PaymentOutcome, PaymentPort
+from server.ledger.payments import (
+    ChargeNotMade,
+    ChargeRequest,
+    PaymentOutcome,
+    PaymentPort,
+    PaymentReference,
+    charge_key,
+)
 from server.pagination import Page, PageRequest, page_of
 from store.credits import (
     CreditGrantRecord,
@@ -656,34 +663,64 @@ class CreditService:
         """Record the purchase, charge with a derived key, then apply what is known."""
         async with self._db.write() as session:
             purchase = await self.begin_purchase(session, client_id, new)
-        result = await payments.charge(
-            ChargeRequest(
-                client_id=client_id,
-                amount=purchase.amount,
-                currency=purchase.currency,
-                payment_method_id=new.payment_method_id,
-                description=f"{purchase.credits} credits ({purchase.package_id})",
-                idempotency_key=f"{purchase.id}:charge",
-                reference=purchase.id,
+        try:
+            return await self.collect_purchase(client_id, purchase.id, payments)
+        except ChargeNotMade as not_made:
+            raise not_made.error from None
+
+    async def collect_purchase(
+        self, client_id: str, purchase_id: str, payments: PaymentPort
+    ) -> CreditPurchase:
+        """Charge for a PENDING purchase (or resume its charge) and apply what is known.
+
+        Safe to repeat, like ``WalletService.collect_deposit``: one charge per purchase
+        id. Raises :class:`ChargeNotMade` after failing the purchase when nothing was
+        charged.
+        """
+        async with self._db.read() as session:
+            purchase = await Credits(session).purchase(client_id, purchase_id)
+        if purchase is None:
+            raise NotFound("credit purchase", purchase_id)
+        if purchase.status != PurchaseStatus.PENDING.value:
+            return purchase
+        try:
+            result = await payments.charge(
+                ChargeRequest(
+                    client_id=client_id,
+                    amount=purchase.amount,
+                    currency=purchase.currency,
+                    payment_method_id=purchase.payment_method_id,
+                    description=f"{purchase.credits} credits ({purchase.package_id})",
+                    idempotency_key=charge_key(purchase.id),
+                    reference=purchase.id,
+                )
             )
-        )
+        except ChargeNotMade as not_made:
+            async with self._db.write() as session:
+                await self.fail_purchase(
+                    session, purchase.id, f"nothing was charged: {not_made.error.message}"
+                )
+            raise
         async with self._db.write() as session:
-            credits = Credits(session)
-            await credits.finish_purchase(
-                purchase.id,
-                status=PurchaseStatus.PENDING.value,
-                grant_id="",
-                error_message="",
-                now=self._now(),
-                payment_reference=result.reference,
-            )
-            if result.outcome is PaymentOutcome.SUCCEEDED:
-                return await self.settle_purchase(session, purchase.id)
-            if result.outcome is PaymentOutcome.FAILED:
-                return await self.fail_purchase(session, purchase.id, result.error_message)
-            pending = await credits.purchase_for_update(purchase.id)
-            assert pending is not None
-            return pending
+            return await self.apply_charge(session, purchase.id, result)
+
+    async def apply_charge(
+        self, session: AsyncSession, purchase_id: str, result: PaymentReference
+    ) -> CreditPurchase:
+        """Link the purchase to its payment and apply the payment's outcome, if final."""
+        await self.link_payment(session, purchase_id, result.reference)
+        if result.outcome is PaymentOutcome.SUCCEEDED:
+            return await self.settle_purchase(session, purchase_id)
+        if result.outcome is PaymentOutcome.FAILED:
+            return await self.fail_purchase(session, purchase_id, result.error_message)
+        pending = await Credits(session).purchase_for_update(purchase_id)
+        assert pending is not None
+        return pending
+
+    async def link_payment(self, session: AsyncSession, purchase_id: str, reference: str) -> None:
+        """Remember which payment collects the purchase (its status is left as it is)."""
+        if reference:
+            await Credits(session).record_purchase_reference(purchase_id, reference)
 
     # -- history ---------------------------------------------------------------------
 

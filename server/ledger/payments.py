@@ -3,8 +3,10 @@
 Deposits, withdrawals and credit purchases move real money through PaymentService.
 The ledger records the intent first (a PENDING transaction, funds held or pending),
 asks the payments side with an idempotency key derived from that transaction's id, and
-later hears the outcome through ``settle_*`` / ``fail_*`` entry points. PaymentService
-is not merged yet; this Protocol is the seam it will satisfy.
+hears the outcome through ``settle_*`` / ``fail_*`` entry points: at once when the
+payment ends synchronously, later (3-D Secure, webhooks, the reconciler, ACH) from the
+payments side's outcome listener, in the transaction that records the payment's end.
+``server.ledger_payments`` satisfies this Protocol over PaymentService.
 """
 
 from __future__ import annotations
@@ -13,11 +15,22 @@ import enum
 from dataclasses import dataclass
 from typing import Protocol
 
+from server.errors import DomainError
+
 
 class PaymentOutcome(enum.Enum):
     SUCCEEDED = "succeeded"
     PENDING = "pending"
     FAILED = "failed"
+
+
+def charge_key(reference: str) -> str:
+    """The idempotency key of the one charge for our transaction ``reference``."""
+    return f"{reference}:charge"
+
+
+def payout_key(reference: str) -> str:
+    return f"{reference}:payout"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,7 +64,26 @@ class PaymentReference:
     error_message: str = ""
 
 
+class ChargeNotMade(Exception):
+    """Certainly nothing was charged (no gateway reachable, bad method, refused request).
+
+    Carries the payments side's error: the ledger fails its pending transaction, and
+    whoever answers the caller raises ``error`` (its kind and reason) in the end.
+    """
+
+    def __init__(self, error: DomainError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
 class PaymentPort(Protocol):
-    async def charge(self, request: ChargeRequest) -> PaymentReference: ...
+    async def check_method(self, client_id: str, payment_method_id: str) -> None:
+        """Raise (NotFound, InvalidState) unless the caller may charge this saved method."""
+        ...
+
+    async def charge(self, request: ChargeRequest) -> PaymentReference:
+        """Charge once per ``idempotency_key``; raises :class:`ChargeNotMade` when
+        nothing was charged; an unknown outcome is PENDING (reconciled later)."""
+        ...
 
     async def payout(self, request: PayoutRequest) -> PaymentReference: ...

@@ -25,10 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.errors import AlreadyExists, InsufficientFunds, InvalidState, NotFound
 from server.events import record_event
 from server.ledger.payments import (
+    ChargeNotMade,
     ChargeRequest,
     PaymentOutcome,
     PaymentPort,
+    PaymentReference,
     PayoutRequest,
+    charge_key,
+    payout_key,
 )
 from server.pagination import Page, PageRequest, page_of
 from store.db import Database
@@ -481,7 +485,7 @@ class WalletService:
             now=now,
         )
 
-    # -- orchestration with the payments side (wired once PaymentService lands) ------
+    # -- orchestration with the payments side ---------------------------------------
 
     async def deposit(
         self, client_id: str, new: NewMovement, payments: PaymentPort
@@ -489,24 +493,63 @@ class WalletService:
         """Record the intent, charge with a derived key, then apply what is known."""
         async with self._db.write() as session:
             record = await self.begin_deposit(session, client_id, new)
-        result = await payments.charge(
-            ChargeRequest(
-                client_id=client_id,
-                amount=new.amount,
-                currency=new.currency,
-                payment_method_id=new.payment_method_id,
-                description=new.description,
-                idempotency_key=f"{record.id}:charge",
-                reference=record.id,
+        try:
+            return await self.collect_deposit(client_id, record.id, payments)
+        except ChargeNotMade as not_made:
+            raise not_made.error from None
+
+    async def collect_deposit(
+        self, client_id: str, transaction_id: str, payments: PaymentPort
+    ) -> WalletTransaction:
+        """Charge for a PENDING deposit (or resume its charge) and apply what is known.
+
+        Safe to repeat: the charge's key derives from the transaction id, so a retry
+        after a crash or a lost answer reaches the same payment, never a second one.
+        A success or failure the payments side reported in its own transaction (its
+        outcome listener) has already been applied; applying it again changes nothing.
+        Raises :class:`ChargeNotMade` after failing the deposit when nothing was charged.
+        """
+        record = await self._own_transaction(client_id, transaction_id, TransactionType.DEPOSIT)
+        if record.status != TransactionStatus.PENDING.value:
+            return record
+        try:
+            result = await payments.charge(
+                ChargeRequest(
+                    client_id=client_id,
+                    amount=record.amount,
+                    currency=record.currency,
+                    payment_method_id=record.payment_method_id,
+                    description=record.description,
+                    idempotency_key=charge_key(record.id),
+                    reference=record.id,
+                )
             )
-        )
+        except ChargeNotMade as not_made:
+            async with self._db.write() as session:
+                await self.fail_deposit(
+                    session, record.id, f"nothing was charged: {not_made.error.message}"
+                )
+            raise
         async with self._db.write() as session:
-            await WalletTransactions(session).record_reference(record.id, result.reference)
-            if result.outcome is PaymentOutcome.SUCCEEDED:
-                return await self.settle_deposit(session, record.id)
-            if result.outcome is PaymentOutcome.FAILED:
-                return await self.fail_deposit(session, record.id, result.error_message)
-            return await self._reload(session, record.id)
+            return await self.apply_charge(session, record.id, result)
+
+    async def apply_charge(
+        self, session: AsyncSession, transaction_id: str, result: PaymentReference
+    ) -> WalletTransaction:
+        """Link the deposit to its payment and apply the payment's outcome, if final."""
+        await self.link_payment(session, transaction_id, result.reference)
+        if result.outcome is PaymentOutcome.SUCCEEDED:
+            return await self.settle_deposit(session, transaction_id)
+        if result.outcome is PaymentOutcome.FAILED:
+            return await self.fail_deposit(session, transaction_id, result.error_message)
+        return await self._reload(session, transaction_id)
+
+    async def link_payment(
+        self, session: AsyncSession, transaction_id: str, reference: str
+    ) -> None:
+        """Remember which payment collects (or pays out) the transaction."""
+        if reference:
+            await WalletTransactions(session).record_reference(transaction_id, reference)
 
     async def withdraw(
         self, client_id: str, new: NewMovement, payments: PaymentPort
@@ -520,7 +563,7 @@ class WalletService:
                 currency=new.currency,
                 payment_method_id=new.payment_method_id,
                 description=new.description,
-                idempotency_key=f"{record.id}:payout",
+                idempotency_key=payout_key(record.id),
                 reference=record.id,
             )
         )
@@ -537,6 +580,15 @@ class WalletService:
     async def _require_wallet(self, session: AsyncSession, client_id: str, wallet_id: str) -> None:
         if await Wallets(session).get(client_id, wallet_id) is None:
             raise NotFound("wallet", wallet_id)
+
+    async def _own_transaction(
+        self, client_id: str, transaction_id: str, kind: TransactionType
+    ) -> WalletTransaction:
+        async with self._db.read() as session:
+            record = await WalletTransactions(session).get(client_id, transaction_id)
+        if record is None or record.type != kind.value:
+            raise NotFound("wallet transaction", transaction_id)
+        return record
 
     async def _pending(
         self, session: AsyncSession, transaction_id: str, kind: TransactionType

@@ -10,13 +10,15 @@ whenever the resource is ours, so its endpoints get the raw event when they aske
 
 from __future__ import annotations
 
+import inspect
 from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateways.types import Outcome
-from gateways.updates import UpdateReader
+from gateways.updates import AnyUpdateReader
 from server.errors import NotFound
+from server.payments.bank import BankPaymentService
 from server.payments.intents import PaymentIntentService
 from server.webhooks.inbound import ApplyOutcome, ApplyResult, NormalizedGatewayEvent
 from store.payments import IntentStatus, RefundStatus
@@ -39,12 +41,20 @@ IGNORED: Final = ApplyResult(outcome=ApplyOutcome.IGNORED)
 
 
 class PaymentEventApplier:
-    def __init__(self, intents: PaymentIntentService, read: UpdateReader) -> None:
+    def __init__(
+        self,
+        intents: PaymentIntentService,
+        read: AnyUpdateReader,
+        bank: BankPaymentService | None = None,
+    ) -> None:
         self._intents = intents
         self._read = read
+        self._bank = bank
 
     async def apply(self, session: AsyncSession, event: NormalizedGatewayEvent) -> ApplyResult:
         update = self._read(event.type, event.payload)
+        if inspect.isawaitable(update):
+            update = await update  # a reader that asks the provider (Plaid)
         if update is None:
             return IGNORED
         result = IGNORED
@@ -56,6 +66,19 @@ class PaymentEventApplier:
                 applied = intent.status is _INTENT_STATUS.get(update.payment.outcome)
                 result = ApplyResult(
                     outcome=ApplyOutcome.PROCESSED if applied else ApplyOutcome.IGNORED,
+                    resource_id=intent.id,
+                    client_id=intent.client_id,
+                )
+        bank = self._bank
+        for transfer in update.bank_transfers if bank is not None else ():
+            assert bank is not None
+            intent = await bank.apply_transfer(session, gateway=event.gateway, result=transfer)
+            if intent is not None:
+                wanted = _INTENT_STATUS.get(transfer.outcome)
+                result = ApplyResult(
+                    outcome=ApplyOutcome.PROCESSED
+                    if intent.status is wanted
+                    else ApplyOutcome.IGNORED,
                     resource_id=intent.id,
                     client_id=intent.client_id,
                 )

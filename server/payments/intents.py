@@ -39,6 +39,7 @@ from gateways.types import (
 from server.errors import FieldViolation, IdempotencyKeyInUse, InvalidInput, InvalidState, NotFound
 from server.events import record_event
 from server.pagination import Page, PageRequest, page_of
+from server.payments.bank import BANK_ACCOUNT, BankDebits, paid_by_bank
 from server.payments.errors import (
     AmountTooLarge,
     CapabilityMissing,
@@ -49,11 +50,17 @@ from server.payments.errors import (
     SandboxOnly,
 )
 from server.payments.money import commission
+from server.payments.outcomes import IntentOutcomes
 from store.customers import Customers
 from store.db import Database
 from store.ids import has_prefix, new_id
 from store.models import utcnow
-from store.payment_methods import ConnectedAccounts, GatewayCustomers, PaymentMethods
+from store.payment_methods import (
+    ConnectedAccounts,
+    GatewayCustomers,
+    PaymentMethodRecord,
+    PaymentMethods,
+)
 from store.payments import (
     Attempt,
     AttemptState,
@@ -79,7 +86,16 @@ IntentFinish = Callable[[AsyncSession, PaymentIntent], Awaitable[None]]
 RefundFinish = Callable[[AsyncSession, Refund], Awaitable[None]]
 
 
+#: Called first inside a use case's first write transaction; it may end the call by
+#: raising (a repeat's stored answer is found there: see servicers.gateway_calls).
+Check = Callable[[AsyncSession], Awaitable[None]]
+
+
 async def _unanswered(_session: AsyncSession, _value: object) -> None:
+    return None
+
+
+async def _unchecked(_session: AsyncSession) -> None:
     return None
 
 
@@ -168,14 +184,63 @@ class _Method:
     token: str
     gateway: str  # "" when any capable gateway understands the token
     customer_reference: str | None = None
+    saved: PaymentMethodRecord | None = None  # our saved method, when it is one
+
+
+#: The intent's fields an event shows, in declaration order (computed once: events are
+#: built on every payment).
+_PUBLIC_FIELDS: Final = tuple(
+    f.name for f in dataclasses.fields(PaymentIntentRecord) if f.name not in _HIDDEN_IN_EVENTS
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Terms:
+    """The marketplace split of a new intent: its fee and what the account receives."""
+
+    application_fee_amount: int | None = None
+    commission_bps: int | None = None
+    destination_amount: int = 0
+
+
+def _new_intent(
+    client_id: str, new: NewPaymentIntent, terms: _Terms, confirm_key: str | None
+) -> PaymentIntent:
+    """The record of a new intent; with ``confirm_key`` its charge is the open attempt."""
+    intent_id = new_id("pi")
+    now = utcnow()
+    return PaymentIntent(
+        id=intent_id,
+        client_id=client_id,
+        amount=new.amount,
+        currency=new.currency,
+        status=IntentStatus.REQUIRES_CONFIRMATION
+        if new.payment_method_id
+        else IntentStatus.REQUIRES_PAYMENT_METHOD,
+        capture_method=new.capture_method,
+        customer_id=new.customer_id,
+        payment_method_id=new.payment_method_id,
+        requested_gateway=new.gateway,
+        client_secret=f"{intent_id}_secret_{secrets.token_urlsafe(18)}",
+        application_fee_amount=terms.application_fee_amount,
+        commission_bps=terms.commission_bps,
+        destination_account_id=new.destination_account_id,
+        destination_amount=terms.destination_amount,
+        description=new.description,
+        return_url=new.return_url,
+        metadata=dict(new.metadata),
+        attempt=Attempt(
+            operation="confirm", key=confirm_key, amount=new.amount, state=AttemptState.OPEN
+        )
+        if confirm_key
+        else None,
+        create_time=now,
+        update_time=now,
+    )
 
 
 def _public(intent: PaymentIntent) -> dict[str, object]:
-    return {
-        f.name: getattr(intent, f.name)
-        for f in dataclasses.fields(intent)
-        if f.name not in _HIDDEN_IN_EVENTS
-    }
+    return {name: getattr(intent, name) for name in _PUBLIC_FIELDS}
 
 
 def _last_error(result: ChargeResult) -> LastError:
@@ -189,9 +254,17 @@ def _last_error(result: ChargeResult) -> LastError:
 
 
 class PaymentIntentService:
-    def __init__(self, db: Database, router: Router) -> None:
+    def __init__(
+        self,
+        db: Database,
+        router: Router,
+        outcomes: IntentOutcomes | None = None,
+        bank: BankDebits | None = None,
+    ) -> None:
         self._db = db
         self._router = router
+        self._outcomes = outcomes or IntentOutcomes()
+        self._bank = bank  # ACH debits for bank account methods (server.payments.bank)
 
     # --- reads ---------------------------------------------------------------------------
 
@@ -242,31 +315,49 @@ class PaymentIntentService:
         key: str,
         new: NewPaymentIntent,
         finish: IntentFinish = _unanswered,
+        *,
+        check: Check = _unchecked,
     ) -> PaymentIntent:
         """Create (and with ``confirm`` charge); a retry with the same key resumes the first."""
         confirm_key = derive_key(client_id, key, "create-confirm")
         async with self._db.write() as session:
-            intents = PaymentIntents(session)
-            intent = await intents.find_by_create_key(client_id, key)
-            if intent is None:
-                try:
-                    intent = await self._insert(
-                        session, client_id, key, new, confirm_key if new.confirm else None
-                    )
-                except DuplicateCreateKey:
-                    raise IdempotencyKeyInUse(
-                        f"a request with idempotency key {key!r} is still running; retry shortly",
-                        metadata={"idempotency_key": key},
-                    ) from None
-            elif intent.attempt is None and new.confirm and intent.status in CONFIRMABLE:
-                # the first try reached no gateway: confirm again now
-                intent = await intents.record_attempt(
-                    intent.id, operation="confirm", key=confirm_key, amount=intent.amount
-                )
+            await check(session)
+            intent = await self._find_or_insert(
+                session, client_id, key, new, confirm_key if new.confirm else None
+            )
             if intent.attempt is None or intent.attempt.state is AttemptState.DONE:
                 await finish(session, intent)
                 return intent
         return await self._run_attempt(intent, finish)
+
+    async def _find_or_insert(
+        self,
+        session: AsyncSession,
+        client_id: str,
+        key: str,
+        new: NewPaymentIntent,
+        confirm_key: str | None,
+    ) -> PaymentIntent:
+        """The intent this key created before (to resume), else a new one; never a second.
+
+        A first call still at the gateway is not repeated beside it: the retry is told to
+        come back (its attempt is repeated only once unknown, or stale: the first died).
+        """
+        intents = PaymentIntents(session)
+        intent = await intents.find_by_create_key(client_id, key)
+        if intent is None:
+            try:
+                return await self._insert(session, client_id, key, new, confirm_key)
+            except DuplicateCreateKey:
+                raise _key_in_use(key) from None
+        if intent.attempt is not None and _busy(intent) and not _stale(intent):
+            raise _key_in_use(key) if intent.attempt.key == confirm_key else _busy_error(intent)
+        if intent.attempt is None and confirm_key and intent.status in CONFIRMABLE:
+            # the first try reached no gateway: confirm again now
+            return await intents.record_attempt(
+                intent.id, operation="confirm", key=confirm_key, amount=intent.amount
+            )
+        return intent
 
     async def _insert(
         self,
@@ -276,9 +367,18 @@ class PaymentIntentService:
         new: NewPaymentIntent,
         confirm_key: str | None,
     ) -> PaymentIntent:
+        """Check what the intent refers to, then store it with its ``payment.created``."""
+        terms = await self._terms(session, client_id, new)
+        intent = _new_intent(client_id, new, terms, confirm_key)
+        await PaymentIntents(session).add(intent, create_key=key or None)
+        await self._event(session, intent, "payment.created")
+        return intent
+
+    async def _terms(self, session: AsyncSession, client_id: str, new: NewPaymentIntent) -> _Terms:
+        """The customer, connected account and method exist and some gateway can take it."""
         if new.customer_id and await Customers(session).get(client_id, new.customer_id) is None:
             raise NotFound("customer", new.customer_id)
-        fee, bps, destination_amount = new.application_fee_amount, None, 0
+        terms = _Terms(application_fee_amount=new.application_fee_amount)
         if new.destination_account_id:
             account = await ConnectedAccounts(session).get(client_id, new.destination_account_id)
             if account is None:
@@ -287,60 +387,26 @@ class PaymentIntentService:
                 raise InvalidState(
                     f"connected account {account.id} cannot receive charges yet (onboarding)"
                 )
+            fee, bps = new.application_fee_amount, None
             if fee is None:
                 bps = account.commission_bps
                 fee = commission(new.amount, bps)
-            destination_amount = new.amount - fee
+            terms = _Terms(
+                application_fee_amount=fee,
+                commission_bps=bps,
+                destination_amount=new.amount - fee,
+            )
         method = None
         if new.payment_method_id:
             method = await self._method(session, client_id, new.customer_id, new.payment_method_id)
-        self._candidates(
+        self._check_route(
+            method,
             new.gateway or (method.gateway if method else ""),
             currency=new.currency,
             manual=new.capture_method is CaptureMethod.MANUAL,
             marketplace=bool(new.destination_account_id),
         )
-        now = utcnow()
-        intent = PaymentIntent(
-            id=new_id("pi"),
-            client_id=client_id,
-            amount=new.amount,
-            currency=new.currency,
-            status=IntentStatus.REQUIRES_CONFIRMATION
-            if new.payment_method_id
-            else IntentStatus.REQUIRES_PAYMENT_METHOD,
-            capture_method=new.capture_method,
-            customer_id=new.customer_id,
-            payment_method_id=new.payment_method_id,
-            requested_gateway=new.gateway,
-            client_secret="",
-            application_fee_amount=fee,
-            commission_bps=bps,
-            destination_account_id=new.destination_account_id,
-            destination_amount=destination_amount,
-            description=new.description,
-            return_url=new.return_url,
-            metadata=dict(new.metadata),
-            attempt=Attempt(
-                operation="confirm", key=confirm_key, amount=new.amount, state=AttemptState.OPEN
-            )
-            if confirm_key
-            else None,
-            create_time=now,
-            update_time=now,
-        )
-        intent = dataclasses.replace(
-            intent, client_secret=f"{intent.id}_secret_{secrets.token_urlsafe(18)}"
-        )
-        await PaymentIntents(session).add(intent, create_key=key or None)
-        await record_event(
-            session,
-            client_id=client_id,
-            event_type="payment.created",
-            resource_id=intent.id,
-            data=_public(intent),
-        )
-        return intent
+        return terms
 
     async def confirm(
         self,
@@ -373,7 +439,8 @@ class PaymentIntentService:
                     [FieldViolation("payment_method_id", "is required: the intent has none")]
                 )
             method = await self._method(session, client_id, intent.customer_id, method_id)
-            self._candidates(
+            self._check_route(
+                method,
                 intent.requested_gateway or method.gateway,
                 currency=intent.currency,
                 manual=intent.capture_method is CaptureMethod.MANUAL,
@@ -514,6 +581,22 @@ class PaymentIntentService:
             await finish(session, updated)
             return updated
 
+    async def continue_after_verification(self, client_id: str, intent_id: str) -> PaymentIntent:
+        """Start the debit of an intent that waited for its bank account's verification
+        (server.payments.bank); one derived key per intent, so a repeat debits once."""
+        async with self._db.write() as session:
+            intents = PaymentIntents(session)
+            intent = await self._locked(intents, client_id, intent_id)
+            if intent.status is not IntentStatus.REQUIRES_ACTION or _busy(intent):
+                return intent
+            intent = await intents.record_attempt(
+                intent.id,
+                operation="confirm",
+                key=derive_key(client_id, intent_id, "confirm-after-verification"),
+                amount=intent.amount,
+            )
+        return await self._run_attempt(intent)
+
     # --- refunds -------------------------------------------------------------------------
 
     async def refund(
@@ -543,6 +626,8 @@ class PaymentIntentService:
         gateway = self._router_gateway(intent.gateway)
         if Capability.REFUNDS not in gateway.info.capabilities:
             raise CapabilityMissing(f"gateway {intent.gateway} cannot refund")
+        if await paid_by_bank(session, intent):
+            raise CapabilityMissing("refunds of bank (ACH) payments are not available yet")
         refunds = Refunds(session)
         left = intent.amount_received - await refunds.committed_amount(intent.id)
         amount = left if new.amount is None else new.amount
@@ -776,10 +861,7 @@ class PaymentIntentService:
         intent = await self.get(client_id, intent_id)
         if intent.attempt is None:
             return
-        stale = intent.update_time < utcnow() - STALE_ATTEMPT
-        if intent.attempt.state is AttemptState.UNKNOWN or (
-            intent.attempt.state is AttemptState.OPEN and stale
-        ):
+        if intent.attempt.state is AttemptState.UNKNOWN or (_busy(intent) and _stale(intent)):
             await self._run_attempt(intent)
 
     async def reconcile(self, *, stale_after: dt.timedelta = STALE_ATTEMPT) -> int:
@@ -889,6 +971,8 @@ class PaymentIntentService:
                         intent.client_id, intent.destination_account_id
                     )
                     destination = account.gateway_reference if account else ""
+        if self._bank is not None and _is_bank(method):
+            return await self._bank.debit(intent, intent.payment_method_id, attempt.key)
         # An answer lost at one gateway is asked of that same gateway, never another.
         pinned = intent.gateway if attempt.state is AttemptState.UNKNOWN else ""
         candidates = self._candidates(
@@ -940,8 +1024,28 @@ class PaymentIntentService:
             raise InvalidInput([FieldViolation("payment_method_id", "belongs to another customer")])
         reference = await GatewayCustomers(session).find(method.customer_id, method.gateway)
         return _Method(
-            token=method.gateway_reference, gateway=method.gateway, customer_reference=reference
+            token=method.gateway_reference,
+            gateway=method.gateway,
+            customer_reference=reference,
+            saved=method,
         )
+
+    def _check_route(
+        self,
+        method: _Method | None,
+        gateway: str,
+        *,
+        currency: str,
+        manual: bool,
+        marketplace: bool,
+    ) -> None:
+        """Refuse, before anything is recorded, a payment no enabled gateway can make."""
+        if method is not None and method.saved is not None and _is_bank(method):
+            if self._bank is None or marketplace:
+                raise CapabilityMissing("bank account payments are not available here")
+            self._bank.check_debit(method.saved, currency=currency, manual=manual)
+            return
+        self._candidates(gateway, currency=currency, manual=manual, marketplace=marketplace)
 
     def _candidates(
         self, gateway: str, *, currency: str, manual: bool, marketplace: bool
@@ -973,8 +1077,17 @@ class PaymentIntentService:
                 f"gateway {name!r} holding this payment is not enabled: {missing.message}"
             ) from None
 
-    @staticmethod
-    async def _event(session: AsyncSession, intent: PaymentIntent, event_type: str) -> None:
+    async def record_change(
+        self, session: AsyncSession, intent: PaymentIntent, event_type: str
+    ) -> None:
+        """Record the event of a change made outside this class (an ACH return reversing a
+        settlement, server.payments.bank) exactly as this class records its own, so
+        whatever follows intents' events (webhooks, terminal-outcome hooks) hears it."""
+        await self._event(session, intent, event_type)
+
+    async def _event(self, session: AsyncSession, intent: PaymentIntent, event_type: str) -> None:
+        """Every change of an intent passes here: its event, and (when the change ends
+        the intent) the outcome's subscribers, all in the transaction recording it."""
         await record_event(
             session,
             client_id=intent.client_id,
@@ -982,11 +1095,28 @@ class PaymentIntentService:
             resource_id=intent.id,
             data=_public(intent),
         )
+        await self._outcomes.announce(session, intent, event_type)
+
+
+def _is_bank(method: _Method) -> bool:
+    return method.saved is not None and method.saved.type == BANK_ACCOUNT
 
 
 def _busy(intent: PaymentIntent) -> bool:
     """Another call's gateway request on this intent is still open (not ours to repeat)."""
     return intent.attempt is not None and intent.attempt.state is AttemptState.OPEN
+
+
+def _stale(intent: PaymentIntent) -> bool:
+    """An open attempt this old was left by a call that died: it is ours to repeat."""
+    return intent.update_time < utcnow() - STALE_ATTEMPT
+
+
+def _key_in_use(key: str) -> IdempotencyKeyInUse:
+    return IdempotencyKeyInUse(
+        f"a request with idempotency key {key!r} is still running; retry shortly",
+        metadata={"idempotency_key": key},
+    )
 
 
 def _busy_error(intent: PaymentIntent) -> ResourceBusy:

@@ -1,8 +1,7 @@
 """isa.credit.v1.CreditService: prepaid credits on the ledger.
 
-PurchaseCredits takes a payment: its ledger side is built and tested
-(``CreditService.begin/settle/fail_purchase``), the connection to PaymentService is not,
-so it answers UNIMPLEMENTED saying so.
+PurchaseCredits charges a saved payment method through PaymentService
+(``server.ledger_payments``); the credits are granted when the payment succeeds.
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ from server.ledger.credits import (
     MAX_RESERVATION_TTL,
     CreditBalance,
     CreditGrant,
+    CreditPurchase,
     CreditReservation,
     CreditService,
     CreditTransaction,
@@ -30,19 +30,20 @@ from server.ledger.credits import (
     GrantSource,
     NewConsumption,
     NewGrant,
+    NewPurchase,
     NewReservation,
+    PurchaseStatus,
     ReservationStatus,
 )
 from server.ledger.packages import CreditPackage
+from server.ledger.payments import PaymentPort
 from server.pagination import page_of
+from server.servicers.ledger_calls import run_collecting
 from server.servicers.support import Checks, encode_page_token, run_idempotent, timestamp
-from server.servicers.wallet import MAX_OWNER_ID_LENGTH, check_amount
+from server.servicers.wallet import MAX_OWNER_ID_LENGTH, check_amount, check_saved_method
 
 #: Methods not built yet, with the note their UNIMPLEMENTED answer carries.
-PENDING_CREDIT_METHODS: Final = {
-    "PurchaseCredits": "charging a payment method through PaymentService is not wired to "
-    "credit purchases yet"
-}
+PENDING_CREDIT_METHODS: Final[dict[str, str]] = {}
 
 _SOURCES: Final = {
     GrantSource.GRANT.value: resources.CREDIT_GRANT_SOURCE_GRANT,
@@ -61,6 +62,11 @@ _TYPES: Final = {
     CreditTransactionType.EXPIRE: resources.CREDIT_TRANSACTION_TYPE_EXPIRE,
 }
 _TYPE_OF: Final = {wire: kind for kind, wire in _TYPES.items()}
+_PURCHASE_STATUSES: Final = {
+    PurchaseStatus.PENDING.value: resources.CREDIT_PURCHASE_STATUS_PENDING,
+    PurchaseStatus.SUCCEEDED.value: resources.CREDIT_PURCHASE_STATUS_SUCCEEDED,
+    PurchaseStatus.FAILED.value: resources.CREDIT_PURCHASE_STATUS_FAILED,
+}
 
 
 def duration(value: dt.timedelta | None) -> Duration | None:
@@ -144,14 +150,38 @@ def transaction_message(record: CreditTransaction) -> resources.CreditTransactio
     )
 
 
+def purchase_message(purchase: CreditPurchase) -> resources.CreditPurchase:
+    message = resources.CreditPurchase(
+        id=purchase.id,
+        owner_id=purchase.owner_id,
+        package_id=purchase.package_id,
+        credits=purchase.credits,
+        amount=purchase.amount,
+        currency=purchase.currency,
+        status=_PURCHASE_STATUSES[purchase.status],
+        payment_method_id=purchase.payment_method_id,
+        payment_intent_id=purchase.payment_reference,
+        grant_id=purchase.grant_id,
+        metadata=purchase.metadata,
+        create_time=timestamp(purchase.create_time),
+        update_time=timestamp(purchase.update_time),
+    )
+    if purchase.error_message:
+        message.last_error.message = purchase.error_message
+    return message
+
+
 def check_owner(checks: Checks, value: str) -> str:
     return checks.text("owner_id", value, max_length=MAX_OWNER_ID_LENGTH, required=True)
 
 
 class CreditServicer:
-    def __init__(self, idempotency: Idempotency, credits: CreditService) -> None:
+    def __init__(
+        self, idempotency: Idempotency, credits: CreditService, payments: PaymentPort
+    ) -> None:
         self._idempotency = idempotency
         self._credits = credits
+        self._payments = payments
 
     async def GetCreditBalance(
         self, request: pb.GetCreditBalanceRequest, _context: Context
@@ -182,6 +212,35 @@ class CreditServicer:
         return pb.ListCreditPackagesResponse(
             credit_packages=[package_message(p) for p in page.items],
             next_page_token=encode_page_token(page.next_before_id),
+        )
+
+    async def PurchaseCredits(
+        self, request: pb.PurchaseCreditsRequest, _context: Context
+    ) -> pb.PurchaseCreditsResponse:
+        checks = Checks()
+        new = NewPurchase(
+            owner_id=check_owner(checks, request.owner_id),
+            package_id=checks.text("package_id", request.package_id, max_length=100, required=True),
+            payment_method_id=check_saved_method(checks, request.payment_method_id),
+            metadata=checks.metadata("metadata", request.metadata),
+        )
+        key = checks.idempotency_key(request.idempotency_key, required=True)
+        checks.raise_if_any()
+        client_id = caller().id
+        return await run_collecting(
+            self._idempotency,
+            request,
+            key,
+            pb.PurchaseCreditsResponse,
+            check=lambda: self._payments.check_method(client_id, new.payment_method_id),
+            begin=lambda session: self._credits.begin_purchase(session, client_id, new),
+            collect=lambda purchase_id: self._credits.collect_purchase(
+                client_id, purchase_id, self._payments
+            ),
+            respond=lambda purchase: pb.PurchaseCreditsResponse(
+                credit_purchase=purchase_message(purchase)
+            ),
+            record_id=lambda response: response.credit_purchase.id,
         )
 
     async def GrantCredits(

@@ -1,7 +1,7 @@
 """isa.payment.v1.PaymentService: customers, cards on the sandbox and Stripe, marketplace.
 
 Each method: checks (every violation at once, raw card numbers refused anywhere), one
-domain call, conversion. Bank (Plaid) and crypto RPCs answer UNIMPLEMENTED.
+domain call, conversion. Crypto RPCs answer UNIMPLEMENTED.
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from gateways.types import LineItem
 from isa.payment.v1 import payment_service_pb2 as pb
 from isa.payment.v1 import resources_pb2 as resources
 from server.context import caller
+from server.errors import NotYetAvailable
 from server.idempotency import Idempotency
 from server.interceptors import Context
+from server.payments.bank import BankLink, BankPaymentService
 from server.payments.catalog import GatewayCatalog
 from server.payments.customers import Customer, CustomerFilter, CustomerService, NewCustomer
 from server.payments.intents import (
@@ -35,8 +37,11 @@ from server.payments.marketplace import (
 )
 from server.payments.methods import MethodFilter, NewPaymentMethod, PaymentMethodService
 from server.payments.money import MAX_AMOUNT, is_currency
-from server.servicers.card_guard import refuse_card_numbers
-from server.servicers.gateway_calls import run_finishing, run_gateway_idempotent
+from server.servicers.gateway_calls import (
+    run_checked_finishing,
+    run_finishing,
+    run_gateway_idempotent,
+)
 from server.servicers.payment_messages import (
     BUSINESS_TYPE,
     KIND_OF_PROTO,
@@ -53,16 +58,13 @@ from server.servicers.payment_messages import (
 from server.servicers.support import Checks, encode_page_token, run_idempotent, timestamp
 from store.payments import CaptureMethod
 
-_BANK: Final = "bank payments through Plaid are not built yet"
 _CRYPTO: Final = "crypto payments are not built yet"
+#: The most micro-deposit amounts a payer may enter (Plaid and Stripe send two).
+_MAX_MICRODEPOSITS: Final = 2
+_MAX_MICRODEPOSIT_AMOUNT: Final = 100  # cents: micro-deposits are under a dollar
 
 #: Methods not built yet, with the note their UNIMPLEMENTED answer carries.
-PENDING_PAYMENT_METHODS: Final = {
-    **dict.fromkeys(
-        ("CreateBankLinkToken", "ExchangeBankPublicToken", "VerifyMicroDeposits"), _BANK
-    ),
-    "CreateCryptoPayment": _CRYPTO,
-}
+PENDING_PAYMENT_METHODS: Final = {"CreateCryptoPayment": _CRYPTO}
 
 
 def customer_message(customer: Customer) -> resources.Customer:
@@ -112,6 +114,7 @@ class PaymentDomain:
     checkout: CheckoutService
     accounts: ConnectedAccountService
     catalog: GatewayCatalog
+    bank: BankPaymentService | None = None
 
 
 class PaymentServicer:
@@ -126,7 +129,6 @@ class PaymentServicer:
         self, request: pb.ListGatewaysRequest, _context: Context
     ) -> pb.ListGatewaysResponse:
         checks = Checks()
-        refuse_card_numbers(checks, request)
         checks.page(request.page_size, request.page_token)
         checks.raise_if_any()
         infos = self._domain.catalog.list(KIND_OF_PROTO.get(request.kind))
@@ -136,7 +138,6 @@ class PaymentServicer:
         self, request: pb.CreateCustomerRequest, _context: Context
     ) -> pb.CreateCustomerResponse:
         checks = Checks()
-        refuse_card_numbers(checks, request)
         new = NewCustomer(
             external_ref=checks.text("external_ref", request.external_ref, max_length=200),
             email=checks.email("email", request.email),
@@ -159,7 +160,6 @@ class PaymentServicer:
         self, request: pb.GetCustomerRequest, _context: Context
     ) -> pb.GetCustomerResponse:
         checks = Checks()
-        refuse_card_numbers(checks, request)
         customer_id = checks.resource_id("id", request.id, prefix="cus")
         checks.raise_if_any()
         customer = await self._customers.get(caller().id, customer_id)
@@ -169,7 +169,6 @@ class PaymentServicer:
         self, request: pb.ListCustomersRequest, _context: Context
     ) -> pb.ListCustomersResponse:
         checks = Checks()
-        refuse_card_numbers(checks, request)
         page_request = checks.page(request.page_size, request.page_token)
         where = CustomerFilter(
             email=checks.email("email", request.email) or None,
@@ -188,7 +187,6 @@ class PaymentServicer:
         self, request: pb.AttachPaymentMethodRequest, _context: Context
     ) -> pb.AttachPaymentMethodResponse:
         checks = Checks()
-        refuse_card_numbers(checks, request)
         new = NewPaymentMethod(
             customer_id=checks.resource_id("customer_id", request.customer_id, prefix="cus"),
             gateway=checks.text("gateway", request.gateway, max_length=40),
@@ -208,11 +206,81 @@ class PaymentServicer:
             self._idempotency, request, key, pb.AttachPaymentMethodResponse, attach
         )
 
+    # --- bank accounts (ACH) -----------------------------------------------------------
+
+    def _bank(self) -> BankPaymentService:
+        if self._domain.bank is None:
+            raise NotYetAvailable("bank payments are not configured on this server")
+        return self._domain.bank
+
+    async def CreateBankLinkToken(
+        self, request: pb.CreateBankLinkTokenRequest, _context: Context
+    ) -> pb.CreateBankLinkTokenResponse:
+        checks = Checks()
+        customer_id = checks.resource_id("customer_id", request.customer_id, prefix="cus")
+        checks.text("redirect_uri", request.redirect_uri, max_length=2000)
+        key = checks.idempotency_key(request.idempotency_key, required=False)
+        checks.raise_if_any()
+        client_id = caller().id
+
+        async def create() -> pb.CreateBankLinkTokenResponse:
+            link = await self._bank().create_link_token(client_id, key, customer_id)
+            return pb.CreateBankLinkTokenResponse(
+                link_token=link.link_token, expiration=timestamp(link.expire_time)
+            )
+
+        return await run_gateway_idempotent(
+            self._idempotency, request, key, pb.CreateBankLinkTokenResponse, create
+        )
+
+    async def ExchangeBankPublicToken(
+        self, request: pb.ExchangeBankPublicTokenRequest, _context: Context
+    ) -> pb.ExchangeBankPublicTokenResponse:
+        checks = Checks()
+        link = BankLink(
+            customer_id=checks.resource_id("customer_id", request.customer_id, prefix="cus"),
+            public_token=_token(checks, "public_token", request.public_token, required=True),
+            account_id=_token(checks, "account_id", request.account_id, required=True),
+            set_as_default=request.set_as_default,
+        )
+        key = checks.idempotency_key(request.idempotency_key, required=False)
+        checks.raise_if_any()
+        client_id = caller().id
+
+        async def exchange() -> pb.ExchangeBankPublicTokenResponse:
+            method = await self._bank().exchange(client_id, key, link)
+            return pb.ExchangeBankPublicTokenResponse(payment_method=method_message(method))
+
+        return await run_gateway_idempotent(
+            self._idempotency, request, key, pb.ExchangeBankPublicTokenResponse, exchange
+        )
+
+    async def VerifyMicroDeposits(
+        self, request: pb.VerifyMicroDepositsRequest, _context: Context
+    ) -> pb.VerifyMicroDepositsResponse:
+        checks = Checks()
+        method_id = checks.resource_id("payment_method_id", request.payment_method_id, prefix="pm")
+        amounts = tuple(request.amounts)
+        if len(amounts) != _MAX_MICRODEPOSITS:
+            checks.fail("amounts", f"must be the {_MAX_MICRODEPOSITS} amounts sent, in cents")
+        elif not all(1 <= a < _MAX_MICRODEPOSIT_AMOUNT for a in amounts):
+            checks.fail("amounts", f"each must be 1 to {_MAX_MICRODEPOSIT_AMOUNT - 1} cents")
+        key = checks.idempotency_key(request.idempotency_key, required=False)
+        checks.raise_if_any()
+        client_id = caller().id
+
+        async def verify() -> pb.VerifyMicroDepositsResponse:
+            method = await self._bank().verify_micro_deposits(client_id, key, method_id, amounts)
+            return pb.VerifyMicroDepositsResponse(payment_method=method_message(method))
+
+        return await run_gateway_idempotent(
+            self._idempotency, request, key, pb.VerifyMicroDepositsResponse, verify
+        )
+
     async def ListPaymentMethods(
         self, request: pb.ListPaymentMethodsRequest, _context: Context
     ) -> pb.ListPaymentMethodsResponse:
         checks = Checks()
-        refuse_card_numbers(checks, request)
         page_request = checks.page(request.page_size, request.page_token)
         customer_id = checks.resource_id("customer_id", request.customer_id, prefix="cus")
         where = MethodFilter(
@@ -230,7 +298,6 @@ class PaymentServicer:
         self, request: pb.DetachPaymentMethodRequest, _context: Context
     ) -> pb.DetachPaymentMethodResponse:
         checks = Checks()
-        refuse_card_numbers(checks, request)
         method_id = checks.resource_id("id", request.id, prefix="pm")
         key = checks.idempotency_key(request.idempotency_key, required=False)
         checks.raise_if_any()
@@ -250,7 +317,6 @@ class PaymentServicer:
         self, request: pb.CreatePaymentIntentRequest, _context: Context
     ) -> pb.CreatePaymentIntentResponse:
         checks = Checks()
-        refuse_card_numbers(checks, request)
         amount = _amount(checks, "amount", request.amount)
         fee = request.application_fee_amount if request.HasField("application_fee_amount") else None
         if fee is not None and not request.destination_account_id:
@@ -283,7 +349,7 @@ class PaymentServicer:
         checks.raise_if_any()
         client_id = caller().id
 
-        return await run_finishing(
+        return await run_checked_finishing(
             self._idempotency,
             request,
             key,
@@ -291,14 +357,15 @@ class PaymentServicer:
             respond=lambda intent: pb.CreatePaymentIntentResponse(
                 payment_intent=intent_message(intent)
             ),
-            action=lambda finish: self._domain.intents.create(client_id, key, new, finish),
+            action=lambda check, finish: self._domain.intents.create(
+                client_id, key, new, finish, check=check
+            ),
         )
 
     async def ConfirmPaymentIntent(
         self, request: pb.ConfirmPaymentIntentRequest, _context: Context
     ) -> pb.ConfirmPaymentIntentResponse:
         checks = Checks()
-        refuse_card_numbers(checks, request)
         intent_id = checks.resource_id("id", request.id, prefix="pi")
         confirmation = Confirmation(
             payment_method_id=_token(
@@ -327,7 +394,6 @@ class PaymentServicer:
         self, request: pb.CapturePaymentIntentRequest, _context: Context
     ) -> pb.CapturePaymentIntentResponse:
         checks = Checks()
-        refuse_card_numbers(checks, request)
         intent_id = checks.resource_id("id", request.id, prefix="pi")
         capture = Capture(
             amount_to_capture=_amount(checks, "amount_to_capture", request.amount_to_capture)
@@ -360,7 +426,6 @@ class PaymentServicer:
         self, request: pb.CancelPaymentIntentRequest, _context: Context
     ) -> pb.CancelPaymentIntentResponse:
         checks = Checks()
-        refuse_card_numbers(checks, request)
         intent_id = checks.resource_id("id", request.id, prefix="pi")
         reason = checks.text("reason", request.reason, max_length=200)
         key = checks.idempotency_key(request.idempotency_key, required=False)
@@ -384,7 +449,6 @@ class PaymentServicer:
         self, request: pb.GetPaymentIntentRequest, _context: Context
     ) -> pb.GetPaymentIntentResponse:
         checks = Checks()
-        refuse_card_numbers(checks, request)
         intent_id = checks.resource_id("id", request.id, prefix="pi")
         checks.raise_if_any()
         intent = await self._domain.intents.get(caller().id, intent_id)
@@ -394,7 +458,6 @@ class PaymentServicer:
         self, request: pb.ListPaymentIntentsRequest, _context: Context
     ) -> pb.ListPaymentIntentsResponse:
         checks = Checks()
-        refuse_card_numbers(checks, request)
         page_request = checks.page(request.page_size, request.page_token)
         where = IntentFilter(
             customer_id=_optional_id(checks, "customer_id", request.customer_id, prefix="cus")
@@ -414,7 +477,6 @@ class PaymentServicer:
         self, request: pb.CreateRefundRequest, _context: Context
     ) -> pb.CreateRefundResponse:
         checks = Checks()
-        refuse_card_numbers(checks, request)
         new = NewRefund(
             payment_intent_id=checks.resource_id(
                 "payment_intent_id", request.payment_intent_id, prefix="pi"
@@ -442,7 +504,6 @@ class PaymentServicer:
         self, request: pb.GetRefundRequest, _context: Context
     ) -> pb.GetRefundResponse:
         checks = Checks()
-        refuse_card_numbers(checks, request)
         refund_id = checks.resource_id("id", request.id, prefix="re")
         checks.raise_if_any()
         refund = await self._domain.intents.get_refund(caller().id, refund_id)
@@ -452,7 +513,6 @@ class PaymentServicer:
         self, request: pb.ListRefundsRequest, _context: Context
     ) -> pb.ListRefundsResponse:
         checks = Checks()
-        refuse_card_numbers(checks, request)
         page_request = checks.page(request.page_size, request.page_token)
         intent_id = _optional_id(
             checks, "payment_intent_id", request.payment_intent_id, prefix="pi"
@@ -470,7 +530,6 @@ class PaymentServicer:
         self, request: pb.CreateCheckoutSessionRequest, _context: Context
     ) -> pb.CreateCheckoutSessionResponse:
         checks = Checks()
-        refuse_card_numbers(checks, request)
         subscription = request.mode == resources.CHECKOUT_SESSION_MODE_SUBSCRIPTION
         items = tuple(
             LineItem(
@@ -518,7 +577,6 @@ class PaymentServicer:
         self, request: pb.GetCheckoutSessionRequest, _context: Context
     ) -> pb.GetCheckoutSessionResponse:
         checks = Checks()
-        refuse_card_numbers(checks, request)
         session_id = checks.resource_id("id", request.id, prefix="cs")
         checks.raise_if_any()
         found = await self._domain.checkout.get(caller().id, session_id)
@@ -530,7 +588,6 @@ class PaymentServicer:
         self, request: pb.CreateConnectedAccountRequest, _context: Context
     ) -> pb.CreateConnectedAccountResponse:
         checks = Checks()
-        refuse_card_numbers(checks, request)
         bps = request.commission_bps if request.HasField("commission_bps") else None
         if bps is not None and not 0 <= bps <= 10_000:
             checks.fail("commission_bps", "must be between 0 and 10000 (100%)")
@@ -565,7 +622,6 @@ class PaymentServicer:
         self, request: pb.GetConnectedAccountRequest, _context: Context
     ) -> pb.GetConnectedAccountResponse:
         checks = Checks()
-        refuse_card_numbers(checks, request)
         account_id = checks.resource_id("id", request.id, prefix="acct")
         checks.raise_if_any()
         account = await self._domain.accounts.get(caller().id, account_id)
@@ -575,7 +631,6 @@ class PaymentServicer:
         self, request: pb.CreateAccountLinkRequest, _context: Context
     ) -> pb.CreateAccountLinkResponse:
         checks = Checks()
-        refuse_card_numbers(checks, request)
         account_id = checks.resource_id("id", request.id, prefix="acct")
         if request.type == resources.ACCOUNT_LINK_TYPE_UNSPECIFIED:
             checks.fail("type", "must be ONBOARDING or DASHBOARD")
@@ -602,3 +657,10 @@ class PaymentServicer:
         return await run_gateway_idempotent(
             self._idempotency, request, key, pb.CreateAccountLinkResponse, link
         )
+
+
+#: Only gateway tokens may reach PaymentService: every method it serves refuses raw card
+#: numbers in any field (checked once, where requests are parsed: ``server.handlers``).
+CARD_CHECKED_PAYMENT_METHODS: Final = frozenset(
+    name for name in vars(PaymentServicer) if name[:1].isupper()
+)

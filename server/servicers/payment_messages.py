@@ -11,6 +11,7 @@ from server.payments.intents import PaymentIntent, Refund
 from server.payments.marketplace import AccountLink, CheckoutSession, ConnectedAccount
 from server.payments.methods import PaymentMethod
 from server.servicers.support import timestamp
+from store.bank_accounts import VERIFY_MICRODEPOSITS_ACTION
 from store.payments import CaptureMethod, IntentStatus, LastError
 
 INTENT_STATUS: Final = {
@@ -69,6 +70,13 @@ _ACCOUNT_STATUS: Final = {
 }
 
 
+_VERIFICATION: Final = {
+    "pending": resources.PAYMENT_METHOD_VERIFICATION_STATUS_PENDING,
+    "verified": resources.PAYMENT_METHOD_VERIFICATION_STATUS_VERIFIED,
+    "failed": resources.PAYMENT_METHOD_VERIFICATION_STATUS_FAILED,
+}
+
+
 def _error(error: LastError | None) -> error_pb2.PaymentError | None:
     if error is None:
         return None
@@ -79,7 +87,12 @@ def _error(error: LastError | None) -> error_pb2.PaymentError | None:
 
 def intent_message(intent: PaymentIntent) -> resources.PaymentIntent:
     next_action = None
-    if intent.status is IntentStatus.REQUIRES_ACTION and intent.next_action_url:
+    if (
+        intent.status is IntentStatus.REQUIRES_ACTION
+        and intent.next_action_url == VERIFY_MICRODEPOSITS_ACTION
+    ):
+        next_action = resources.NextAction(type=resources.NEXT_ACTION_TYPE_VERIFY_MICRODEPOSITS)
+    elif intent.status is IntentStatus.REQUIRES_ACTION and intent.next_action_url:
         next_action = resources.NextAction(
             type=resources.NEXT_ACTION_TYPE_REDIRECT, redirect_url=intent.next_action_url
         )
@@ -108,7 +121,9 @@ def intent_message(intent: PaymentIntent) -> resources.PaymentIntent:
         description=intent.description,
         return_url=intent.return_url,
         cancellation_reason=intent.cancellation_reason,
-        payment_method_type=resources.PAYMENT_METHOD_TYPE_CARD
+        payment_method_type=METHOD_TYPE[MethodType(intent.payment_method_type)]
+        if intent.payment_method_type
+        else resources.PAYMENT_METHOD_TYPE_CARD
         if intent.payment_method_id
         else resources.PAYMENT_METHOD_TYPE_UNSPECIFIED,
     )
@@ -141,7 +156,9 @@ def method_message(method: PaymentMethod) -> resources.PaymentMethod:
         last4=method.last4,
         exp_month=method.exp_month,
         exp_year=method.exp_year,
-        verification_status=resources.PAYMENT_METHOD_VERIFICATION_STATUS_VERIFIED,
+        bank_name=method.bank_name,
+        account_type=method.account_type,
+        verification_status=_VERIFICATION[method.verification_status],
         is_default=method.is_default,
         gateway_reference=method.gateway_reference,
         metadata=method.metadata,

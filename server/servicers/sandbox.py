@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,16 +13,19 @@ from server.context import caller
 from server.idempotency import Idempotency
 from server.interceptors import Context
 from server.payments.sandbox import SandboxHelpers
-from server.servicers.card_guard import refuse_card_numbers
 from server.servicers.gateway_calls import run_finishing
 from server.servicers.payment_messages import intent_message
 from server.servicers.support import Checks, run_idempotent
 
 #: Methods not built yet, with the note their UNIMPLEMENTED answer carries.
 PENDING_SANDBOX_METHODS: Final = {
-    "AdvanceBankTransfer": "bank payments through Plaid are not built yet",
     "AdvanceTestClock": "test clocks arrive with subscriptions",
 }
+#: Refuse raw card numbers (``server.handlers``); CreateTestCardToken takes one by design.
+CARD_CHECKED_SANDBOX_METHODS: Final = frozenset({"CompleteAuthentication", "AdvanceBankTransfer"})
+
+
+_RETURN_CODE: Final = re.compile(r"R[0-9]{2}")
 
 
 class SandboxServicer:
@@ -61,7 +65,6 @@ class SandboxServicer:
         self, request: pb.CompleteAuthenticationRequest, _context: Context
     ) -> pb.CompleteAuthenticationResponse:
         checks = Checks()
-        refuse_card_numbers(checks, request)
         intent_id = checks.resource_id("payment_intent_id", request.payment_intent_id, prefix="pi")
         key = checks.idempotency_key(request.idempotency_key, required=False)
         checks.raise_if_any()
@@ -77,5 +80,39 @@ class SandboxServicer:
             ),
             action=lambda finish: self._helpers.complete_authentication(
                 client_id, intent_id, succeed=request.succeed, finish=finish
+            ),
+        )
+
+    async def AdvanceBankTransfer(
+        self, request: pb.AdvanceBankTransferRequest, _context: Context
+    ) -> pb.AdvanceBankTransferResponse:
+        checks = Checks()
+        intent_id = checks.resource_id("payment_intent_id", request.payment_intent_id, prefix="pi")
+        if request.outcome not in (
+            pb.BANK_TRANSFER_OUTCOME_SETTLE,
+            pb.BANK_TRANSFER_OUTCOME_RETURN,
+        ):
+            checks.fail("outcome", "must be BANK_TRANSFER_OUTCOME_SETTLE or _RETURN")
+        if request.return_code and not _RETURN_CODE.fullmatch(request.return_code):
+            checks.fail("return_code", 'must be a NACHA return code such as "R01"')
+        key = checks.idempotency_key(request.idempotency_key, required=False)
+        checks.raise_if_any()
+        client_id = caller().id
+        settle = request.outcome == pb.BANK_TRANSFER_OUTCOME_SETTLE
+
+        return await run_finishing(
+            self._idempotency,
+            request,
+            key,
+            pb.AdvanceBankTransferResponse,
+            respond=lambda intent: pb.AdvanceBankTransferResponse(
+                payment_intent=intent_message(intent)
+            ),
+            action=lambda finish: self._helpers.advance_bank_transfer(
+                client_id,
+                intent_id,
+                settle=settle,
+                return_code=request.return_code,
+                finish=finish,
             ),
         )

@@ -1,8 +1,7 @@
-"""isa.wallet.v1.WalletService: wallets and transfers on the ledger.
+"""isa.wallet.v1.WalletService: wallets, deposits and transfers on the ledger.
 
-Deposit and Withdraw move real money: their ledger side is built and tested
-(``server.ledger.wallets``), the connection to PaymentService is not, so they answer
-UNIMPLEMENTED saying so.
+Deposit charges a saved payment method through PaymentService (``server.ledger_payments``);
+Withdraw needs bank payouts, not built yet, so it answers UNIMPLEMENTED saying so.
 """
 
 from __future__ import annotations
@@ -17,7 +16,9 @@ from server.context import caller
 from server.idempotency import Idempotency
 from server.interceptors import Context
 from server.ledger.money import is_known_currency
+from server.ledger.payments import PaymentPort
 from server.ledger.wallets import (
+    NewMovement,
     NewTransfer,
     NewWallet,
     TransactionFilter,
@@ -28,11 +29,14 @@ from server.ledger.wallets import (
     WalletService,
     WalletTransaction,
 )
+from server.payments.money import MAX_AMOUNT, is_currency
+from server.servicers.ledger_calls import run_collecting
 from server.servicers.support import Checks, encode_page_token, run_idempotent, timestamp
+from store.ids import has_prefix
+from store.ledger import CREDITS
 
 #: Methods not built yet, with the note their UNIMPLEMENTED answer carries.
 PENDING_WALLET_METHODS: Final = {
-    "Deposit": "charging a payment method through PaymentService is not wired to wallets yet",
     "Withdraw": "payouts to bank accounts need bank payments (Plaid), not built yet",
 }
 
@@ -81,8 +85,12 @@ def transaction_message(record: WalletTransaction) -> resources.WalletTransactio
         metadata=record.metadata,
         create_time=timestamp(record.create_time),
         update_time=timestamp(record.update_time),
-        gateway_reference=record.payment_reference,
     )
+    # A deposit's payment is one of our payment intents; a payout's is the gateway's.
+    if record.payment_reference.startswith("pi_"):
+        message.payment_intent_id = record.payment_reference
+    else:
+        message.gateway_reference = record.payment_reference
     if record.error_message:
         message.last_error.message = record.error_message
     return message
@@ -111,6 +119,32 @@ def check_amount(checks: Checks, field: str, amount: int) -> int:
     return amount
 
 
+def check_charge(
+    checks: Checks, amount: int, currency: str, payment_method_id: str
+) -> tuple[int, str, str]:
+    """What a charge through PaymentService needs: a currency a card can pay, an amount
+    it can take, and one of our saved payment methods (gateway tokens are attached first)."""
+    if not currency:
+        checks.fail("currency", "is required: a lowercase currency code such as 'usd'")
+    elif not is_currency(currency) or currency == CREDITS:
+        checks.fail("currency", "must be a lowercase currency code a card can pay, e.g. usd")
+    if not 0 < amount <= MAX_AMOUNT:
+        checks.fail("amount", f"must be between 1 and {MAX_AMOUNT} minor units")
+    return amount, currency, check_saved_method(checks, payment_method_id)
+
+
+def check_saved_method(checks: Checks, payment_method_id: str) -> str:
+    if not payment_method_id:
+        checks.fail("payment_method_id", "is required: a saved payment method id ('pm_…')")
+    elif not has_prefix(payment_method_id, "pm"):
+        checks.fail(
+            "payment_method_id",
+            "must be a saved payment method id ('pm_…' from AttachPaymentMethod), "
+            "not a gateway token",
+        )
+    return payment_method_id
+
+
 def check_currency(checks: Checks, field: str, currency: str, *, required: bool = True) -> str:
     if not currency:
         if required:
@@ -121,9 +155,12 @@ def check_currency(checks: Checks, field: str, currency: str, *, required: bool 
 
 
 class WalletServicer:
-    def __init__(self, idempotency: Idempotency, wallets: WalletService) -> None:
+    def __init__(
+        self, idempotency: Idempotency, wallets: WalletService, payments: PaymentPort
+    ) -> None:
         self._idempotency = idempotency
         self._wallets = wallets
+        self._payments = payments
 
     async def CreateWallet(
         self, request: pb.CreateWalletRequest, _context: Context
@@ -164,6 +201,38 @@ class WalletServicer:
         checks.raise_if_any()
         wallet = await self._wallets.get(caller().id, wallet_id=wallet_id, owner_id=owner_id)
         return pb.GetWalletResponse(wallet=wallet_message(wallet))
+
+    async def Deposit(self, request: pb.DepositRequest, _context: Context) -> pb.DepositResponse:
+        checks = Checks()
+        amount, currency, method_id = check_charge(
+            checks, request.amount, request.currency, request.payment_method_id
+        )
+        new = NewMovement(
+            wallet_id=checks.resource_id("wallet_id", request.wallet_id, prefix="wal"),
+            amount=amount,
+            currency=currency,
+            payment_method_id=method_id,
+            description=checks.text("description", request.description, max_length=1000),
+            metadata=checks.metadata("metadata", request.metadata),
+        )
+        key = checks.idempotency_key(request.idempotency_key, required=True)
+        checks.raise_if_any()
+        client_id = caller().id
+        return await run_collecting(
+            self._idempotency,
+            request,
+            key,
+            pb.DepositResponse,
+            check=lambda: self._payments.check_method(client_id, new.payment_method_id),
+            begin=lambda session: self._wallets.begin_deposit(session, client_id, new),
+            collect=lambda transaction_id: self._wallets.collect_deposit(
+                client_id, transaction_id, self._payments
+            ),
+            respond=lambda record: pb.DepositResponse(
+                wallet_transaction=transaction_message(record)
+            ),
+            record_id=lambda response: response.wallet_transaction.id,
+        )
 
     async def Transfer(self, request: pb.TransferRequest, _context: Context) -> pb.TransferResponse:
         checks = Checks()

@@ -267,16 +267,6 @@ async def test_replaying_credit_calls_changes_nothing(server: Running) -> None:
     await assert_ledger_ok(server.runtime.db)
 
 
-async def test_purchase_says_it_needs_payments(server: Running) -> None:
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await stub(server).PurchaseCredits(
-            pb.PurchaseCreditsRequest(owner_id="o", package_id="credits_100"),
-            metadata=TENANT_AUTH,
-        )
-    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "PaymentService is not wired" in (caught.value.details() or "")
-
-
 # -- domain rules with a movable clock -----------------------------------------------
 
 

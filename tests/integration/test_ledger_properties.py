@@ -2,7 +2,10 @@
 every balance equals what a simple model of the rules predicts.
 
 Each example runs under a fresh client id on one migrated store (SQLite and
-PostgreSQL), through the production write path (group commit on SQLite).
+PostgreSQL), through the production write path (group commit on SQLite). Deposits go
+through the real payment path: a payment intent on the sandbox gateway charging a saved
+card that succeeds, declines, or waits for 3-D Secure (completed or failed later, which
+the ledger hears through the payments domain's outcome listener).
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateways.registry import Registry
+from gateways.router import Router
+from gateways.sandbox import SandboxConfig, SandboxGateway
 from server.errors import InsufficientCredits, InsufficientFunds
 from server.ledger.check import check_ledger
 from server.ledger.credits import (
@@ -28,6 +34,11 @@ from server.ledger.credits import (
 )
 from server.ledger.packages import DEFAULT_PACKAGES
 from server.ledger.wallets import NewMovement, NewTransfer, NewWallet, WalletService
+from server.ledger_payments import IntentPayments
+from server.payments.customers import CustomerService, NewCustomer
+from server.payments.intents import PaymentIntentService
+from server.payments.methods import NewPaymentMethod, PaymentMethodService
+from server.payments.outcomes import IntentOutcomes
 from store.db import Database
 
 WALLETS = 3
@@ -66,6 +77,44 @@ class Writes:
             return await work(session)
 
 
+#: The saved card a deposit's outcome calls for.
+CARDS = {
+    "settle": "pm_card_visa",
+    "fail": "pm_card_chargeDeclined",
+    "pending": "pm_card_authenticationRequired",
+}
+
+
+@dataclass
+class Payments:
+    """The production wiring of deposits to PaymentService, over the sandbox gateway."""
+
+    port: IntentPayments
+    intents: PaymentIntentService
+    methods: PaymentMethodService
+    cards: dict[str, str] = field(default_factory=dict)  # outcome -> saved pm_ id
+
+    @classmethod
+    def over(cls, db: Database, wallets: WalletService, credits: CreditService) -> Payments:
+        outcomes = IntentOutcomes()
+        router = Router(Registry([SandboxGateway(SandboxConfig())]))
+        intents = PaymentIntentService(db, router, outcomes)
+        port = IntentPayments(db, intents, wallets, credits)
+        outcomes.subscribe(port.on_intent_outcome)
+        return cls(port=port, intents=intents, methods=PaymentMethodService(db, router))
+
+    async def save_cards(self, db: Database, client: str) -> None:
+        async with db.write() as session:
+            customer = await CustomerService(db).create(session, client, NewCustomer(name="p"))
+        for outcome, token in CARDS.items():
+            saved = await self.methods.attach(
+                client,
+                f"{client}-{outcome}",
+                NewPaymentMethod(customer_id=customer.id, gateway="sandbox", token=token),
+            )
+            self.cards[outcome] = saved.id
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = START
@@ -91,7 +140,7 @@ class Model:
     reserved: dict[str, tuple[int, int, list[tuple[Lot, int]], dt.datetime]] = field(
         default_factory=dict
     )
-    open_deposits: list[tuple[str, int, int]] = field(default_factory=list)
+    open_deposits: list[tuple[str, int, int, str]] = field(default_factory=list)
     open_withdrawals: list[tuple[str, int, int]] = field(default_factory=list)
 
     def spendable(self, who: int, now: dt.datetime) -> list[Lot]:
@@ -132,6 +181,7 @@ async def apply(
     client: str,
     wallets: WalletService,
     credits: CreditService,
+    payments: Payments,
     ids: list[str],
     model: Model,
     clock: Clock,
@@ -140,21 +190,32 @@ async def apply(
     kind = step[0]
     if kind == "deposit":
         _, w, amount, outcome = step
-        move = NewMovement(wallet_id=ids[w], amount=amount, currency="usd", payment_method_id="pm")
-        record = await writer.run(lambda s: wallets.begin_deposit(s, client, move))
-        model.pending[w] += amount
-        model.open_deposits.append((record.id, w, amount))
-        if outcome != "pending":
-            await apply(("finish_deposit", len(model.open_deposits) - 1, outcome == "settle"),
-                        db, client, wallets, credits, ids, model, clock)  # fmt: skip
+        move = NewMovement(
+            wallet_id=ids[w],
+            amount=amount,
+            currency="usd",
+            payment_method_id=payments.cards[outcome],
+        )
+        record = await wallets.deposit(client, move, payments.port)
+        if outcome == "settle":
+            assert record.status == "succeeded"
+            model.available[w] += amount
+        elif outcome == "fail":
+            assert record.status == "failed"
+        else:
+            assert record.status == "pending"
+            model.pending[w] += amount
+            model.open_deposits.append((record.id, w, amount, record.payment_reference))
     elif kind == "finish_deposit" and model.open_deposits:
         _, index, succeeded = step
-        transaction_id, w, amount = model.open_deposits.pop(index % len(model.open_deposits))
+        transaction_id, w, amount, intent_id = model.open_deposits.pop(
+            index % len(model.open_deposits)
+        )
+        await payments.intents.complete_authentication(client, intent_id, succeed=succeeded)
+        finished = await wallets.get_transaction(client, transaction_id)
+        assert finished.status == ("succeeded" if succeeded else "failed")
         if succeeded:
-            await writer.run(lambda s: wallets.settle_deposit(s, transaction_id))
             model.available[w] += amount
-        else:
-            await writer.run(lambda s: wallets.fail_deposit(s, transaction_id, "declined"))
         model.pending[w] -= amount
     elif kind == "transfer":
         _, a, b, amount = step
@@ -280,11 +341,13 @@ async def test_random_money_moves_keep_the_ledger_true(
     clock = Clock()
     wallets = WalletService(db)
     credits = CreditService(db, DEFAULT_PACKAGES, clock=clock)
+    payments = Payments.over(db, wallets, credits)
+    await payments.save_cards(db, client)
     ids = []
     for index in range(WALLETS):
         async with db.write() as session:
             ids.append((await wallets.create(session, client, NewWallet(owner_id=f"w{index}"))).id)
     model = Model()
     for step in steps:
-        await apply(step, db, client, wallets, credits, ids, model, clock)
+        await apply(step, db, client, wallets, credits, payments, ids, model, clock)
         await verify(db, client, wallets, credits, ids, model, clock)

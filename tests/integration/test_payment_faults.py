@@ -181,3 +181,28 @@ async def test_two_confirmations_at_once_with_different_keys_charge_once(slow: R
         (grpc.StatusCode.FAILED_PRECONDITION, "INVALID_STATE"),
     }
     assert sandbox(slow).charges_made == 1
+
+
+async def test_concurrent_creates_with_one_key_charge_once_and_tell_the_rest_to_retry(
+    slow: Running,
+) -> None:
+    stub = slow.payments()
+    request = pb.CreatePaymentIntentRequest()
+    request.CopyFrom(CHARGE)
+    request.idempotency_key = "one-key-many-calls"
+    outcomes = await asyncio.gather(
+        *(stub.CreatePaymentIntent(request, metadata=TENANT_AUTH) for _ in range(8)),
+        return_exceptions=True,
+    )
+    answers = [o for o in outcomes if isinstance(o, pb.CreatePaymentIntentResponse)]
+    refused = [o for o in outcomes if isinstance(o, grpc.aio.AioRpcError)]
+    assert len(answers) + len(refused) == 8
+    assert len(answers) == 1, "the gateway is slow: only the first can have finished"
+    assert answers[0].payment_intent.status == res.PAYMENT_INTENT_STATUS_SUCCEEDED
+    assert {(r.code(), error_info(r).reason) for r in refused} == {
+        (grpc.StatusCode.ABORTED, "IDEMPOTENCY_KEY_IN_USE")
+    }
+    assert sandbox(slow).charges_made == 1
+    retried = await stub.CreatePaymentIntent(request, metadata=TENANT_AUTH)
+    assert retried == answers[0]
+    assert sandbox(slow).charges_made == 1

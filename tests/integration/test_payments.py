@@ -214,6 +214,32 @@ async def test_create_with_confirm_replays_and_refuses_a_changed_request(server:
     assert server.runtime.gateways.find("sandbox").charges_made == 1  # type: ignore[union-attr]
 
 
+async def test_a_key_first_used_by_another_method_is_refused_before_any_charge(
+    server: Running,
+) -> None:
+    stub = server.payments()
+    await stub.CreateCustomer(
+        pb.CreateCustomerRequest(name="Ana", email="ana@example.com", idempotency_key="shared"),
+        metadata=TENANT_AUTH,
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.CreatePaymentIntent(
+            pb.CreatePaymentIntentRequest(
+                amount=500,
+                currency="usd",
+                payment_method_id="pm_card_visa",
+                confirm=True,
+                idempotency_key="shared",
+            ),
+            metadata=TENANT_AUTH,
+        )
+    assert caught.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert error_info(caught.value).reason == "IDEMPOTENCY_KEY_REUSED"
+    listed = await stub.ListPaymentIntents(pb.ListPaymentIntentsRequest(), metadata=TENANT_AUTH)
+    assert list(listed.payment_intents) == []
+    assert server.runtime.gateways.find("sandbox").charges_made == 0  # type: ignore[union-attr]
+
+
 # --- seeds 000/001: intent → confirm → refund; checkout ------------------------------------
 
 

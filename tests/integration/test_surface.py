@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import logging
+
 import grpc
 import pytest
 from google.rpc import error_details_pb2
@@ -13,6 +16,7 @@ from isa.brokerage.v1 import brokerage_service_pb2 as brokerage_pb
 from isa.brokerage.v1 import brokerage_service_pb2_grpc as brokerage_grpc
 from isa.payment.v1 import payment_service_pb2 as pb
 from server.app import NOT_YET
+from server.logs import JsonFormatter
 from tests.conftest import BILLING_AUTH, TENANT_AUTH, Running, bearer
 
 ISA_SERVICES = sorted(NOT_YET)
@@ -97,6 +101,40 @@ async def test_request_id_is_echoed_or_made(server: Running) -> None:
     await call
     made = dict(await call.trailing_metadata())["x-request-id"]
     assert len(made) == 32
+
+
+async def test_every_call_logs_one_json_line_with_its_facts(
+    server: Running, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="isa.rpc"):
+        await server.payments().ListCustomers(
+            pb.ListCustomersRequest(), metadata=(*TENANT_AUTH, ("x-request-id", "req-log-1"))
+        )
+        with pytest.raises(grpc.aio.AioRpcError):
+            await server.payments().ListCustomers(
+                pb.ListCustomersRequest(page_size=-1),
+                metadata=(*TENANT_AUTH, ("x-request-id", "req-log-2")),
+            )
+        with pytest.raises(grpc.aio.AioRpcError):
+            await server.payments().ListCustomers(
+                pb.ListCustomersRequest(), metadata=(("x-request-id", "req-log-3"),)
+            )
+    lines = [
+        json.loads(JsonFormatter().format(record))
+        for record in caplog.records
+        if record.name == "isa.rpc"
+    ]
+    facts = [
+        (line["request_id"], line["rpc_method"], line["code"], line["client_id"]) for line in lines
+    ]
+    method = "/isa.payment.v1.PaymentService/ListCustomers"
+    assert facts == [
+        ("req-log-1", method, "OK", "tenant-portal"),
+        ("req-log-2", method, "INVALID_ARGUMENT", "tenant-portal"),
+        ("req-log-3", method, "UNAUTHENTICATED", None),
+    ]
+    assert all(line["level"] == "INFO" and line["message"] == "rpc" for line in lines)
+    assert all(line["duration_ms"] >= 0 for line in lines)
 
 
 async def test_unknown_method_is_unimplemented_not_unknown(server: Running) -> None:

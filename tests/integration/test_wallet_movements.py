@@ -1,7 +1,8 @@
 """The ledger side of deposits and withdrawals: pending, settled, failed, restored.
 
-The payments side (PaymentService) is not merged; these drive the domain entry points
-it will call, and the orchestration through a PaymentPort that answers as told.
+These drive the domain entry points the payments side calls, and the orchestration
+through a PaymentPort that answers as told (the real one, over PaymentService, is
+exercised in test_deposits_and_purchases.py).
 """
 
 from __future__ import annotations
@@ -117,6 +118,9 @@ class ScriptedPayments:
     outcome: PaymentOutcome
     charges: list[ChargeRequest] = field(default_factory=list)
     payouts: list[PayoutRequest] = field(default_factory=list)
+
+    async def check_method(self, client_id: str, payment_method_id: str) -> None:
+        return None
 
     async def charge(self, request: ChargeRequest) -> PaymentReference:
         self.charges.append(request)

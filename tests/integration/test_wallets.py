@@ -211,11 +211,11 @@ async def test_history_pages_newest_first_without_gaps(server: Running) -> None:
     assert seen == [7, 6, 5, 4, 3, 2, 1]
 
 
-async def test_deposit_and_withdraw_say_they_need_payments(server: Running) -> None:
+async def test_withdraw_says_it_needs_bank_payouts(server: Running) -> None:
     alice = await new_wallet(server, "alice")
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await stub(server).Deposit(
-            pb.DepositRequest(wallet_id=alice.id, amount=1, currency="usd"), metadata=TENANT_AUTH
+        await stub(server).Withdraw(
+            pb.WithdrawRequest(wallet_id=alice.id, amount=1, currency="usd"), metadata=TENANT_AUTH
         )
     assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "PaymentService is not wired" in (caught.value.details() or "")
+    assert "bank payments" in (caught.value.details() or "")

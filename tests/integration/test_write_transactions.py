@@ -10,6 +10,7 @@ import asyncio
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from store.customers import CustomerRecord, Customers
 from store.db import Database
@@ -54,6 +55,61 @@ async def test_a_failing_write_takes_only_itself_back(db: Database) -> None:
     failed = {i for i, result in enumerate(results) if isinstance(result, ValueError)}
     assert failed == {i for i in range(60) if i % 3 == 0}
     assert await names(db) == {f"n{i}" for i in range(60) if i % 3 != 0}
+
+
+async def test_a_write_refused_by_a_constraint_takes_only_itself_back(db: Database) -> None:
+    taken = customer("first")
+    async with db.write() as session:
+        await Customers(session).add(taken)
+
+    async def add_taken_id(name: str) -> None:
+        async with db.write() as session:
+            await Customers(session).add(
+                CustomerRecord(**{**vars_of(customer(name)), "id": taken.id})
+            )
+
+    results = await asyncio.gather(
+        *(add_taken_id(f"n{i}") if i % 4 == 0 else add(db, f"n{i}") for i in range(40)),
+        return_exceptions=True,
+    )
+    refused = {i for i, result in enumerate(results) if isinstance(result, IntegrityError)}
+    assert refused == {i for i in range(40) if i % 4 == 0}
+    assert [r for r in results if r is not None and not isinstance(r, IntegrityError)] == []
+    assert await names(db) == {"first"} | {f"n{i}" for i in range(40) if i % 4 != 0}
+
+
+async def test_objects_left_unflushed_are_refused_with_their_own_write(db: Database) -> None:
+    """A unit that only adds ORM objects learns of their constraint failure itself."""
+    taken = customer("first")
+    async with db.write() as session:
+        await Customers(session).add(taken)
+
+    async def add_unflushed(name: str, *, clash: bool) -> None:
+        record = customer(name)
+        async with db.write() as session:
+            session.add(
+                CustomerRow(
+                    id=taken.id if clash else record.id,
+                    client_id=record.client_id,
+                    external_ref="",
+                    email="",
+                    name=name,
+                    metadata_={},
+                    create_time=record.create_time,
+                    update_time=record.update_time,
+                )
+            )
+
+    results = await asyncio.gather(
+        *(add_unflushed(f"n{i}", clash=i % 5 == 0) for i in range(30)), return_exceptions=True
+    )
+    refused = {i for i, result in enumerate(results) if isinstance(result, IntegrityError)}
+    assert refused == {i for i in range(30) if i % 5 == 0}
+    assert await names(db) == {"first"} | {f"n{i}" for i in range(30) if i % 5 != 0}
+
+
+def vars_of(record: CustomerRecord) -> dict[str, object]:
+    return {name: getattr(record, name) for name in record.__dataclass_fields__}
 
 
 async def test_a_caller_that_gives_up_does_not_stall_the_rest(db: Database) -> None:

@@ -1,4 +1,4 @@
-"""The error interceptor: domain errors, deadlines and bugs each become the right status."""
+"""Error mapping: domain errors, deadlines and bugs each become the right status."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from google.rpc import error_details_pb2, status_pb2
 
 from server.errors import FieldViolation, InvalidInput, InvalidState, NotFound
-from server.interceptors import _mapping_errors
+from server.interceptors import mapping_errors
 
 
 class Aborted(Exception):
@@ -19,7 +19,7 @@ class Aborted(Exception):
 
 
 class FakeContext:
-    """Just what the interceptor touches of grpc.aio.ServicerContext."""
+    """Just what the error mapping touches of grpc.aio.ServicerContext."""
 
     def __init__(self, time_remaining: float | None = None) -> None:
         self._remaining = time_remaining
@@ -43,7 +43,7 @@ def details_of(status: grpc.Status) -> tuple[status_pb2.Status, error_details_pb
 
 async def run(behavior: Any, context: FakeContext) -> None:
     with pytest.raises(Aborted):
-        await _mapping_errors(behavior)(object(), context)  # type: ignore[arg-type]
+        await mapping_errors(behavior, object(), context)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

@@ -91,7 +91,7 @@ def test_currency_and_method_type_filter_the_candidates() -> None:
         )
     with pytest.raises(NoCapableGateway):
         router.candidates(
-            Need(protocol=CardPayments, method_type=MethodType.BANK_ACCOUNT), CardPayments
+            Need(protocol=CardPayments, method_type=MethodType.CRYPTO_WALLET), CardPayments
         )
     names = [
         g.info.name

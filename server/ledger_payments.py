@@ -1,0 +1,186 @@
+"""Where payments and the ledger meet: deposits and credit purchases paid by card.
+
+Dependencies point inwards from here (ledger domain <- this adapter -> payments domain):
+neither domain imports the other. Two halves:
+
+- :class:`IntentPayments` satisfies the ledger's ``PaymentPort``: a charge is one
+  confirmed payment intent on the caller's saved payment method, created under a key
+  derived from our transaction id (so a retry resumes it) with metadata naming that
+  transaction.
+- :meth:`IntentPayments.on_intent_outcome` subscribes to the payments domain's terminal
+  outcomes and settles or fails the linked deposit or purchase in the same transaction
+  as the intent's change, however it arrived (our own call, 3-D Secure, a gateway
+  webhook, the reconciler, an ACH debit settling or coming back).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.errors import InvalidInput, InvalidState, NotFound, NotYetAvailable
+from server.ledger.credits import CreditService
+from server.ledger.payments import (
+    ChargeNotMade,
+    ChargeRequest,
+    PaymentOutcome,
+    PaymentReference,
+    PayoutRequest,
+    charge_key,
+)
+from server.ledger.wallets import WalletService
+from server.payments.errors import (
+    CapabilityMissing,
+    GatewayOutcomeUnknown,
+    GatewayRefused,
+    GatewayUnavailableError,
+)
+from server.payments.intents import NewPaymentIntent, PaymentIntent, PaymentIntentService
+from server.payments.outcomes import IntentOutcome
+from store.db import Database
+from store.ids import has_prefix
+from store.payment_methods import PaymentMethods
+from store.payments import IntentStatus, PaymentIntents
+
+log = logging.getLogger("isa.ledger.payments")
+
+#: The intent metadata naming the ledger transaction (wtx_/crp_) the intent pays for.
+LEDGER_REFERENCE: Final = "isa_ledger_reference"
+
+#: Errors of the payments side that mean nothing was charged anywhere.
+_NOTHING_CHARGED: Final = (
+    GatewayUnavailableError,
+    GatewayRefused,
+    CapabilityMissing,
+    InvalidInput,
+    InvalidState,
+    NotFound,
+)
+
+
+def intent_create_key(reference: str) -> str:
+    """The payment intent's create key for our transaction ``reference``.
+
+    The space keeps it apart from every key a client can send (clients' keys are
+    printable ASCII without spaces), so no client can pre-empt or imitate it.
+    """
+    return f"ledger {charge_key(reference)}"
+
+
+def outcome_of(intent: PaymentIntent) -> PaymentOutcome:
+    """What the ledger makes of the intent's state: anything not final stays PENDING."""
+    if intent.status is IntentStatus.SUCCEEDED:
+        return PaymentOutcome.SUCCEEDED
+    if intent.status is IntentStatus.CANCELED:
+        return PaymentOutcome.FAILED
+    if intent.status is IntentStatus.REQUIRES_PAYMENT_METHOD and intent.last_error is not None:
+        return PaymentOutcome.FAILED  # declined: our intents are never confirmed again
+    return PaymentOutcome.PENDING
+
+
+def failure_message(intent: PaymentIntent) -> str:
+    if intent.status is IntentStatus.CANCELED:
+        return f"the payment was canceled ({intent.cancellation_reason or 'canceled'})"
+    error = intent.last_error
+    if error is None:
+        return "the payment failed"
+    return error.message or error.decline_code or error.code or "the payment failed"
+
+
+class IntentPayments:
+    """The ledger's PaymentPort over :class:`PaymentIntentService`."""
+
+    def __init__(
+        self,
+        db: Database,
+        intents: PaymentIntentService,
+        wallets: WalletService,
+        credits: CreditService,
+    ) -> None:
+        self._db = db
+        self._intents = intents
+        self._wallets = wallets
+        self._credits = credits
+
+    async def check_method(self, client_id: str, payment_method_id: str) -> None:
+        """Before anything is recorded: the saved method exists, is the caller's, is
+        attached (another client's method is NOT_FOUND, as if it did not exist)."""
+        async with self._db.read() as session:
+            method = await PaymentMethods(session).get(client_id, payment_method_id)
+        if method is None:
+            raise NotFound("payment_method", payment_method_id)
+        if method.detach_time is not None:
+            raise InvalidState(
+                f"payment method {payment_method_id} was detached; attach a payment method",
+                reason="PAYMENT_METHOD_DETACHED",
+                metadata={"payment_method_id": payment_method_id},
+            )
+
+    async def charge(self, request: ChargeRequest) -> PaymentReference:
+        new = NewPaymentIntent(
+            amount=request.amount,
+            currency=request.currency,
+            description=request.description,
+            metadata={LEDGER_REFERENCE: request.reference},
+            payment_method_id=request.payment_method_id,
+            confirm=True,
+        )
+        try:
+            intent = await self._intents.create(
+                request.client_id, intent_create_key(request.reference), new
+            )
+        except GatewayOutcomeUnknown as lost:  # charged or not: the reconciler finds out
+            return PaymentReference(
+                reference=lost.metadata.get("payment_intent_id", ""),
+                outcome=PaymentOutcome.PENDING,
+            )
+        except _NOTHING_CHARGED as refused:
+            raise ChargeNotMade(refused) from None
+        outcome = outcome_of(intent)
+        return PaymentReference(
+            reference=intent.id,
+            outcome=outcome,
+            error_message=failure_message(intent) if outcome is PaymentOutcome.FAILED else "",
+        )
+
+    async def payout(self, request: PayoutRequest) -> PaymentReference:
+        raise NotYetAvailable("payouts to bank accounts need bank payments (Plaid), not built yet")
+
+    async def on_intent_outcome(
+        self, session: AsyncSession, intent: PaymentIntent, outcome: IntentOutcome
+    ) -> None:
+        """Settle or fail the deposit or purchase this intent pays for, if any."""
+        reference = intent.metadata.get(LEDGER_REFERENCE, "")
+        if not reference or not await self._is_ours(session, intent, reference):
+            return
+        result = PaymentReference(
+            reference=intent.id,
+            outcome=PaymentOutcome.SUCCEEDED
+            if outcome is IntentOutcome.SUCCEEDED
+            else PaymentOutcome.FAILED,
+            error_message="" if outcome is IntentOutcome.SUCCEEDED else failure_message(intent),
+        )
+        status = ""
+        if has_prefix(reference, "wtx"):
+            status = (await self._wallets.apply_charge(session, reference, result)).status
+        elif has_prefix(reference, "crp"):
+            status = (await self._credits.apply_charge(session, reference, result)).status
+        if outcome is IntentOutcome.SUCCEEDED and status == "failed":
+            # Only a client confirming our declined intent itself can get here: the money
+            # was taken for a record that stays FAILED. Say so loudly; refund by hand.
+            log.error(
+                "payment intent %s succeeded for %s, which had already failed: refund it",
+                intent.id,
+                reference,
+            )
+
+    @staticmethod
+    async def _is_ours(session: AsyncSession, intent: PaymentIntent, reference: str) -> bool:
+        """Metadata alone proves nothing (a client may write any): the intent must be the
+        one this adapter created for ``reference``."""
+        created = await PaymentIntents(session).find_by_create_key(
+            intent.client_id, intent_create_key(reference)
+        )
+        return created is not None and created.id == intent.id

@@ -1,0 +1,499 @@
+"""Bank (ACH) payments: linking accounts, micro-deposits, debits and their late returns.
+
+A bank account is a payment method of type ``bank_account`` whose gateway access token
+is kept only encrypted (``bank_accounts.access_token_ciphertext``); it is decrypted just
+for a gateway call and never returned, logged or put in an event.
+
+A PaymentIntent paid by a bank account is an ACH debit. :class:`BankDebits` is the one
+seam the intent state machine calls (confirming starts a transfer, which answers
+PROCESSING); the transfer's later fate arrives as a gateway event (or the sandbox's
+``AdvanceBankTransfer``) and :meth:`BankPaymentService.apply_transfer` applies it:
+settled → SUCCEEDED (``payment.succeeded``); returned → back to REQUIRES_PAYMENT_METHOD
+with ``last_error {code: bank_account_returned, decline_code: R01, ...}``
+(``payment.failed``). A return can come days AFTER settlement: it then reverses the
+settlement (``amount_received`` back to 0) — SUCCEEDED is not final for ACH.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateways.errors import GatewayAuthError, GatewayRejected, GatewayUnavailable, OutcomeUnknown
+from gateways.protocols import BankAccounts, BankTransfers
+from gateways.router import Need, NoCapableGateway, Router
+from gateways.types import (
+    BANK_ACCOUNT_RETURNED,
+    BankAccount,
+    BankTransferDirection,
+    BankTransferRequest,
+    BankTransferResult,
+    BankVerification,
+    ChargeResult,
+    ExchangeRequest,
+    LinkToken,
+    LinkTokenRequest,
+    MethodType,
+    MicroDepositRequest,
+    Outcome,
+    PaymentError,
+    derive_key,
+)
+from server.errors import DomainError, FieldViolation, InvalidInput, InvalidState, NotFound
+from server.events import record_event
+from server.payments.bank_secrets import TokenCipher
+from server.payments.errors import CapabilityMissing
+from server.payments.methods import gateway_failure
+from store.bank_accounts import VERIFY_MICRODEPOSITS_ACTION, BankAccountRecord
+from store.bank_accounts import BankAccounts as BankAccountStore
+from store.customers import Customers
+from store.db import Database
+from store.ids import new_id
+from store.models import utcnow
+from store.payment_methods import PaymentMethodRecord, PaymentMethods
+from store.payments import IntentStatus, LastError, PaymentIntentRecord, PaymentIntents
+
+log = logging.getLogger("isa.payments.bank")
+
+BANK_ACCOUNT: str = MethodType.BANK_ACCOUNT.value
+ACH_CURRENCY = "usd"
+
+#: A method's verification_status for each of the gateway's verification states.
+_METHOD_STATUS = {
+    BankVerification.VERIFIED: "verified",
+    BankVerification.PENDING_AUTOMATIC: "pending",
+    BankVerification.PENDING_MANUAL: "pending",
+    BankVerification.FAILED: "failed",
+}
+
+
+class PublicTokenInvalid(InvalidInput):
+    default_reason = "PUBLIC_TOKEN_INVALID"
+
+
+class MicroDepositsMismatch(InvalidInput):
+    default_reason = "MICRODEPOSIT_AMOUNTS_MISMATCH"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BankLink:
+    """ExchangeBankPublicToken's input."""
+
+    customer_id: str
+    public_token: str
+    account_id: str
+    set_as_default: bool = False
+
+
+def _need(protocol: type[BankAccounts] | type[BankTransfers]) -> Need:
+    return Need(protocol=protocol, method_type=MethodType.BANK_ACCOUNT)
+
+
+G = TypeVar("G", BankAccounts, BankTransfers)
+
+
+def _pick(router: Router, protocol: type[G], name: str) -> G:
+    """The named gateway (or the first bank-capable one) offering ``protocol``."""
+    try:
+        return router.candidates(_need(protocol), protocol, gateway=name or None)[0]
+    except NoCapableGateway as missing:
+        if missing.unknown_name:
+            raise InvalidInput([FieldViolation("gateway", missing.message)]) from None
+        raise CapabilityMissing(missing.message) from None
+
+
+def charge_result(transfer: BankTransferResult) -> ChargeResult:
+    """A transfer's state in the intent state machine's terms."""
+    return ChargeResult(
+        outcome=transfer.outcome,
+        gateway_reference=transfer.gateway_reference,
+        amount_received=transfer.amount if transfer.outcome is Outcome.SUCCEEDED else 0,
+        error=transfer.error,
+    )
+
+
+IntentFinish = Callable[[AsyncSession, PaymentIntentRecord], Awaitable[None]]
+
+
+class IntentApplier(Protocol):
+    """The part of PaymentIntentService this module needs."""
+
+    async def apply_gateway_payment(
+        self,
+        session: AsyncSession,
+        *,
+        gateway: str,
+        result: ChargeResult,
+        intent_id: str | None = None,
+    ) -> PaymentIntentRecord | None: ...
+
+    async def continue_after_verification(
+        self, client_id: str, intent_id: str
+    ) -> PaymentIntentRecord: ...
+
+    async def record_change(
+        self, session: AsyncSession, intent: PaymentIntentRecord, event_type: str
+    ) -> None: ...
+
+
+class BankDebits:
+    """What :class:`~server.payments.intents.PaymentIntentService` asks of the bank rail."""
+
+    def __init__(self, db: Database, router: Router, cipher: TokenCipher) -> None:
+        self._db = db
+        self._router = router
+        self._cipher = cipher
+
+    def check_debit(self, method: PaymentMethodRecord, *, currency: str, manual: bool) -> None:
+        """Refuse, before anything is recorded, a debit the rail cannot make."""
+        if currency != ACH_CURRENCY:
+            raise InvalidInput(
+                [FieldViolation("currency", "bank account (ACH) payments are in usd only")]
+            )
+        if manual:
+            raise InvalidInput(
+                [
+                    FieldViolation(
+                        "capture_method", "bank debits cannot be authorized and captured later"
+                    )
+                ]
+            )
+        if method.verification_status == "failed":
+            raise InvalidState(
+                f"bank account {method.id} failed verification and cannot be debited",
+                metadata={"verification_status": method.verification_status},
+            )
+        _pick(self._router, BankTransfers, method.gateway)  # type: ignore[type-abstract]
+
+    async def debit(
+        self, intent: PaymentIntentRecord, method_id: str, key: str
+    ) -> tuple[str, ChargeResult]:
+        """Start the ACH debit for a confirmation (``key`` is the attempt's derived key)."""
+        async with self._db.read() as session:
+            method = await PaymentMethods(session).get(intent.client_id, method_id)
+            account = await BankAccountStore(session).get(method_id)
+            payer = None
+            if method is not None and account is not None and not account.holder_name:
+                # Plaid's accounts carry no owner name: its authorization wants the
+                # payer's legal name, which is our customer's.
+                payer = await Customers(session).get(intent.client_id, method.customer_id)
+        if method is None or account is None:
+            raise NotFound("payment_method", method_id)
+        legal_name = account.holder_name or (payer.name if payer is not None else "")
+        if intent.payment_method_type != BANK_ACCOUNT:  # so the API can say "ACH debit"
+            async with self._db.write() as session:
+                intents = PaymentIntents(session)
+                await intents.get_for_update_any(intent.id)
+                await intents.record_payment_method_type(intent.id, BANK_ACCOUNT)
+        if method.verification_status == "pending":  # Stripe's requires_action for ACH
+            return method.gateway, ChargeResult(
+                outcome=Outcome.REQUIRES_ACTION,
+                gateway_reference="",
+                redirect_url=VERIFY_MICRODEPOSITS_ACTION,
+            )
+        gateway = _pick(self._router, BankTransfers, method.gateway)  # type: ignore[type-abstract]
+        transfer = await gateway.create_transfer(
+            BankTransferRequest(
+                direction=BankTransferDirection.DEBIT,
+                access_token=self._cipher.decrypt(account.access_token_ciphertext),
+                account_id=account.account_id,
+                amount=intent.amount,
+                currency=intent.currency,
+                description=intent.description,
+                legal_name=legal_name,
+                metadata=intent.metadata,
+                idempotency_key=key,
+            )
+        )
+        return gateway.info.name, charge_result(transfer)
+
+
+class BankPaymentService:
+    """Linking and verifying bank accounts, and applying transfers' later outcomes."""
+
+    def __init__(
+        self, db: Database, router: Router, cipher: TokenCipher, intents: IntentApplier
+    ) -> None:
+        self._db = db
+        self._router = router
+        self._cipher = cipher
+        self._intents = intents
+
+    async def create_link_token(
+        self, client_id: str, key: str, customer_id: str, *, gateway: str = ""
+    ) -> LinkToken:
+        async with self._db.read() as session:
+            if await Customers(session).get(client_id, customer_id) is None:
+                raise NotFound("customer", customer_id)
+        accounts = _pick(self._router, BankAccounts, gateway)  # type: ignore[type-abstract]
+        try:
+            return await accounts.create_link_token(
+                LinkTokenRequest(
+                    customer_reference=customer_id,
+                    idempotency_key=derive_key(client_id, key or new_id("lnk"), "link-token"),
+                )
+            )
+        except (OutcomeUnknown, GatewayUnavailable, GatewayAuthError) as failed:
+            raise gateway_failure(failed) from None
+
+    async def exchange(
+        self, client_id: str, key: str, link: BankLink, *, gateway: str = ""
+    ) -> PaymentMethodRecord:
+        """Trade Link's public token for a BANK_ACCOUNT payment method (token encrypted)."""
+        async with self._db.read() as session:
+            if await Customers(session).get(client_id, link.customer_id) is None:
+                raise NotFound("customer", link.customer_id)
+        accounts = _pick(self._router, BankAccounts, gateway)  # type: ignore[type-abstract]
+        try:
+            linked = await accounts.exchange_public_token(
+                ExchangeRequest(
+                    public_token=link.public_token,
+                    account_id=link.account_id,
+                    idempotency_key=derive_key(
+                        client_id, key or link.public_token, "exchange", link.customer_id
+                    ),
+                )
+            )
+        except GatewayRejected as refused:
+            field = "account_id" if "account" in refused.code.lower() else "public_token"
+            raise PublicTokenInvalid(
+                [FieldViolation(field, f"the bank gateway refused it: {refused.message}")]
+            ) from None
+        except (OutcomeUnknown, GatewayUnavailable, GatewayAuthError) as failed:
+            raise gateway_failure(failed) from None
+        return await self._save(client_id, link, accounts.info.name, linked)
+
+    async def _save(
+        self, client_id: str, link: BankLink, gateway: str, linked: BankAccount
+    ) -> PaymentMethodRecord:
+        now = utcnow()
+        method = PaymentMethodRecord(
+            id=new_id("pm"),
+            client_id=client_id,
+            customer_id=link.customer_id,
+            gateway=gateway,
+            gateway_reference=linked.account_id,
+            type=BANK_ACCOUNT,
+            last4=linked.mask[-4:],
+            is_default=link.set_as_default,
+            bank_name=linked.bank_name,
+            account_type=linked.subtype,
+            verification_status=_METHOD_STATUS[linked.verification],
+            create_time=now,
+            update_time=now,
+        )
+        async with self._db.write() as session:
+            await PaymentMethods(session).add(method)
+            await BankAccountStore(session).add(
+                BankAccountRecord(
+                    payment_method_id=method.id,
+                    access_token_ciphertext=self._cipher.encrypt(linked.access_token),
+                    account_id=linked.account_id,
+                    item_reference=linked.item_reference,
+                    holder_name=linked.holder_name,
+                    verification=linked.verification.value,
+                    create_time=now,
+                    update_time=now,
+                )
+            )
+            await record_event(
+                session,
+                client_id=client_id,
+                event_type="payment_method.attached",
+                resource_id=method.id,
+                data=_public(method),
+            )
+        log.info(
+            "bank account %s linked on %s (%s)", method.id, gateway, method.verification_status
+        )
+        return method
+
+    async def verify_micro_deposits(
+        self, client_id: str, key: str, method_id: str, amounts: Sequence[int]
+    ) -> PaymentMethodRecord:
+        """Check the payer's amounts; a wrong guess is recorded, then refused precisely."""
+        method, account = await self._bank_method(client_id, method_id)
+        if method.verification_status != "pending":
+            raise InvalidState(
+                f"bank account {method_id} is {method.verification_status}, not pending "
+                "micro-deposit verification",
+                metadata={"verification_status": method.verification_status},
+            )
+        accounts = _pick(self._router, BankAccounts, method.gateway)  # type: ignore[type-abstract]
+        try:
+            result = await accounts.verify_micro_deposits(
+                MicroDepositRequest(
+                    access_token=self._cipher.decrypt(account.access_token_ciphertext),
+                    account_id=account.account_id,
+                    amounts=tuple(amounts),
+                    idempotency_key=derive_key(
+                        client_id,
+                        key or f"attempt-{account.microdeposit_attempts}",
+                        "microdeposits",
+                        method_id,
+                    ),
+                )
+            )
+        except GatewayRejected as refused:
+            raise InvalidState(
+                f"the bank gateway refused verification: {refused.message}"
+            ) from None
+        except (OutcomeUnknown, GatewayUnavailable, GatewayAuthError) as failed:
+            raise gateway_failure(failed) from None
+        async with self._db.write() as session:
+            await BankAccountStore(session).record_verification(
+                method_id, verification=result.verification.value, attempted=True
+            )
+            updated = await PaymentMethods(session).record_verification(
+                method_id, _METHOD_STATUS[result.verification]
+            )
+            if result.verified:
+                await record_event(
+                    session,
+                    client_id=client_id,
+                    event_type="bank_account.verified",
+                    resource_id=method_id,
+                    data=_public(updated),
+                )
+        await self._resume_waiting(client_id, method, result.verification)
+        if not result.verified:
+            left = result.attempts_remaining
+            tail = (
+                "the account can no longer be verified"
+                if result.verification is BankVerification.FAILED
+                else f"{left} attempts left"
+                if left is not None
+                else "try again"
+            )
+            raise MicroDepositsMismatch(
+                [FieldViolation("amounts", f"do not match the micro-deposits sent; {tail}")]
+            )
+        return updated
+
+    async def _resume_waiting(
+        self, client_id: str, method: PaymentMethodRecord, verification: BankVerification
+    ) -> None:
+        """Intents paused for this account's verification: debit them now it is verified,
+        or fail them (back to REQUIRES_PAYMENT_METHOD) when it never can be."""
+        if verification not in (BankVerification.VERIFIED, BankVerification.FAILED):
+            return
+        async with self._db.read() as session:
+            waiting = await BankAccountStore(session).intents_awaiting_verification(
+                client_id, method.id
+            )
+        for intent_id in waiting:
+            if verification is BankVerification.VERIFIED:
+                try:
+                    await self._intents.continue_after_verification(client_id, intent_id)
+                except DomainError as failed:  # the intent keeps its state; the caller may retry
+                    log.warning("intent %s not resumed after verification: %s", intent_id, failed)
+                continue
+            async with self._db.write() as session:
+                await self._intents.apply_gateway_payment(
+                    session,
+                    gateway=method.gateway,
+                    intent_id=intent_id,
+                    result=ChargeResult(
+                        outcome=Outcome.DECLINED,
+                        gateway_reference="",
+                        error=PaymentError(
+                            code="bank_account_verification_failed",
+                            message="The bank account's micro-deposits could not be verified.",
+                        ),
+                    ),
+                )
+
+    async def _bank_method(
+        self, client_id: str, method_id: str
+    ) -> tuple[PaymentMethodRecord, BankAccountRecord]:
+        async with self._db.read() as session:
+            method = await PaymentMethods(session).get(client_id, method_id)
+            account = await BankAccountStore(session).get(method_id) if method else None
+        if method is None:
+            raise NotFound("payment_method", method_id)
+        if account is None or method.type != BANK_ACCOUNT:
+            raise InvalidInput([FieldViolation("payment_method_id", "is not a bank account")])
+        if method.detach_time is not None:
+            raise InvalidState(f"payment method {method_id} was detached")
+        return method, account
+
+    async def record_transfer(
+        self, *, gateway: str, result: BankTransferResult, finish: IntentFinish
+    ) -> PaymentIntentRecord | None:
+        """:meth:`apply_transfer` in its own transaction, with the caller's answer."""
+        async with self._db.write() as session:
+            intent = await self.apply_transfer(session, gateway=gateway, result=result)
+            if intent is not None:
+                await finish(session, intent)
+            return intent
+
+    async def apply_transfer(
+        self, session: AsyncSession, *, gateway: str, result: BankTransferResult
+    ) -> PaymentIntentRecord | None:
+        """Apply a transfer's new state to its intent, in the caller's transaction.
+
+        A return after settlement reverses the settlement; everything else goes through
+        the intent state machine, which ignores repeats and stale updates.
+        """
+        intents = PaymentIntents(session)
+        intent = await intents.find_by_gateway_reference(gateway, result.gateway_reference)
+        if intent is None:
+            return None
+        if _returned(intent):
+            return intent  # a returned debit is final: a late "settled" must not revive it
+        if result.outcome is Outcome.DECLINED and intent.status is IntentStatus.SUCCEEDED:
+            error = result.error
+            reversed_ = await intents.record_reversal(
+                intent.id,
+                error=LastError(
+                    code=error.code, decline_code=error.decline_code, message=error.message
+                )
+                if error
+                else LastError(code=BANK_ACCOUNT_RETURNED, message="The bank returned it."),
+            )
+            await self._intents.record_change(session, reversed_, "payment.failed")
+            log.info(
+                "intent %s: ACH debit returned after settlement (%s); settlement reversed",
+                intent.id,
+                result.return_code,
+            )
+            return reversed_
+        return await self._intents.apply_gateway_payment(
+            session, gateway=gateway, result=charge_result(result)
+        )
+
+
+async def paid_by_bank(session: AsyncSession, intent: PaymentIntentRecord) -> bool:
+    """Whether the intent is an ACH debit (its saved method is a bank account)."""
+    if not intent.payment_method_id.startswith("pm_"):
+        return False
+    method = await PaymentMethods(session).get(intent.client_id, intent.payment_method_id)
+    return method is not None and method.type == BANK_ACCOUNT
+
+
+def _returned(intent: PaymentIntentRecord) -> bool:
+    """The intent's current transfer came back (its gateway_reference is that transfer)."""
+    return (
+        intent.status is IntentStatus.REQUIRES_PAYMENT_METHOD
+        and intent.last_error is not None
+        and intent.last_error.code == BANK_ACCOUNT_RETURNED
+    )
+
+
+def _public(method: PaymentMethodRecord) -> dict[str, object]:
+    """What an event may say about a bank account (never the token or its ciphertext)."""
+    return {
+        "id": method.id,
+        "customer_id": method.customer_id,
+        "gateway": method.gateway,
+        "type": method.type,
+        "last4": method.last4,
+        "bank_name": method.bank_name,
+        "account_type": method.account_type,
+        "verification_status": method.verification_status,
+        "is_default": method.is_default,
+    }

@@ -1,0 +1,59 @@
+"""Who hears that a payment intent reached a terminal outcome, and when.
+
+Other domains (the ledger's deposits and credit purchases) act on a payment's end: a
+charge that succeeded credits a wallet, one that failed releases what was pending. They
+subscribe here; :class:`PaymentIntentService` announces every terminal change inside the
+transaction that records it — whether it came from our own gateway call, 3-D Secure
+completion, an inbound gateway webhook or the reconciler — so the subscriber's change
+commits (or rolls back) together with the intent's. Announcements can repeat (a gateway
+may report the same end twice); subscribers must treat a repeat as a no-op.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.payments import PaymentIntentRecord
+
+
+class IntentOutcome(enum.Enum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # declined, 3-D Secure failed, or an ACH debit returned
+    CANCELED = "canceled"
+
+
+#: The payment events that end an intent, and the outcome each means.
+_TERMINAL_EVENTS: Final = {
+    "payment.succeeded": IntentOutcome.SUCCEEDED,
+    "payment.failed": IntentOutcome.FAILED,
+    "payment.canceled": IntentOutcome.CANCELED,
+}
+
+#: Called in the transaction recording the intent's terminal change.
+IntentOutcomeListener = Callable[
+    [AsyncSession, PaymentIntentRecord, IntentOutcome], Awaitable[None]
+]
+
+
+class IntentOutcomes:
+    """The subscribers to terminal intent outcomes (wired once, in ``server.app``)."""
+
+    def __init__(self) -> None:
+        self._listeners: list[IntentOutcomeListener] = []
+
+    def subscribe(self, listener: IntentOutcomeListener) -> None:
+        self._listeners.append(listener)
+
+    async def announce(
+        self, session: AsyncSession, intent: PaymentIntentRecord, event_type: str
+    ) -> None:
+        """Tell every subscriber when ``event_type`` (just recorded) ends the intent."""
+        outcome = _TERMINAL_EVENTS.get(event_type)
+        if outcome is None:
+            return
+        for listener in self._listeners:
+            await listener(session, intent, outcome)
