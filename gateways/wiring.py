@@ -16,6 +16,7 @@ from gateways.registry import Registry
 from gateways.sandbox import FailureKind, SandboxConfig, SandboxGateway
 from gateways.sandbox.events import sandbox_update
 from gateways.sandbox.webhooks import SandboxWebhooks
+from gateways.square import SquareConfig, SquareGateway
 from gateways.stripe import StripeConfig, StripeGateway
 from gateways.stripe.events import stripe_update
 from gateways.updates import AnyUpdateReader, UpdateReader
@@ -73,6 +74,16 @@ def build_registry(
             built.append(
                 StripeGateway(
                     StripeConfig(api_key=settings.stripe_api_key, api_base=settings.stripe_api_base)
+                )
+            )
+        elif name == "square" and settings.square_access_token and settings.square_location_id:
+            built.append(
+                SquareGateway(
+                    SquareConfig(
+                        access_token=settings.square_access_token,
+                        location_id=settings.square_location_id,
+                        base_url=settings.square_base_url,
+                    )
                 )
             )
         elif name == "plaid" and (plaid := plaid_config(settings)) is not None:

@@ -82,6 +82,7 @@ class Recorded:
     path: str
     form: dict[str, str]
     headers: dict[str, str]
+    text: str = ""  # the raw body, for JSON APIs (Square)
 
 
 @dataclass
@@ -96,12 +97,13 @@ class RecordingStripe:
 
     async def start(self) -> str:
         async def handle(request: web.Request) -> web.Response:
-            form = dict(parse_qsl(await request.text(), keep_blank_values=True))
+            text = await request.text()
             recorded = Recorded(
                 method=request.method,
                 path=request.path,
-                form=form,
+                form=dict(parse_qsl(text, keep_blank_values=True)),
                 headers={k.lower(): v for k, v in request.headers.items()},
+                text=text,
             )
             self.requests.append(recorded)
             status, body = self.reply(recorded)
