@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Final
 
 import asyncpg
 import grpc
@@ -155,13 +156,32 @@ async def start_running(settings: Settings) -> Running:
     return Running(runtime=runtime, channel=channel)
 
 
-@pytest.fixture
-async def server(migrated_url: str, clients_file: Path) -> AsyncIterator[Running]:
-    """The real server on ephemeral ports, with the test clients file."""
-    running = await start_running(settings_for(migrated_url, ISA_CLIENTS_FILE=str(clients_file)))
+#: Relay loops that look for work every 50 ms, so a test's webhook is applied and its
+#: callback delivered promptly.
+QUICK_RELAY: Final = {"ISA_GATEWAY_EVENT_POLL_SECONDS": "0.05", "ISA_WEBHOOK_POLL_SECONDS": "0.05"}
+
+
+async def serving(settings: Settings) -> AsyncIterator[Running]:
+    """Run a server for a fixture's lifetime: yields it, then stops it."""
+    running = await start_running(settings)
     yield running
     await running.channel.close()
     await running.runtime.stop(grace=0)
+
+
+@pytest.fixture
+async def server(migrated_url: str, clients_file: Path) -> AsyncIterator[Running]:
+    """The real server on ephemeral ports, with the test clients file."""
+    async for running in serving(settings_for(migrated_url, ISA_CLIENTS_FILE=str(clients_file))):
+        yield running
+
+
+@pytest.fixture
+async def quick_relay_server(migrated_url: str, clients_file: Path) -> AsyncIterator[Running]:
+    """:func:`server` whose relay applies webhooks and delivers callbacks promptly."""
+    settings = settings_for(migrated_url, ISA_CLIENTS_FILE=str(clients_file), **QUICK_RELAY)
+    async for running in serving(settings):
+        yield running
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -36,7 +36,15 @@ from server.webhooks.inbound import ApplyOutcome, ApplyResult, NormalizedGateway
 from store.db import Database
 from store.models import EventRow
 from store.webhook_models import GatewayEventRow
-from tests.conftest import OTHER_AUTH, TENANT, TENANT_AUTH, Running, settings_for, start_running
+from tests.conftest import (
+    OTHER_AUTH,
+    QUICK_RELAY,
+    TENANT,
+    TENANT_AUTH,
+    Running,
+    settings_for,
+    start_running,
+)
 from tests.webhook_support import Receiver
 
 STRIPE_SECRET = "whsec_relay_test"
@@ -56,8 +64,7 @@ async def relay(migrated_url: str, clients_file: Path) -> AsyncIterator[Running]
             ISA_PUBLIC_RELAY_URL=PUBLIC_URL,
             ISA_COINBASE_WEBHOOK_SECRET=COINBASE_SECRET,
             ISA_RELAY_MAX_BODY_BYTES="4096",
-            ISA_GATEWAY_EVENT_POLL_SECONDS="0.05",
-            ISA_WEBHOOK_POLL_SECONDS="0.05",
+            **QUICK_RELAY,
         )
     )
     yield running

@@ -31,7 +31,7 @@ from isa.webhook.v1 import webhook_service_pb2 as wpb
 from isa.webhook.v1 import webhook_service_pb2_grpc as wgrpc
 from server.relay_config import SANDBOX_WEBHOOK_SECRET
 from store.payments import PaymentIntents
-from tests.conftest import TENANT_AUTH, Running, settings_for, start_running
+from tests.conftest import QUICK_RELAY, TENANT_AUTH, Running, settings_for, start_running
 from tests.contract.peers import localstripe_card, start_localstripe
 from tests.integration.test_payments import create
 from tests.webhook_support import Receiver
@@ -57,8 +57,7 @@ async def server(migrated_url: str, clients_file: Path, localstripe: str) -> Asy
             ISA_STRIPE_API_KEY="sk_test_isa",
             ISA_STRIPE_API_BASE=localstripe,
             ISA_STRIPE_WEBHOOK_SECRET=STRIPE_SECRET,
-            ISA_GATEWAY_EVENT_POLL_SECONDS="0.05",
-            ISA_WEBHOOK_POLL_SECONDS="0.05",
+            **QUICK_RELAY,
         )
     )
     yield running

@@ -52,18 +52,8 @@ def key() -> str:
 
 
 @pytest.fixture
-async def server(migrated_url: str, clients_file: Path) -> AsyncIterator[Running]:
-    running = await start_running(
-        settings_for(
-            migrated_url,
-            ISA_CLIENTS_FILE=str(clients_file),
-            ISA_GATEWAY_EVENT_POLL_SECONDS="0.05",
-            ISA_WEBHOOK_POLL_SECONDS="0.05",
-        )
-    )
-    yield running
-    await running.channel.close()
-    await running.runtime.stop(grace=0)
+def server(quick_relay_server: Running) -> Running:
+    return quick_relay_server
 
 
 def wallets(server: Running) -> wgrpc.WalletServiceStub:
