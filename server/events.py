@@ -34,16 +34,22 @@ def _jsonable(value: Any) -> Any:
     kind = type(value)
     if kind in _PLAIN:
         return value
+    if kind is dt.datetime:
+        return _rfc3339(value)
     if kind is dict:
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): v if type(v) in _PLAIN else _jsonable(v) for k, v in value.items()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {name: _jsonable(getattr(value, name)) for name in _field_names(type(value))}
+        body = {}
+        for name in _field_names(type(value)):
+            item = getattr(value, name)
+            body[name] = item if type(item) in _PLAIN else _jsonable(item)
+        return body
     if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | frozenset | set):
         return [_jsonable(v) for v in value]
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+        return _rfc3339(value)
     if isinstance(value, enum.Enum):
         return _jsonable(value.value)
     return value
@@ -54,6 +60,15 @@ def _field_names(kind: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(kind))
 
 
+@functools.lru_cache(maxsize=64)  # a resource's create and update times are often one instant
+def _rfc3339(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+#: One encoder for every payload (``json.dumps`` with options builds a new one per call).
+_ENCODER: Final = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
+
+
 def event_payload(event_id: str, event_type: str, when: dt.datetime, data: object) -> str:
     body = {
         "id": event_id,
@@ -61,7 +76,7 @@ def event_payload(event_id: str, event_type: str, when: dt.datetime, data: objec
         "timestamp": _jsonable(when),
         "data": _jsonable(data),
     }
-    return json.dumps(body, separators=(",", ":"), sort_keys=True)
+    return _ENCODER.encode(body)
 
 
 async def record_event(

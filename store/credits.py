@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -181,6 +182,19 @@ def _raw_grant(row: tuple[Any, ...]) -> CreditGrantRecord:
     )
 
 
+@functools.cache
+def _spendable_sql(ranks: tuple[int, ...]) -> str:
+    """``spendable_grants``' statement for sources ranked ``ranks`` (bound in that order)."""
+    cases = " ".join(f"WHEN ? THEN {n}" for n in ranks)
+    return (
+        f"SELECT {_GRANT_COLUMNS} FROM credit_grants"  # noqa: S608
+        " WHERE client_id = ? AND owner_id = ? AND remaining > 0"
+        " AND (expire_time IS NULL OR expire_time > ?)"
+        f" ORDER BY expire_time IS NULL, expire_time, CASE source {cases}"
+        f" ELSE {len(ranks)} END, id"
+    )
+
+
 class Credits:
     """Named reads and writes of the credit tables inside the caller's transaction."""
 
@@ -216,13 +230,8 @@ class Credits:
         (never-expiring last), then by source (``source_order``), then oldest first."""
         raw = await raw_sqlite(self._session)
         if raw is not None:  # the batch writer's hot path (store.raw)
-            ranks = " ".join(f"WHEN ? THEN {n}" for n in source_order.values())
             rows = raw.execute(
-                f"SELECT {_GRANT_COLUMNS} FROM credit_grants"  # noqa: S608
-                " WHERE client_id = ? AND owner_id = ? AND remaining > 0"
-                " AND (expire_time IS NULL OR expire_time > ?)"
-                f" ORDER BY expire_time IS NULL, expire_time, CASE source {ranks}"
-                f" ELSE {len(source_order)} END, id",
+                _spendable_sql(tuple(source_order.values())),
                 (client_id, owner_id, db_time(now), *source_order),
             ).fetchall()
             return [_raw_grant(row) for row in rows]

@@ -124,7 +124,10 @@ class Ledger:
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-        self._postgres = session.get_bind().dialect.name == "postgresql"
+
+    @property
+    def _postgres(self) -> bool:  # asked only off SQLite's raw path
+        return self._session.get_bind().dialect.name == "postgresql"
 
     async def post(
         self, transfer_id: str, legs: Sequence[Leg], *, now: dt.datetime
@@ -265,43 +268,55 @@ def _post_raw(
 ) -> dict[str, int]:
     """``Ledger.post`` in hand-written SQL on the writer's own connection (store.raw)."""
     stamp = db_time(now)
+    moving = [(leg.account.id, leg) for leg in legs if leg.amount]  # each id derived once
     after: dict[str, int] = {}
-    for leg in sorted((leg for leg in legs if leg.amount), key=lambda leg: leg.account.id):
+    for account_id, leg in sorted(moving, key=_first):
         account = leg.account
-        if leg.amount < 0 and account.kind.is_user:
-            found = raw.execute(_DEBIT_SQL, (leg.amount, stamp, account.id, -leg.amount)).fetchone()
+        amount = leg.amount
+        if amount < 0 and account.kind.is_user:
+            found = raw.execute(_DEBIT_SQL, (amount, stamp, account_id, -amount)).fetchone()
             if found is None:
-                raise Overdraft(account, -leg.amount)
+                raise Overdraft(account, -amount)
         else:
             found = raw.execute(
                 _UPSERT_SQL,
                 (
-                    account.id,
+                    account_id,
                     account.client_id,
                     account.owner_id,
                     account.kind.value,
                     account.currency,
-                    leg.amount,
+                    amount,
                     stamp,
                     stamp,
                 ),
             ).fetchone()
-        after[account.id] = int(found[0])
-    rows = [
-        (
-            transfer_id,
-            leg.account.id,
-            leg.account.currency,
-            leg.amount,
-            after[leg.account.id],
-            stamp,
-        )
-        for leg in legs
-        if leg.amount
-    ]
-    # One multi-row INSERT: a single statement is cheaper than executemany's per-row calls.
-    raw.execute(_ENTRY_SQL + ", (?, ?, ?, ?, ?, ?)" * (len(rows) - 1), sum(rows, ()))
+        after[account_id] = int(found[0])
+    if moving:  # entries in the legs' order, as on PostgreSQL
+        values: list[object] = []
+        for account_id, leg in moving:
+            values.extend(
+                (
+                    transfer_id,
+                    account_id,
+                    leg.account.currency,
+                    leg.amount,
+                    after[account_id],
+                    stamp,
+                )
+            )
+        # One multi-row INSERT: a single statement is cheaper than executemany's per-row calls.
+        raw.execute(_entries_sql(len(moving)), values)
     return after
+
+
+def _first(pair: tuple[str, Leg]) -> str:
+    return pair[0]
+
+
+@functools.cache
+def _entries_sql(count: int) -> str:
+    return _ENTRY_SQL + ", (?, ?, ?, ?, ?, ?)" * (count - 1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -142,11 +143,24 @@ _INSERT_TRANSACTION_SQL = (
     f"INSERT INTO wallet_transactions ({_TRANSACTION_COLUMNS})"  # noqa: S608
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_MORE_TRANSACTION_VALUES = ", (" + ", ".join("?" * 17) + ")"
 _INSERT_TRANSFER_SQL = (
     "INSERT INTO wallet_transfers (id, client_id, from_wallet_id, to_wallet_id, amount,"
     " currency, note, status, from_transaction_id, to_transaction_id, metadata, create_time,"
     " update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+
+
+@functools.cache
+def _insert_transactions_sql(count: int) -> str:
+    """One multi-row INSERT of ``count`` history lines (one statement beats executemany)."""
+    return _INSERT_TRANSACTION_SQL + _MORE_TRANSACTION_VALUES * (count - 1)
+
+
+@functools.cache
+def _existing_wallets_sql(count: int) -> str:
+    marks = ", ".join("?" * count)
+    return f"SELECT id FROM wallets WHERE client_id = ? AND id IN ({marks})"  # noqa: S608
 
 
 def _raw_transaction_values(record: WalletTransactionRecord) -> tuple[Any, ...]:
@@ -331,12 +345,8 @@ class Wallets:
     async def existing_ids(self, client_id: str, wallet_ids: Sequence[str]) -> set[str]:
         raw = await raw_sqlite(self._session)
         if raw is not None:
-            marks = ", ".join("?" * len(wallet_ids))
-            found = raw.execute(
-                f"SELECT id FROM wallets WHERE client_id = ? AND id IN ({marks})",  # noqa: S608
-                (client_id, *wallet_ids),
-            )
-            return {row[0] for row in found}
+            found = raw.execute(_existing_wallets_sql(len(wallet_ids)), (client_id, *wallet_ids))
+            return {row[0] for row in found.fetchall()}
         rows = await self._session.scalars(
             select(WalletRow.id).where(
                 WalletRow.id.in_(list(wallet_ids)), WalletRow.client_id == client_id
@@ -352,9 +362,8 @@ class WalletTransactions:
     async def add_all(self, records: Sequence[WalletTransactionRecord]) -> None:
         raw = await raw_sqlite(self._session)
         if raw is not None:
-            values = [_raw_transaction_values(r) for r in records]
-            more = ", (" + ", ".join("?" * len(values[0])) + ")"
-            raw.execute(_INSERT_TRANSACTION_SQL + more * (len(values) - 1), sum(values, ()))
+            values = [value for r in records for value in _raw_transaction_values(r)]
+            raw.execute(_insert_transactions_sql(len(records)), values)
             return
         await self._session.execute(
             insert(WalletTransactionRow), [_transaction_values(r) for r in records]

@@ -208,17 +208,17 @@ class WalletService:
         out_id, in_id = new_id("wtx"), new_id("wtx")
 
         def line(
-            transaction_id: str, wallet_id: str, kind: TransactionType, amount: int, other: str
+            transaction_id: str, account: AccountRef, kind: TransactionType, amount: int, other: str
         ) -> WalletTransaction:
             return WalletTransaction(
                 id=transaction_id,
                 client_id=client_id,
-                wallet_id=wallet_id,
+                wallet_id=account.owner_id,
                 type=kind.value,
                 status=TransactionStatus.SUCCEEDED.value,
                 amount=amount,
                 currency=new.currency,
-                balance_after=after[wallet_account(client_id, wallet_id, new.currency).id],
+                balance_after=after[account.id],
                 transfer_id=transfer_id,
                 counterparty_wallet_id=other,
                 description=new.note,
@@ -229,20 +229,8 @@ class WalletService:
 
         await WalletTransactions(session).add_all(
             [
-                line(
-                    out_id,
-                    new.from_wallet_id,
-                    TransactionType.TRANSFER_OUT,
-                    -new.amount,
-                    new.to_wallet_id,
-                ),
-                line(
-                    in_id,
-                    new.to_wallet_id,
-                    TransactionType.TRANSFER_IN,
-                    new.amount,
-                    new.from_wallet_id,
-                ),
+                line(out_id, source, TransactionType.TRANSFER_OUT, -new.amount, new.to_wallet_id),
+                line(in_id, target, TransactionType.TRANSFER_IN, new.amount, new.from_wallet_id),
             ]
         )
         transfer = await WalletTransfers(session).add(

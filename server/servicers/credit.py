@@ -40,7 +40,12 @@ from server.ledger.payments import PaymentPort
 from server.pagination import page_of
 from server.servicers.ledger_calls import run_collecting
 from server.servicers.support import Checks, encode_page_token, run_idempotent, timestamp
-from server.servicers.wallet import MAX_OWNER_ID_LENGTH, check_amount, check_saved_method
+from server.servicers.wallet import (
+    MAX_OWNER_ID_LENGTH,
+    check_amount,
+    check_saved_method,
+    instant,
+)
 
 #: Methods not built yet, with the note their UNIMPLEMENTED answer carries.
 PENDING_CREDIT_METHODS: Final[dict[str, str]] = {}
@@ -134,6 +139,7 @@ def reservation_message(reservation: CreditReservation) -> resources.CreditReser
 
 
 def transaction_message(record: CreditTransaction) -> resources.CreditTransaction:
+    created = instant(record.create_time)
     return resources.CreditTransaction(
         id=record.id,
         owner_id=record.owner_id,
@@ -145,8 +151,10 @@ def transaction_message(record: CreditTransaction) -> resources.CreditTransactio
         reservation_id=record.reservation_id,
         purchase_id=record.purchase_id,
         metadata=record.metadata,
-        create_time=timestamp(record.create_time),
-        update_time=timestamp(record.update_time),
+        create_time=created,
+        update_time=created
+        if record.update_time == record.create_time
+        else instant(record.update_time),
     )
 
 

@@ -6,8 +6,10 @@ Withdraw holds the amount and pays it out to a verified bank account as an ACH c
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Final
 
+from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from isa.wallet.v1 import resources_pb2 as resources
@@ -94,7 +96,20 @@ def transaction_message(record: WalletTransaction) -> resources.WalletTransactio
     return message
 
 
+_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def instant(value: dt.datetime) -> Timestamp:
+    """``timestamp`` in integer arithmetic (no time tuple); a naive time is taken as UTC."""
+    since = (value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)) - _EPOCH
+    return Timestamp(seconds=since.days * 86_400 + since.seconds, nanos=since.microseconds * 1000)
+
+
 def transfer_message(transfer: Transfer) -> resources.Transfer:
+    created = instant(transfer.create_time)
+    updated = (
+        created if transfer.update_time == transfer.create_time else instant(transfer.update_time)
+    )
     return resources.Transfer(
         id=transfer.id,
         from_wallet_id=transfer.from_wallet_id,
@@ -106,8 +121,8 @@ def transfer_message(transfer: Transfer) -> resources.Transfer:
         from_transaction_id=transfer.from_transaction_id,
         to_transaction_id=transfer.to_transaction_id,
         metadata=transfer.metadata,
-        create_time=timestamp(transfer.create_time),
-        update_time=timestamp(transfer.update_time),
+        create_time=created,
+        update_time=updated,
     )
 
 
