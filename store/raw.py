@@ -58,7 +58,11 @@ async def raw_sqlite(session: AsyncSession) -> sqlite3.Connection | None:
 @functools.lru_cache(maxsize=64)  # one write stamps many rows with the same instant
 def db_time(value: dt.datetime) -> str:
     """A UTC time in SQLAlchemy's SQLite storage format (sorts and compares as text)."""
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    utc = value.astimezone(dt.UTC)
+    if utc.year < 1000:  # strftime's unpadded year, as before
+        return utc.strftime("%Y-%m-%d %H:%M:%S.%f")
+    # The same text without strftime (which re-parses its format on every call).
+    return utc.isoformat(" ", "microseconds")[:26]
 
 
 def parse_time(value: str) -> dt.datetime:
@@ -70,6 +74,8 @@ def parse_optional_time(value: str | None) -> dt.datetime | None:
 
 
 def db_json(value: object) -> str:
+    if type(value) is dict and not value:  # most metadata: skip the encoder
+        return "{}"
     return json.dumps(value)
 
 
