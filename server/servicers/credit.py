@@ -44,7 +44,7 @@ from server.servicers.wallet import (
     MAX_OWNER_ID_LENGTH,
     check_amount,
     check_saved_method,
-    instant,
+    set_instant,
 )
 
 #: Methods not built yet, with the note their UNIMPLEMENTED answer carries.
@@ -138,24 +138,26 @@ def reservation_message(reservation: CreditReservation) -> resources.CreditReser
     )
 
 
-def transaction_message(record: CreditTransaction) -> resources.CreditTransaction:
-    created = instant(record.create_time)
-    return resources.CreditTransaction(
-        id=record.id,
-        owner_id=record.owner_id,
-        type=_TYPES[CreditTransactionType(record.type)],
-        amount=record.amount,
-        balance_after=record.balance_after,
-        reason=record.reason,
-        grant_id=record.grant_id,
-        reservation_id=record.reservation_id,
-        purchase_id=record.purchase_id,
-        metadata=record.metadata,
-        create_time=created,
-        update_time=created
-        if record.update_time == record.create_time
-        else instant(record.update_time),
-    )
+def transaction_message(
+    record: CreditTransaction, message: resources.CreditTransaction | None = None
+) -> resources.CreditTransaction:
+    """``record`` on the wire; filled into ``message`` (a response's own field) when given."""
+    if message is None:
+        message = resources.CreditTransaction()
+    message.id = record.id
+    message.owner_id = record.owner_id
+    message.type = _TYPES[CreditTransactionType(record.type)]
+    message.amount = record.amount
+    message.balance_after = record.balance_after
+    message.reason = record.reason
+    message.grant_id = record.grant_id
+    message.reservation_id = record.reservation_id
+    message.purchase_id = record.purchase_id
+    if record.metadata:
+        message.metadata.update(record.metadata)
+    set_instant(message.create_time, record.create_time)
+    set_instant(message.update_time, record.update_time)
+    return message
 
 
 def purchase_message(purchase: CreditPurchase) -> resources.CreditPurchase:
@@ -293,7 +295,9 @@ class CreditServicer:
 
         async def consume(session: AsyncSession) -> pb.ConsumeCreditsResponse:
             spent = await self._credits.consume(session, client_id, new)
-            return pb.ConsumeCreditsResponse(credit_transaction=transaction_message(spent))
+            response = pb.ConsumeCreditsResponse()
+            transaction_message(spent, response.credit_transaction)
+            return response
 
         return await run_idempotent(
             self._idempotency, request, key, pb.ConsumeCreditsResponse, consume

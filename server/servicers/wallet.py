@@ -99,31 +99,35 @@ def transaction_message(record: WalletTransaction) -> resources.WalletTransactio
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
-def instant(value: dt.datetime) -> Timestamp:
-    """``timestamp`` in integer arithmetic (no time tuple); a naive time is taken as UTC."""
+def set_instant(stamp: Timestamp, value: dt.datetime) -> None:
+    """Fill ``stamp`` (e.g. a message's own field) with ``value`` as ``timestamp`` would,
+    in integer arithmetic (no time tuple); a naive time is taken as UTC."""
     since = (value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)) - _EPOCH
-    return Timestamp(seconds=since.days * 86_400 + since.seconds, nanos=since.microseconds * 1000)
+    stamp.seconds = since.days * 86_400 + since.seconds
+    stamp.nanos = since.microseconds * 1000
 
 
-def transfer_message(transfer: Transfer) -> resources.Transfer:
-    created = instant(transfer.create_time)
-    updated = (
-        created if transfer.update_time == transfer.create_time else instant(transfer.update_time)
-    )
-    return resources.Transfer(
-        id=transfer.id,
-        from_wallet_id=transfer.from_wallet_id,
-        to_wallet_id=transfer.to_wallet_id,
-        amount=transfer.amount,
-        currency=transfer.currency,
-        note=transfer.note,
-        status=resources.TRANSFER_STATUS_COMPLETED,
-        from_transaction_id=transfer.from_transaction_id,
-        to_transaction_id=transfer.to_transaction_id,
-        metadata=transfer.metadata,
-        create_time=created,
-        update_time=updated,
-    )
+def transfer_message(
+    transfer: Transfer, message: resources.Transfer | None = None
+) -> resources.Transfer:
+    """``transfer`` on the wire; filled into ``message`` when given (a response's own
+    field: filling it in place spares building a message only to copy it in)."""
+    if message is None:
+        message = resources.Transfer()
+    message.id = transfer.id
+    message.from_wallet_id = transfer.from_wallet_id
+    message.to_wallet_id = transfer.to_wallet_id
+    message.amount = transfer.amount
+    message.currency = transfer.currency
+    message.note = transfer.note
+    message.status = resources.TRANSFER_STATUS_COMPLETED
+    message.from_transaction_id = transfer.from_transaction_id
+    message.to_transaction_id = transfer.to_transaction_id
+    if transfer.metadata:
+        message.metadata.update(transfer.metadata)
+    set_instant(message.create_time, transfer.create_time)
+    set_instant(message.update_time, transfer.update_time)
+    return message
 
 
 def check_amount(checks: Checks, field: str, amount: int) -> int:
@@ -294,7 +298,9 @@ class WalletServicer:
 
         async def transfer(session: AsyncSession) -> pb.TransferResponse:
             done = await self._wallets.transfer(session, client_id, new)
-            return pb.TransferResponse(transfer=transfer_message(done))
+            response = pb.TransferResponse()
+            transfer_message(done, response.transfer)
+            return response
 
         return await run_idempotent(self._idempotency, request, key, pb.TransferResponse, transfer)
 
