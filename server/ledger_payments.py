@@ -208,15 +208,19 @@ class IntentPayments:
         if result.outcome is PaymentOutcome.PENDING:
             return PayoutMatch(client_id=record.client_id, resource_id=record.id, applied=False)
         if before == "succeeded" and result.outcome is PaymentOutcome.FAILED:
-            # The bank sent the credit back after settling it: the money is ours again
-            # but the withdrawal already left the ledger. Say so loudly; credit by hand.
-            log.error(
-                "payout %s of %s was returned after settlement (%s): credit the wallet by hand",
+            # The bank sent the credit back after settling it: the money is ours again.
+            after = await self._wallets.return_settled_withdrawal(
+                session, record.id, result.error_message
+            )
+            log.warning(
+                "payout %s of %s was returned after settlement (%s): wallet credited back",
                 transfer.gateway_reference,
                 record.id,
                 transfer.return_code,
             )
-            return PayoutMatch(client_id=record.client_id, resource_id=record.id, applied=False)
+            return PayoutMatch(
+                client_id=record.client_id, resource_id=record.id, applied=after.status != before
+            )
         after = await self._wallets.apply_payout(session, record.id, result)
         return PayoutMatch(
             client_id=record.client_id, resource_id=record.id, applied=after.status != before

@@ -620,6 +620,40 @@ class WalletService:
         async with self._db.write() as session:
             return await self.apply_payout(session, record.id, result)
 
+    async def return_settled_withdrawal(
+        self, session: AsyncSession, transaction_id: str, error_message: str
+    ) -> WalletTransaction:
+        """The bank sent a settled payout back (an ACH return after settlement).
+
+        The money is ours again, so it goes back into the wallet through clearing and the
+        withdrawal ends FAILED with the return's reason. A payout still PENDING simply
+        fails (its hold is released); anything else is a repeat and changes nothing.
+        """
+        record = await self._pending(session, transaction_id, TransactionType.WITHDRAWAL)
+        if record.status == TransactionStatus.PENDING.value:
+            return await self.fail_withdrawal(session, transaction_id, error_message)
+        if record.status != TransactionStatus.SUCCEEDED.value:
+            return record
+        now = utcnow()
+        amount = -record.amount
+        available = wallet_account(record.client_id, record.wallet_id, record.currency)
+        after = await Ledger(session).post(
+            f"{record.id}:returned",
+            [
+                Leg(clearing_account(record.client_id, record.currency), -amount),
+                Leg(available, amount),
+            ],
+            now=now,
+        )
+        return await self._finish(
+            session,
+            record,
+            status=TransactionStatus.FAILED,
+            balance_after=after[available.id],
+            error_message=error_message,
+            now=now,
+        )
+
     async def apply_payout(
         self, session: AsyncSession, transaction_id: str, result: PaymentReference
     ) -> WalletTransaction:
