@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateways.errors import GatewayAuthError, GatewayRejected, GatewayUnavailable, OutcomeUnknown
 from gateways.types import BANK_ACCOUNT_RETURNED, BankTransferResult, Outcome
-from server.errors import InvalidInput, InvalidState, NotFound, NotYetAvailable
+from server.errors import DomainError, InvalidInput, InvalidState, NotFound, NotYetAvailable
 from server.ledger.credits import CreditService
 from server.ledger.payments import (
     ChargeNotMade,
@@ -256,12 +256,8 @@ class IntentPayments:
             status = (await self._credits.apply_charge(session, reference, result)).status
         if outcome is IntentOutcome.SUCCEEDED and status == "failed":
             # Only a client confirming our declined intent itself can get here: the money
-            # was taken for a record that stays FAILED. Say so loudly; refund by hand.
-            log.error(
-                "payment intent %s succeeded for %s, which had already failed: refund it",
-                intent.id,
-                reference,
-            )
+            # was taken for a record that stays FAILED (nothing credited). Give it back.
+            await self._refund_leftover(session, intent, reference)
 
     async def on_refund(
         self,
@@ -295,6 +291,38 @@ class IntentPayments:
                 await self._credits.settle_purchase_refund(session, reference, refund.id)
             else:
                 await self._credits.restore_purchase(session, reference, refund.id)
+
+    async def _refund_leftover(
+        self, session: AsyncSession, intent: PaymentIntent, reference: str
+    ) -> None:
+        """Refund in full an intent that was paid for a deposit or purchase that had
+        already FAILED: recorded here, sent by the reconciler (nothing to take back)."""
+        try:
+            async with session.begin_nested():
+                refund = await self._intents.schedule_refund(
+                    session,
+                    intent,
+                    f"ledger {reference}:refund-leftover",
+                    metadata={LEDGER_REFERENCE: reference},
+                )
+        except DomainError as cannot:
+            log.error(
+                "payment intent %s succeeded for %s, which had already failed, and cannot "
+                "be refunded automatically (%s): refund it by hand",
+                intent.id,
+                reference,
+                cannot.message,
+            )
+            return
+        log.error(
+            "payment intent %s succeeded for %s, which had already failed: refund %s of "
+            "%d %s scheduled (sent by the reconciler)",
+            intent.id,
+            reference,
+            refund.id,
+            refund.amount,
+            refund.currency,
+        )
 
     async def _reverse_deposit(
         self, session: AsyncSession, intent: PaymentIntent, reference: str

@@ -612,6 +612,28 @@ class PaymentIntentService:
                 return refund
         return await self._run_refund(refund, finish)
 
+    async def schedule_refund(
+        self,
+        session: AsyncSession,
+        intent: PaymentIntent,
+        key: str,
+        metadata: Mapping[str, str] | None = None,
+    ) -> Refund:
+        """Record a full refund of ``intent`` in the caller's transaction (e.g. an intent
+        outcome listener's), for the reconciler to send: it finds the refund's OPEN
+        attempt once :data:`STALE_ATTEMPT` has passed. Repeats return the same refund.
+        Raises (CapabilityMissing, AmountTooLarge, ...) before writing anything when the
+        intent cannot be refunded."""
+        existing = await Refunds(session).find_by_create_key(intent.client_id, key)
+        if existing is not None:
+            return existing
+        return await self._new_refund(
+            session,
+            intent.client_id,
+            key,
+            NewRefund(payment_intent_id=intent.id, metadata=dict(metadata or {})),
+        )
+
     async def _new_refund(
         self, session: AsyncSession, client_id: str, key: str, new: NewRefund
     ) -> Refund:

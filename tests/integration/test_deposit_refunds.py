@@ -9,10 +9,13 @@ after each.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import grpc
 import pytest
 
-from gateways.errors import GatewayRejected
+from gateways.errors import GatewayRejected, OutcomeUnknown
+from gateways.router import Router
 from gateways.types import RefundRequest, RefundResult
 from isa.credit.v1 import credit_service_pb2 as cpb
 from isa.credit.v1 import resources_pb2 as cres
@@ -20,6 +23,12 @@ from isa.payment.v1 import payment_service_pb2 as pb
 from isa.payment.v1 import resources_pb2 as res
 from isa.wallet.v1 import resources_pb2 as wres
 from isa.wallet.v1 import wallet_service_pb2 as wpb
+from server.ledger.credits import CreditService
+from server.ledger.packages import DEFAULT_PACKAGES
+from server.ledger.wallets import WalletService
+from server.ledger_payments import IntentPayments
+from server.payments.intents import PaymentIntentService
+from server.payments.outcomes import IntentOutcomes
 from tests.conftest import TENANT_AUTH, Running
 from tests.integration.test_deposits_and_purchases import (
     available_credits,
@@ -309,4 +318,65 @@ async def test_a_credit_purchase_refund_the_gateway_refuses_restores_the_credits
         if t.type == cres.CREDIT_TRANSACTION_TYPE_REFUND
     ]
     assert sorted(lines) == [-100, 100]
+    await assert_ledger_ok(server.runtime.db)
+
+
+def reconciler(server: Running) -> PaymentIntentService:
+    """The reconciler as the server wires it: same store, gateways and listeners."""
+    db = server.runtime.db
+    outcomes = IntentOutcomes()
+    service = PaymentIntentService(db, Router(server.runtime.gateways), outcomes)
+    ledger = IntentPayments(db, service, WalletService(db), CreditService(db, DEFAULT_PACKAGES))
+    outcomes.subscribe(ledger.on_intent_outcome)
+    outcomes.subscribe_refunds(ledger.on_refund)
+    return service
+
+
+async def test_a_refund_whose_answer_is_lost_keeps_the_funds_held_until_it_settles(
+    server: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wallet_id, done = await funded_wallet(server)
+    gateway = sandbox_gateway(server)
+    real = gateway.refund
+
+    async def lost(request: RefundRequest) -> RefundResult:
+        await real(request)  # the refund happens; its answer does not arrive
+        raise OutcomeUnknown("sandbox", "timed out")
+
+    monkeypatch.setattr(gateway, "refund", lost)
+    pending = await refund(server, done.payment_intent_id)
+    assert pending.status == res.REFUND_STATUS_PENDING
+    assert await balances(server, wallet_id) == ({"usd": 0}, {"usd": 2_500})
+    [line] = refund_lines(await history(server, wallet_id))
+    assert line.status == W.WALLET_TRANSACTION_STATUS_PENDING
+    monkeypatch.undo()
+    assert await reconciler(server).reconcile(stale_after=dt.timedelta(0)) == 1
+    assert await balances(server, wallet_id) == ({"usd": 0}, {"usd": 0})
+    [line] = refund_lines(await history(server, wallet_id))
+    assert line.status == W.WALLET_TRANSACTION_STATUS_SUCCEEDED
+    await assert_ledger_ok(server.runtime.db)
+
+
+async def test_paying_a_failed_deposits_leftover_intent_refunds_it_without_touching_the_wallet(
+    server: Running,
+) -> None:
+    wallet_id = await new_wallet(server)
+    failed = await deposit(
+        server, deposit_request(wallet_id, await saved_method(server, "pm_card_chargeDeclined"))
+    )
+    assert failed.status == W.WALLET_TRANSACTION_STATUS_FAILED
+    await server.payments().ConfirmPaymentIntent(
+        pb.ConfirmPaymentIntentRequest(
+            id=failed.payment_intent_id, payment_method_id="pm_card_visa", idempotency_key=key()
+        ),
+        metadata=TENANT_AUTH,
+    )
+    [scheduled] = await refunds_of(server, failed.payment_intent_id)
+    assert (scheduled.status, scheduled.amount) == (res.REFUND_STATUS_PENDING, 2_500)
+    assert await reconciler(server).reconcile(stale_after=dt.timedelta(0)) == 1
+    [sent] = await refunds_of(server, failed.payment_intent_id)
+    assert sent.status == res.REFUND_STATUS_SUCCEEDED
+    assert (await intent(server, failed.payment_intent_id)).amount_refunded == 2_500
+    assert await balances(server, wallet_id) == ({}, {"usd": 0})
+    assert refund_lines(await history(server, wallet_id)) == []
     await assert_ledger_ok(server.runtime.db)
