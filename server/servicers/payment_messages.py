@@ -22,6 +22,10 @@ INTENT_STATUS: Final = {
     for status in IntentStatus
 }
 STATUS_OF_PROTO: Final = {value: status for status, value in INTENT_STATUS.items()}
+#: The same numbers, typed as the message field takes them.
+_STATUS_FIELD: Final[dict[IntentStatus, resources.PaymentIntentStatus]] = {
+    status: getattr(resources, f"PAYMENT_INTENT_STATUS_{status.name}") for status in IntentStatus
+}
 CAPTURE_METHOD: Final = {
     CaptureMethod.AUTOMATIC: resources.CAPTURE_METHOD_AUTOMATIC,
     CaptureMethod.MANUAL: resources.CAPTURE_METHOD_MANUAL,
@@ -115,7 +119,7 @@ def intent_message(intent: PaymentIntent) -> resources.PaymentIntent:
         id=intent.id,
         amount=intent.amount,
         currency=intent.currency,
-        status=INTENT_STATUS[intent.status],
+        status=_STATUS_FIELD[intent.status],
         capture_method=CAPTURE_METHOD[intent.capture_method],
         amount_capturable=intent.amount_capturable,
         amount_received=intent.amount_received,
