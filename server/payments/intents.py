@@ -240,7 +240,26 @@ def _new_intent(
 
 
 def _public(intent: PaymentIntent) -> dict[str, object]:
-    return {name: getattr(intent, name) for name in _PUBLIC_FIELDS}
+    """The intent as its events show it, already as JSON values (enum values, RFC 3339
+    UTC times, the error as an object): exactly what ``server.events`` would make of the
+    record, without its generic walk over every field of every payment's events."""
+    data: dict[str, object] = {name: getattr(intent, name) for name in _PUBLIC_FIELDS}
+    data["status"] = intent.status.value
+    data["capture_method"] = intent.capture_method.value
+    error = intent.last_error
+    data["last_error"] = (
+        None
+        if error is None
+        else {"code": error.code, "decline_code": error.decline_code, "message": error.message}
+    )
+    data["metadata"] = {str(k): v for k, v in intent.metadata.items()}
+    data["create_time"] = _json_time(intent.create_time)
+    data["update_time"] = _json_time(intent.update_time)
+    return data
+
+
+def _json_time(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def _last_error(result: ChargeResult) -> LastError:
