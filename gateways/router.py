@@ -44,6 +44,11 @@ class Need:
 class Router:
     def __init__(self, registry: Registry) -> None:
         self._registry = registry
+        #: Whether a registered gateway implements a protocol, by (gateway id, protocol):
+        #: a runtime-checkable Protocol's isinstance inspects every member, on every
+        #: payment, while a registered adapter's methods never change. The registry
+        #: holds the gateways for the router's life, so their ids are never reused.
+        self._implements: dict[tuple[int, type], bool] = {}
 
     def candidates(self, need: Need, protocol: type[G], *, gateway: str | None = None) -> list[G]:
         """Gateways able to serve ``need``, in failover order; raises when there are none."""
@@ -53,19 +58,30 @@ class Router:
                 raise NoCapableGateway(
                     f"gateway {gateway!r} is not enabled on this server", unknown_name=True
                 )
-            missing = self._missing(found, need)
+            missing = self._missing(found, need, self._supports(found, need.protocol))
             if missing:
                 raise NoCapableGateway(f"gateway {gateway!r} cannot do this: {missing}")
             return [found]  # type: ignore[list-item]
-        able = [g for g in self._registry.enabled() if not self._missing(g, need)]
+        able = [
+            g
+            for g in self._registry.enabled()
+            if not self._missing(g, need, self._supports(g, need.protocol))
+        ]
         if not able:
             raise NoCapableGateway(f"no enabled gateway can do this ({_describe(need)})")
         return able  # type: ignore[return-value]
 
+    def _supports(self, gateway: Gateway, protocol: type[Gateway]) -> bool:
+        slot = (id(gateway), protocol)
+        known = self._implements.get(slot)
+        if known is None:
+            known = self._implements[slot] = isinstance(gateway, protocol)
+        return known
+
     @staticmethod
-    def _missing(gateway: Gateway, need: Need) -> str:
+    def _missing(gateway: Gateway, need: Need, supported: bool) -> str:
         info = gateway.info
-        if not isinstance(gateway, need.protocol):
+        if not supported:
             return f"no {need.protocol.__name__} support"
         lacking = need.capabilities - info.capabilities
         if lacking:

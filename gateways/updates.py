@@ -6,8 +6,8 @@ Each provider reads its own event format (``gateways/<provider>/events.py``) int
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from gateways.types import BankTransferResult, ChargeResult, RefundResult
@@ -21,6 +21,9 @@ class GatewayUpdate:
     payment: ChargeResult | None = None
     refunds: tuple[RefundResult, ...] = ()
     bank_transfers: tuple[BankTransferResult, ...] = ()
+    #: Called once the update is applied and committed: a reader that keeps a cursor
+    #: (Plaid's event sync) moves it on only then, so a failed apply reads it again.
+    on_applied: Callable[[], None] | None = field(default=None, compare=False)
 
 
 class UpdateReader(Protocol):

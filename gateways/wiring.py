@@ -17,16 +17,18 @@ from gateways.sandbox import FailureKind, SandboxConfig, SandboxGateway
 from gateways.sandbox.events import sandbox_update
 from gateways.sandbox.webhooks import SandboxWebhooks
 from gateways.square import SquareConfig, SquareGateway
+from gateways.square.events import square_update
 from gateways.stripe import StripeConfig, StripeGateway
 from gateways.stripe.events import stripe_update
 from gateways.updates import AnyUpdateReader, UpdateReader
 from server.config import Settings
 
 #: How each gateway's webhook events read as payment updates (the relay applies them).
-#: Square adds its reader here when its adapter lands; Plaid's needs the gateway
-#: (it asks Plaid what changed), so :func:`update_readers` adds it per registry.
+#: Plaid's needs the gateway (it asks Plaid what changed), so :func:`update_readers`
+#: adds it per registry.
 PAYMENT_UPDATE_READERS: Final[Mapping[str, UpdateReader]] = {
     "stripe": stripe_update,
+    "square": square_update,
     "sandbox": sandbox_update,
 }
 

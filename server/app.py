@@ -333,6 +333,7 @@ def _ledger_payments(
     """The ledger's PaymentPort, subscribed to every payment's and payout's end."""
     ledger_payments = IntentPayments(db, payments.intents, wallets, credits, payments.bank)
     outcomes.subscribe(ledger_payments.on_intent_outcome)
+    outcomes.subscribe_refunds(ledger_payments.on_refund)
     if payments.bank is not None:  # withdrawals are paid out on the bank rail
         payments.bank.subscribe_payouts(ledger_payments.on_payout_transfer)
     return ledger_payments

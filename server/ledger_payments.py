@@ -12,6 +12,11 @@ neither domain imports the other. Two halves:
   outcomes and settles or fails the linked deposit or purchase in the same transaction
   as the intent's change, however it arrived (our own call, 3-D Secure, a gateway
   webhook, the reconciler, an ACH debit settling or coming back).
+- :meth:`IntentPayments.on_refund` hears refunds of those intents: a refund's request
+  takes the refunded amount out of the deposit's wallet (held until the gateway
+  answers) or revokes the purchase's credits, in the transaction recording the refund,
+  before the gateway is asked, and refuses the refund (FAILED_PRECONDITION) when they
+  are gone; the refund's success sends the held money out, its failure restores it.
 - :meth:`IntentPayments.payout` sends a withdrawal as an ACH credit through the bank
   domain (key derived from the wtx_ id); :meth:`IntentPayments.on_payout_transfer` hears
   the credit's settlement or return (sandbox AdvanceBankTransfer, a relayed webhook) and
@@ -27,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateways.errors import GatewayAuthError, GatewayRejected, GatewayUnavailable, OutcomeUnknown
 from gateways.types import BANK_ACCOUNT_RETURNED, BankTransferResult, Outcome
-from server.errors import InvalidInput, InvalidState, NotFound, NotYetAvailable
+from server.errors import DomainError, InvalidInput, InvalidState, NotFound, NotYetAvailable
 from server.ledger.credits import CreditService
 from server.ledger.payments import (
     ChargeNotMade,
@@ -48,11 +53,11 @@ from server.payments.errors import (
 )
 from server.payments.intents import NewPaymentIntent, PaymentIntent, PaymentIntentService
 from server.payments.methods import gateway_failure
-from server.payments.outcomes import IntentOutcome
+from server.payments.outcomes import IntentOutcome, RefundStage
 from store.db import Database
 from store.ids import has_prefix
 from store.payment_methods import PaymentMethods
-from store.payments import IntentStatus, PaymentIntents
+from store.payments import IntentStatus, PaymentIntents, RefundRecord
 
 log = logging.getLogger("isa.ledger.payments")
 
@@ -208,15 +213,19 @@ class IntentPayments:
         if result.outcome is PaymentOutcome.PENDING:
             return PayoutMatch(client_id=record.client_id, resource_id=record.id, applied=False)
         if before == "succeeded" and result.outcome is PaymentOutcome.FAILED:
-            # The bank sent the credit back after settling it: the money is ours again
-            # but the withdrawal already left the ledger. Say so loudly; credit by hand.
-            log.error(
-                "payout %s of %s was returned after settlement (%s): credit the wallet by hand",
+            # The bank sent the credit back after settling it: the money is ours again.
+            after = await self._wallets.return_settled_withdrawal(
+                session, record.id, result.error_message
+            )
+            log.warning(
+                "payout %s of %s was returned after settlement (%s): wallet credited back",
                 transfer.gateway_reference,
                 record.id,
                 transfer.return_code,
             )
-            return PayoutMatch(client_id=record.client_id, resource_id=record.id, applied=False)
+            return PayoutMatch(
+                client_id=record.client_id, resource_id=record.id, applied=after.status != before
+            )
         after = await self._wallets.apply_payout(session, record.id, result)
         return PayoutMatch(
             client_id=record.client_id, resource_id=record.id, applied=after.status != before
@@ -251,12 +260,73 @@ class IntentPayments:
             status = (await self._credits.apply_charge(session, reference, result)).status
         if outcome is IntentOutcome.SUCCEEDED and status == "failed":
             # Only a client confirming our declined intent itself can get here: the money
-            # was taken for a record that stays FAILED. Say so loudly; refund by hand.
+            # was taken for a record that stays FAILED (nothing credited). Give it back.
+            await self._refund_leftover(session, intent, reference)
+
+    async def on_refund(
+        self,
+        session: AsyncSession,
+        intent: PaymentIntent,
+        refund: RefundRecord,
+        stage: RefundStage,
+    ) -> None:
+        """Take back (REQUESTED), send out (SUCCEEDED) or restore (FAILED) what a refund of
+        a deposit's or purchase's payment moves; at REQUESTED, raising refuses the refund."""
+        reference = intent.metadata.get(LEDGER_REFERENCE, "")
+        if not reference or not await self._is_ours(session, intent, reference):
+            return
+        if has_prefix(reference, "wtx"):
+            if stage is RefundStage.REQUESTED:
+                await self._wallets.hold_deposit_refund(
+                    session, reference, refund.id, refund.amount
+                )
+            elif stage is RefundStage.SUCCEEDED:
+                await self._wallets.settle_deposit_refund(session, refund.id)
+            else:
+                error = refund.last_error
+                message = (error.message or error.code) if error else ""
+                await self._wallets.fail_deposit_refund(
+                    session, refund.id, f"the refund failed: {message or 'refund_failed'}"
+                )
+        elif has_prefix(reference, "crp"):
+            if stage is RefundStage.REQUESTED:
+                await self._credits.revoke_purchase(session, reference, refund.id, refund.amount)
+            elif stage is RefundStage.SUCCEEDED:
+                await self._credits.settle_purchase_refund(session, reference, refund.id)
+            else:
+                await self._credits.restore_purchase(session, reference, refund.id)
+
+    async def _refund_leftover(
+        self, session: AsyncSession, intent: PaymentIntent, reference: str
+    ) -> None:
+        """Refund in full an intent that was paid for a deposit or purchase that had
+        already FAILED: recorded here, sent by the reconciler (nothing to take back)."""
+        try:
+            async with session.begin_nested():
+                refund = await self._intents.schedule_refund(
+                    session,
+                    intent,
+                    f"ledger {reference}:refund-leftover",
+                    metadata={LEDGER_REFERENCE: reference},
+                )
+        except DomainError as cannot:
             log.error(
-                "payment intent %s succeeded for %s, which had already failed: refund it",
+                "payment intent %s succeeded for %s, which had already failed, and cannot "
+                "be refunded automatically (%s): refund it by hand",
                 intent.id,
                 reference,
+                cannot.message,
             )
+            return
+        log.error(
+            "payment intent %s succeeded for %s, which had already failed: refund %s of "
+            "%d %s scheduled (sent by the reconciler)",
+            intent.id,
+            reference,
+            refund.id,
+            refund.amount,
+            refund.currency,
+        )
 
     async def _reverse_deposit(
         self, session: AsyncSession, intent: PaymentIntent, reference: str

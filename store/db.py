@@ -136,6 +136,9 @@ class Database:
             cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=FULL")
+            # Savepoints keep their statement journals in memory, not in a temp file
+            # opened and unlinked for every group-commit batch.
+            cursor.execute("PRAGMA temp_store=MEMORY")
             cursor.close()
 
         begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"

@@ -154,10 +154,13 @@ class GatewayEvents:
         await self._session.flush()
         return [row.id for row in rows]
 
-    async def held_by(self, event_id: str, owner: str) -> GatewayEventRecord | None:
-        """The event, locked, if ``owner`` still holds its lease and it is still due."""
+    async def held_by(
+        self, event_id: str, owner: str, *, lock: bool = True
+    ) -> GatewayEventRecord | None:
+        """The event, locked (unless ``lock`` is false: a look outside a write
+        transaction), if ``owner`` still holds its lease and it is still due."""
         query = select(GatewayEventRow).where(GatewayEventRow.id == event_id)
-        if self._postgres:
+        if self._postgres and lock:
             query = query.with_for_update()
         row = await self._session.scalar(query)
         if row is None or row.lease_owner != owner or row.status not in (RECEIVED, FAILED):

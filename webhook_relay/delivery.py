@@ -64,7 +64,13 @@ class DeliveryPolicy:
     disable_after: dt.timedelta = dt.timedelta(days=5)
     max_retry_after: dt.timedelta = dt.timedelta(days=1)
     batch: int = 32
-    #: Routine fan-out polls look this far back; a full sweep runs every sweep_seconds.
+    #: Routine fan-out polls look back to this far before the previous poll began: an
+    #: event's id is taken before its transaction commits, so it may sort a little earlier
+    #: than events already fanned out.
+    fan_out_overlap: dt.timedelta = dt.timedelta(seconds=5)
+    #: A sweep runs at start and every sweep_seconds, for events that committed later
+    #: still (or while no worker ran); each sweep re-reads this far below the point where
+    #: the previous one started, and nothing older after the first.
     fan_out_window: dt.timedelta = dt.timedelta(hours=1)
     sweep_seconds: float = 600.0
 
@@ -123,6 +129,12 @@ class DeliveryWorker:
         self._owner = owner or f"w-{secrets.token_hex(8)}"
         self._http: aiohttp.ClientSession | None = None
         self._last_sweep: float | None = None
+        #: Events below this time were all fanned out when the last sweep drained.
+        self._swept_to: dt.datetime | None = None
+        #: When the previous routine poll began (routine polls read from there on).
+        self._polled_at: dt.datetime | None = None
+        #: Whether the last round stopped at its limit (more may be waiting right now).
+        self._backlog = False
 
     async def _session(self) -> aiohttp.ClientSession:
         if self._http is None or self._http.closed:
@@ -140,7 +152,12 @@ class DeliveryWorker:
         """Fan out new events, then send every due delivery once; returns work done."""
         fanned = await self.fan_out()
         sent = await self.deliver_due()
+        self._backlog = fanned >= self._fan_out_limit or sent >= self._policy.batch
         return fanned + sent
+
+    @property
+    def _fan_out_limit(self) -> int:
+        return self._policy.batch * 4
 
     async def run_forever(self, poll_seconds: float) -> None:
         try:
@@ -149,10 +166,16 @@ class DeliveryWorker:
             await self.close()
 
     async def _loop(self, poll_seconds: float) -> None:
+        """Poll every ``poll_seconds``; go again at once only while a round hit its limit.
+
+        Looping whenever a round did any work kept the worker busy for as long as events
+        kept coming, one write transaction after another, each competing with the RPCs
+        that made the events; a busy outbox now costs a round per poll, not per event.
+        """
         last_depth = 0.0
         while True:
             try:
-                done = await self.run_once()
+                await self.run_once()
                 if time.monotonic() - last_depth > 5:
                     await self.refresh_depth()
                     last_depth = time.monotonic()
@@ -160,8 +183,8 @@ class DeliveryWorker:
                 raise
             except Exception:
                 log.exception("delivery round failed; retrying")
-                done = 0
-            if done == 0:
+                self._backlog = False
+            if not self._backlog:
                 await asyncio.sleep(poll_seconds)
 
     async def refresh_depth(self) -> None:
@@ -178,19 +201,13 @@ class DeliveryWorker:
     async def fan_out(self) -> int:
         """Create the deliveries of events not fanned out yet (each event exactly once)."""
         now = self._clock()
+        began = dt.datetime.now(dt.UTC)  # ids carry wall-clock time, not the injected clock
         async with self._db.write() as session:
             deliveries = WebhookDeliveries(session)
-            # Routine polls read only recent events (ids carry wall-clock time); a sweep
-            # of the whole outbox runs at start and every sweep_seconds, until it drains,
-            # for an event that committed later than the window (or while we were down).
             sweep = self._sweep_due()
-            limit = self._policy.batch * 4
-            events = await deliveries.unfanned_events(
-                limit,
-                since=None if sweep else dt.datetime.now(dt.UTC) - self._policy.fan_out_window,
-            )
-            if sweep and len(events) < limit:
-                self._last_sweep = time.monotonic()
+            limit = self._fan_out_limit
+            events = await deliveries.unfanned_events(limit, since=self._since(sweep))
+            drained = len(events) < limit
             ours = await deliveries.mark_all_fanned_out([e.id for e in events], now)
             endpoints: dict[str, list[EndpointRecord]] = {}
             pending: list[PendingDelivery] = []
@@ -213,7 +230,31 @@ class DeliveryWorker:
                     if subscribed(endpoint.event_types, endpoint.forward_gateway_events, event.type)
                 ]
             await deliveries.add_all_pending(pending, now)
+        self._advance(sweep=sweep, drained=drained, began=began)
         return len(events)
+
+    def _since(self, sweep: bool) -> dt.datetime | None:
+        """Where this round reads the outbox from (ids sort by the time they were made).
+
+        Routine polls read from a little before the previous poll began, so each reads
+        only what is new; a sweep reads from a little below where the previous sweep
+        started (the first one, everything)."""
+        if sweep:
+            return self._swept_to
+        if self._polled_at is None:
+            return dt.datetime.now(dt.UTC) - self._policy.fan_out_window
+        return self._polled_at - self._policy.fan_out_overlap
+
+    def _advance(self, *, sweep: bool, drained: bool, began: dt.datetime) -> None:
+        """Move the read points on, only once a round read everything it was after; a
+        round that stopped at its limit reads from the same point again."""
+        if not drained:
+            return
+        if sweep:
+            self._last_sweep = time.monotonic()
+            self._swept_to = began - self._policy.fan_out_window
+        if self._polled_at is None or not sweep:
+            self._polled_at = began
 
     async def deliver_due(self) -> int:
         now = self._clock()

@@ -8,13 +8,16 @@ and stale ones change nothing). Other Plaid webhooks (Item, Auth) carry no payme
 change and read as None.
 
 The cursor lives in this reader, starting at 0 in each process: after a restart the
-first sync replays the history, which the domain ignores as repeats.
+first sync replays the history, which the domain ignores as repeats. It moves on only
+when the relay says the changes were applied and committed (``on_applied``): a failed
+apply, retried, reads the same changes again.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from functools import partial
 from typing import Any, Final
 
 from gateways.protocols import BankTransfers
@@ -51,5 +54,12 @@ class PlaidTransferEvents:
                 cursor = max(cursor, page.next_after_id)
                 if not page.has_more or not moved:
                     break
-            self._after_id = cursor
-        return GatewayUpdate(bank_transfers=tuple(changes)) if changes else None
+        if not changes:
+            return None
+        return GatewayUpdate(
+            bank_transfers=tuple(changes), on_applied=partial(self._advance, cursor)
+        )
+
+    def _advance(self, cursor: int) -> None:
+        """Applied up to ``cursor``; never backwards (updates may commit out of order)."""
+        self._after_id = max(self._after_id, cursor)

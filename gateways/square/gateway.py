@@ -59,6 +59,9 @@ _REFUND_OUTCOMES: Final = {
     "REJECTED": Outcome.DECLINED,
     "FAILED": Outcome.DECLINED,
 }
+#: The statuses a webhook's object may carry and we read (anything else: no update).
+PAYMENT_STATUSES: Final = frozenset(_OUTCOMES)
+REFUND_STATUSES: Final = frozenset(_REFUND_OUTCOMES)
 #: Square's card error codes as Stripe's decline codes (our API speaks Stripe's codes).
 DECLINE_CODES: Final = {
     "CARD_DECLINED": "generic_decline",
@@ -193,7 +196,8 @@ class SquareGateway:
                     Capability.MANUAL_CAPTURE,
                     Capability.PARTIAL_CAPTURE,
                     Capability.REFUNDS,
-                    Capability.SAVED_METHODS,  # WEBHOOKS once a Square update reader lands
+                    Capability.SAVED_METHODS,
+                    Capability.WEBHOOKS,
                 }
             ),
             currencies=CURRENCIES,

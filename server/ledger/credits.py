@@ -12,6 +12,13 @@ their grants' ``remaining`` (``isa ledger check`` verifies it):
 - commit c of n:     reserved -n, credits_consumed +c, user_credits +(n-c)
 - release / lapse:   reserved -n, user_credits +n              (grants restored)
 - expiry:            user_credits -r, expired_credits +r       (grant remaining -> 0)
+- purchase refunded: user_credits -n, credits_issued +n        (the purchase's grant -> 0,
+                     when its payment's refund is requested; restored if the refund fails)
+                     and, once the refund succeeds, revenue -p, gateway_clearing +p
+
+A credit purchase is refunded whole or not at all, and only while none of its credits
+has been used (consumed, reserved or expired): the credits are revoked in the refund's
+own transaction, before the gateway is asked.
 
 Spending order: soonest expiry first (never-expiring last), granted before purchased at
 equal expiry, then oldest first. On PostgreSQL each use case first locks the owner's
@@ -77,6 +84,7 @@ class CreditTransactionType(enum.Enum):
     GRANT = "grant"
     CONSUME = "consume"
     EXPIRE = "expire"
+    REFUND = "refund"  # a purchase's credits revoked (-) or restored (+) with its refund
 
 
 class ReservationStatus(enum.Enum):
@@ -656,6 +664,132 @@ class CreditService:
         failed = await credits.purchase_for_update(purchase.id)
         assert failed is not None
         return failed
+
+    # -- refunds of purchases: the card refund takes the purchased credits back ------
+
+    async def revoke_purchase(
+        self, session: AsyncSession, purchase_id: str, refund_id: str, amount: int
+    ) -> CreditTransaction | None:
+        """The purchase's payment is being refunded: revoke all its credits now.
+
+        Only a full refund of a purchase none of whose credits were used is possible:
+        a partial one fails ``PARTIAL_REFUND_NOT_SUPPORTED``, one after any use
+        ``PURCHASED_CREDITS_CONSUMED`` (both FAILED_PRECONDITION; nothing changes).
+        None when there is nothing to revoke (the purchase FAILED: no credits granted).
+        """
+        credits = Credits(session)
+        purchase = await credits.purchase_for_update(purchase_id)
+        if purchase is None:
+            raise NotFound("credit purchase", purchase_id)
+        if purchase.status == PurchaseStatus.FAILED.value:
+            return None
+        if purchase.status != PurchaseStatus.SUCCEEDED.value or not purchase.grant_id:
+            raise InvalidState(
+                f"credit purchase {purchase.id} is still pending; refund it once it is paid",
+                metadata={"credit_purchase_id": purchase.id},
+            )
+        if amount != purchase.amount:
+            raise InvalidState(
+                f"credit purchase {purchase.id} can only be refunded in full "
+                f"({purchase.amount} {purchase.currency}), not {amount}",
+                reason="PARTIAL_REFUND_NOT_SUPPORTED",
+                metadata={"credit_purchase_id": purchase.id, "refundable": str(purchase.amount)},
+            )
+        ledger = Ledger(session)
+        available = available_account(purchase.client_id, purchase.owner_id)
+        await ledger.lock(available)
+        grant = await credits.grant_for_update(purchase.grant_id)
+        if grant is None or grant.remaining != grant.amount:
+            used = 0 if grant is None else grant.amount - grant.remaining
+            raise InsufficientCredits(
+                f"{used} of the {purchase.credits} credits of purchase {purchase.id} were "
+                "already used (consumed, reserved or expired); nothing was refunded",
+                reason="PURCHASED_CREDITS_CONSUMED",
+                metadata={"credit_purchase_id": purchase.id, "used": str(used)},
+            )
+        now = self._now()
+        await credits.change_remaining(grant.id, -grant.amount, now)
+        after = await ledger.post(
+            f"{refund_id}:revoke",
+            [
+                Leg(available, -grant.amount),
+                Leg(system_account(purchase.client_id, AccountKind.CREDITS_ISSUED), grant.amount),
+            ],
+            now=now,
+        )
+        return await self._history(
+            session,
+            purchase.client_id,
+            purchase.owner_id,
+            CreditTransactionType.REFUND,
+            -grant.amount,
+            available=after[available.id],
+            now=now,
+            reason=f"refund {refund_id} of purchase {purchase.id}",
+            grant_id=grant.id,
+            purchase_id=purchase.id,
+        )
+
+    async def settle_purchase_refund(
+        self, session: AsyncSession, purchase_id: str, refund_id: str
+    ) -> None:
+        """The refund succeeded: the price leaves revenue back through gateway clearing."""
+        purchase = await Credits(session).purchase_for_update(purchase_id)
+        if purchase is None or purchase.status != PurchaseStatus.SUCCEEDED.value:
+            return  # a FAILED purchase booked no revenue
+        await Ledger(session).post(
+            f"{refund_id}:refund",
+            [
+                Leg(
+                    AccountRef.system(purchase.client_id, AccountKind.REVENUE, purchase.currency),
+                    -purchase.amount,
+                ),
+                Leg(
+                    AccountRef.system(
+                        purchase.client_id, AccountKind.GATEWAY_CLEARING, purchase.currency
+                    ),
+                    purchase.amount,
+                ),
+            ],
+            now=self._now(),
+        )
+
+    async def restore_purchase(
+        self, session: AsyncSession, purchase_id: str, refund_id: str
+    ) -> CreditTransaction | None:
+        """The refund failed: the revoked credits are the owner's again."""
+        credits = Credits(session)
+        purchase = await credits.purchase_for_update(purchase_id)
+        if purchase is None or purchase.status != PurchaseStatus.SUCCEEDED.value:
+            return None
+        ledger = Ledger(session)
+        available = available_account(purchase.client_id, purchase.owner_id)
+        await ledger.lock(available)
+        grant = await credits.grant_for_update(purchase.grant_id)
+        if grant is None or grant.remaining != 0:
+            return None
+        now = self._now()
+        await credits.change_remaining(grant.id, grant.amount, now)
+        after = await ledger.post(
+            f"{refund_id}:restore",
+            [
+                Leg(system_account(purchase.client_id, AccountKind.CREDITS_ISSUED), -grant.amount),
+                Leg(available, grant.amount),
+            ],
+            now=now,
+        )
+        return await self._history(
+            session,
+            purchase.client_id,
+            purchase.owner_id,
+            CreditTransactionType.REFUND,
+            grant.amount,
+            available=after[available.id],
+            now=now,
+            reason=f"refund {refund_id} of purchase {purchase.id} failed: credits restored",
+            grant_id=grant.id,
+            purchase_id=purchase.id,
+        )
 
     async def purchase(
         self, client_id: str, new: NewPurchase, payments: PaymentPort

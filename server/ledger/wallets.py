@@ -10,6 +10,9 @@ transaction (so it commits with the idempotency record and the outbox event):
 - withdrawal begins: user_wallet -a, user_pending +a           (held while in flight)
 - payout settles:    user_pending -a, gateway_clearing +a
 - payout fails:      user_pending -a, user_wallet +a           (restored)
+- deposit refund:    user_wallet -r, user_pending +r           (held while the card refund runs)
+- refund succeeds:   user_pending -r, gateway_clearing +r      (the money went back to the card)
+- refund fails:      user_pending -r, user_wallet +r           (restored)
 """
 
 from __future__ import annotations
@@ -430,6 +433,149 @@ class WalletService:
             now=now,
         )
 
+    # -- refunds of deposits: the card refund takes the deposit's money back out ------
+
+    async def hold_deposit_refund(
+        self, session: AsyncSession, deposit_id: str, refund_id: str, amount: int
+    ) -> WalletTransaction | None:
+        """Take ``amount`` of a settled deposit out of the wallet while its payment is
+        refunded (available → pending, a PENDING REFUND line of -amount).
+
+        Raises :class:`InsufficientFunds` (reason ``DEPOSIT_FUNDS_SPENT``) when the
+        wallet no longer holds it: the refund must then not happen. None when there is
+        nothing to take back (the deposit FAILED, so its payment credited nothing).
+        Repeating it for the same refund returns the same line and moves nothing.
+        """
+        transactions = WalletTransactions(session)
+        existing = await transactions.find_by_payment_reference(
+            refund_id, TransactionType.REFUND.value
+        )
+        if existing is not None:
+            return existing
+        deposit = await self._pending(session, deposit_id, TransactionType.DEPOSIT)
+        if deposit.status == TransactionStatus.FAILED.value:
+            return None
+        if deposit.status != TransactionStatus.SUCCEEDED.value:
+            raise InvalidState(
+                f"deposit {deposit.id} is still pending; refund its payment once it settled",
+                metadata={"wallet_transaction_id": deposit.id},
+            )
+        now = utcnow()
+        record = WalletTransaction(
+            id=new_id("wtx"),
+            client_id=deposit.client_id,
+            wallet_id=deposit.wallet_id,
+            type=TransactionType.REFUND.value,
+            status=TransactionStatus.PENDING.value,
+            amount=-amount,
+            currency=deposit.currency,
+            balance_after=0,
+            payment_method_id=deposit.payment_method_id,
+            payment_reference=refund_id,
+            description=f"refund {refund_id} of deposit {deposit.id}",
+            create_time=now,
+            update_time=now,
+        )
+        try:
+            await Ledger(session).post(
+                record.id,
+                [
+                    Leg(
+                        wallet_account(deposit.client_id, deposit.wallet_id, deposit.currency),
+                        -amount,
+                    ),
+                    Leg(
+                        pending_account(deposit.client_id, deposit.wallet_id, deposit.currency),
+                        amount,
+                    ),
+                ],
+                now=now,
+            )
+        except Overdraft:
+            raise InsufficientFunds(
+                f"wallet {deposit.wallet_id} no longer holds the {amount} {deposit.currency} "
+                f"of deposit {deposit.id} (spent, transferred or withdrawn); nothing was refunded",
+                reason="DEPOSIT_FUNDS_SPENT",
+                metadata={
+                    "wallet_id": deposit.wallet_id,
+                    "wallet_transaction_id": deposit.id,
+                    "currency": deposit.currency,
+                    "amount": str(amount),
+                },
+            ) from None
+        await transactions.add_all([record])
+        return record
+
+    async def settle_deposit_refund(
+        self, session: AsyncSession, refund_id: str
+    ) -> WalletTransaction | None:
+        """The card refund succeeded: the held amount leaves through gateway clearing."""
+        record = await self._refund_line(session, refund_id)
+        if record is None or record.status != TransactionStatus.PENDING.value:
+            return record
+        now = utcnow()
+        amount = -record.amount
+        await Ledger(session).post(
+            f"{record.id}:settle",
+            [
+                Leg(pending_account(record.client_id, record.wallet_id, record.currency), -amount),
+                Leg(clearing_account(record.client_id, record.currency), amount),
+            ],
+            now=now,
+        )
+        balance = await Ledger(session).balance(
+            wallet_account(record.client_id, record.wallet_id, record.currency)
+        )
+        settled = await self._finish(
+            session,
+            record,
+            status=TransactionStatus.SUCCEEDED,
+            balance_after=balance,
+            error_message="",
+            now=now,
+        )
+        await record_event(
+            session,
+            client_id=record.client_id,
+            event_type="wallet.deposit.refunded",
+            resource_id=record.id,
+            data=settled,
+        )
+        return settled
+
+    async def fail_deposit_refund(
+        self, session: AsyncSession, refund_id: str, error_message: str
+    ) -> WalletTransaction | None:
+        """The card refund failed: the held amount is available again."""
+        record = await self._refund_line(session, refund_id)
+        if record is None or record.status != TransactionStatus.PENDING.value:
+            return record
+        now = utcnow()
+        amount = -record.amount
+        available = wallet_account(record.client_id, record.wallet_id, record.currency)
+        after = await Ledger(session).post(
+            f"{record.id}:fail",
+            [
+                Leg(pending_account(record.client_id, record.wallet_id, record.currency), -amount),
+                Leg(available, amount),
+            ],
+            now=now,
+        )
+        return await self._finish(
+            session,
+            record,
+            status=TransactionStatus.FAILED,
+            balance_after=after[available.id],
+            error_message=error_message,
+            now=now,
+        )
+
+    async def _refund_line(self, session: AsyncSession, refund_id: str) -> WalletTransaction | None:
+        found = await WalletTransactions(session).find_by_payment_reference(
+            refund_id, TransactionType.REFUND.value
+        )
+        return None if found is None else await self._reload(session, found.id)
+
     # -- withdrawals -----------------------------------------------------------------
 
     async def begin_withdrawal(
@@ -607,6 +753,40 @@ class WalletService:
             raise
         async with self._db.write() as session:
             return await self.apply_payout(session, record.id, result)
+
+    async def return_settled_withdrawal(
+        self, session: AsyncSession, transaction_id: str, error_message: str
+    ) -> WalletTransaction:
+        """The bank sent a settled payout back (an ACH return after settlement).
+
+        The money is ours again, so it goes back into the wallet through clearing and the
+        withdrawal ends FAILED with the return's reason. A payout still PENDING simply
+        fails (its hold is released); anything else is a repeat and changes nothing.
+        """
+        record = await self._pending(session, transaction_id, TransactionType.WITHDRAWAL)
+        if record.status == TransactionStatus.PENDING.value:
+            return await self.fail_withdrawal(session, transaction_id, error_message)
+        if record.status != TransactionStatus.SUCCEEDED.value:
+            return record
+        now = utcnow()
+        amount = -record.amount
+        available = wallet_account(record.client_id, record.wallet_id, record.currency)
+        after = await Ledger(session).post(
+            f"{record.id}:returned",
+            [
+                Leg(clearing_account(record.client_id, record.currency), -amount),
+                Leg(available, amount),
+            ],
+            now=now,
+        )
+        return await self._finish(
+            session,
+            record,
+            status=TransactionStatus.FAILED,
+            balance_after=after[available.id],
+            error_message=error_message,
+            now=now,
+        )
 
     async def apply_payout(
         self, session: AsyncSession, transaction_id: str, result: PaymentReference

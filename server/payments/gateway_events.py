@@ -16,7 +16,7 @@ from typing import Final
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateways.types import Outcome
-from gateways.updates import AnyUpdateReader
+from gateways.updates import AnyUpdateReader, GatewayUpdate
 from server.errors import NotFound
 from server.payments.bank import BankPaymentService
 from server.payments.intents import PaymentIntentService
@@ -51,10 +51,21 @@ class PaymentEventApplier:
         self._read = read
         self._bank = bank
 
-    async def apply(self, session: AsyncSession, event: NormalizedGatewayEvent) -> ApplyResult:
+    async def prepare(self, event: NormalizedGatewayEvent) -> GatewayUpdate | None:
+        """Read the event, outside the transaction: a reader may ask the provider (Plaid)."""
         update = self._read(event.type, event.payload)
         if inspect.isawaitable(update):
-            update = await update  # a reader that asks the provider (Plaid)
+            update = await update
+        return update
+
+    def committed(self, prepared: GatewayUpdate | None) -> None:
+        if prepared is not None and prepared.on_applied is not None:
+            prepared.on_applied()
+
+    async def apply(
+        self, session: AsyncSession, event: NormalizedGatewayEvent, prepared: GatewayUpdate | None
+    ) -> ApplyResult:
+        update = prepared
         if update is None:
             return IGNORED
         result = IGNORED

@@ -50,7 +50,7 @@ from server.payments.errors import (
     SandboxOnly,
 )
 from server.payments.money import commission
-from server.payments.outcomes import IntentOutcomes
+from server.payments.outcomes import IntentOutcomes, RefundStage
 from store.customers import Customers
 from store.db import Database
 from store.ids import has_prefix, new_id
@@ -240,7 +240,26 @@ def _new_intent(
 
 
 def _public(intent: PaymentIntent) -> dict[str, object]:
-    return {name: getattr(intent, name) for name in _PUBLIC_FIELDS}
+    """The intent as its events show it, already as JSON values (enum values, RFC 3339
+    UTC times, the error as an object): exactly what ``server.events`` would make of the
+    record, without its generic walk over every field of every payment's events."""
+    data: dict[str, object] = {name: getattr(intent, name) for name in _PUBLIC_FIELDS}
+    data["status"] = intent.status.value
+    data["capture_method"] = intent.capture_method.value
+    error = intent.last_error
+    data["last_error"] = (
+        None
+        if error is None
+        else {"code": error.code, "decline_code": error.decline_code, "message": error.message}
+    )
+    data["metadata"] = {str(k): v for k, v in intent.metadata.items()}
+    data["create_time"] = _json_time(intent.create_time)
+    data["update_time"] = _json_time(intent.update_time)
+    return data
+
+
+def _json_time(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def _last_error(result: ChargeResult) -> LastError:
@@ -612,6 +631,28 @@ class PaymentIntentService:
                 return refund
         return await self._run_refund(refund, finish)
 
+    async def schedule_refund(
+        self,
+        session: AsyncSession,
+        intent: PaymentIntent,
+        key: str,
+        metadata: Mapping[str, str] | None = None,
+    ) -> Refund:
+        """Record a full refund of ``intent`` in the caller's transaction (e.g. an intent
+        outcome listener's), for the reconciler to send: it finds the refund's OPEN
+        attempt once :data:`STALE_ATTEMPT` has passed. Repeats return the same refund.
+        Raises (CapabilityMissing, AmountTooLarge, ...) before writing anything when the
+        intent cannot be refunded."""
+        existing = await Refunds(session).find_by_create_key(intent.client_id, key)
+        if existing is not None:
+            return existing
+        return await self._new_refund(
+            session,
+            intent.client_id,
+            key,
+            NewRefund(payment_intent_id=intent.id, metadata=dict(metadata or {})),
+        )
+
     async def _new_refund(
         self, session: AsyncSession, client_id: str, key: str, new: NewRefund
     ) -> Refund:
@@ -659,6 +700,10 @@ class PaymentIntentService:
             ),
             create_key=key or None,
         )
+        # Whatever the payment funded (a wallet deposit, a credit purchase) gives its
+        # share back here, in this transaction, before the gateway is asked; a
+        # subscriber that cannot (the funds were spent) refuses, and nothing is written.
+        await self._outcomes.announce_refund(session, intent, refund, RefundStage.REQUESTED)
         await record_event(
             session,
             client_id=client_id,
@@ -709,7 +754,14 @@ class PaymentIntentService:
     async def _record_refund_failure(
         self, session: AsyncSession, refund: Refund, error: LastError
     ) -> Refund:
-        failed = await Refunds(session).record_failed(refund.id, gateway_reference="", error=error)
+        refunds = Refunds(session)
+        current = await refunds.get_for_update_any(refund.id)
+        if current is None or current.status is not RefundStatus.PENDING:
+            return current or refund  # settled meanwhile (a webhook): it never changes again
+        failed = await refunds.record_failed(refund.id, gateway_reference="", error=error)
+        intent = await PaymentIntents(session).get(failed.client_id, failed.payment_intent_id)
+        if intent is not None:
+            await self._outcomes.announce_refund(session, intent, failed, RefundStage.FAILED)
         await record_event(
             session,
             client_id=refund.client_id,
@@ -829,6 +881,7 @@ class PaymentIntentService:
             intent = await PaymentIntents(session).record_refunded(
                 refund.payment_intent_id, amount=refund.amount
             )
+            await self._outcomes.announce_refund(session, intent, done, RefundStage.SUCCEEDED)
             await record_event(
                 session,
                 client_id=refund.client_id,

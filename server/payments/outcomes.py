@@ -7,6 +7,13 @@ transaction that records it — whether it came from our own gateway call, 3-D S
 completion, an inbound gateway webhook or the reconciler — so the subscriber's change
 commits (or rolls back) together with the intent's. Announcements can repeat (a gateway
 may report the same end twice); subscribers must treat a repeat as a no-op.
+
+Refunds are announced the same way, at three points (:class:`RefundStage`): REQUESTED
+inside the transaction that records a new refund, before any gateway is asked (a
+subscriber may refuse the refund by raising a ``DomainError``: the refund is then never
+recorded and nothing reaches the gateway), then SUCCEEDED or FAILED inside the
+transaction that records the refund's end. The deposit or credit purchase an intent
+paid for takes its money or credits back this way (``server.ledger_payments``).
 """
 
 from __future__ import annotations
@@ -17,13 +24,19 @@ from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.payments import PaymentIntentRecord
+from store.payments import PaymentIntentRecord, RefundRecord
 
 
 class IntentOutcome(enum.Enum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"  # declined, 3-D Secure failed, or an ACH debit returned
     CANCELED = "canceled"
+
+
+class RefundStage(enum.Enum):
+    REQUESTED = "requested"  # recorded, not yet sent: a subscriber may still refuse it
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # refused or declined by the gateway: nothing was refunded
 
 
 #: The payment events that end an intent, and the outcome each means.
@@ -38,15 +51,24 @@ IntentOutcomeListener = Callable[
     [AsyncSession, PaymentIntentRecord, IntentOutcome], Awaitable[None]
 ]
 
+#: Called in the transaction recording the refund's request or end.
+RefundListener = Callable[
+    [AsyncSession, PaymentIntentRecord, RefundRecord, RefundStage], Awaitable[None]
+]
+
 
 class IntentOutcomes:
     """The subscribers to terminal intent outcomes (wired once, in ``server.app``)."""
 
     def __init__(self) -> None:
         self._listeners: list[IntentOutcomeListener] = []
+        self._refund_listeners: list[RefundListener] = []
 
     def subscribe(self, listener: IntentOutcomeListener) -> None:
         self._listeners.append(listener)
+
+    def subscribe_refunds(self, listener: RefundListener) -> None:
+        self._refund_listeners.append(listener)
 
     async def announce(
         self, session: AsyncSession, intent: PaymentIntentRecord, event_type: str
@@ -57,3 +79,14 @@ class IntentOutcomes:
             return
         for listener in self._listeners:
             await listener(session, intent, outcome)
+
+    async def announce_refund(
+        self,
+        session: AsyncSession,
+        intent: PaymentIntentRecord,
+        refund: RefundRecord,
+        stage: RefundStage,
+    ) -> None:
+        """Tell every refund subscriber; at REQUESTED one may refuse by raising."""
+        for listener in self._refund_listeners:
+            await listener(session, intent, refund, stage)

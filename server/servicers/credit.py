@@ -65,6 +65,7 @@ _TYPES: Final = {
     CreditTransactionType.GRANT: resources.CREDIT_TRANSACTION_TYPE_GRANT,
     CreditTransactionType.CONSUME: resources.CREDIT_TRANSACTION_TYPE_CONSUME,
     CreditTransactionType.EXPIRE: resources.CREDIT_TRANSACTION_TYPE_EXPIRE,
+    CreditTransactionType.REFUND: resources.CREDIT_TRANSACTION_TYPE_REFUND,
 }
 _TYPE_OF: Final = {wire: kind for kind, wire in _TYPES.items()}
 _PURCHASE_STATUSES: Final = {

@@ -156,17 +156,21 @@ class SandboxServicer:
     async def _advance_payout(
         self, client_id: str, transaction_id: str, *, settle: bool, return_code: str
     ) -> WalletTransaction:
-        """Settle or return the payout of the caller's PENDING withdrawal."""
+        """Settle or return the payout of the caller's PENDING withdrawal, or return the
+        payout of a SUCCEEDED one (the bank sending it back after settlement)."""
         if self._wallets is None:
             raise NotYetAvailable("wallets are not served here")
         record = await self._wallets.get_transaction(client_id, transaction_id)
         if record.type != TransactionType.WITHDRAWAL.value:
             raise NotFound("withdrawal", transaction_id)
-        if record.status != TransactionStatus.PENDING.value or not record.payment_reference:
+        late_return = not settle and record.status == TransactionStatus.SUCCEEDED.value
+        pending = record.status == TransactionStatus.PENDING.value
+        if not (pending or late_return) or not record.payment_reference:
             raise InvalidState(
                 f"withdrawal {transaction_id} is {record.status}"
                 + ("" if record.payment_reference else " and has no payout yet")
-                + ": only a PENDING withdrawal's payout can be settled or returned",
+                + ": only a PENDING withdrawal's payout can be settled or returned,"
+                " and a SUCCEEDED one's returned",
                 metadata={"status": record.status},
             )
         await self._helpers.advance_payout(

@@ -441,11 +441,14 @@ class WebhookServicer:
         key = checks.idempotency_key(request.idempotency_key, required=False)
         checks.raise_if_any()
         client_id = caller().id
+        prepared = await self._gateway_events.prepare_reprocess(client_id, event_id)
 
         async def reprocess(session: AsyncSession) -> pb.ReprocessGatewayEventResponse:
-            event = await self._gateway_events.reprocess(session, client_id, event_id)
+            event = await self._gateway_events.reprocess(session, client_id, event_id, prepared)
             return pb.ReprocessGatewayEventResponse(gateway_event=gateway_event_message(event))
 
-        return await run_idempotent(
+        response = await run_idempotent(
             self._idempotency, request, key, pb.ReprocessGatewayEventResponse, reprocess
         )
+        self._gateway_events.reprocessed(prepared)
+        return response

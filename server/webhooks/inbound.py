@@ -82,13 +82,34 @@ class NormalizedGatewayEvent:
 
 
 class GatewayEventApplier(Protocol):
-    """Applies one verified gateway event in the caller's transaction.
+    """Applies one verified gateway event in the caller's transaction, in two steps.
 
-    Must be idempotent and never move a state machine backwards (a stale event is
-    IGNORED). Raising marks the event FAILED (retried); its writes are rolled back.
+    :meth:`prepare` runs first, outside any transaction: whatever applying needs from
+    outside the store (asking the provider what changed) happens there, because a slow
+    provider inside a write transaction would hold the store's writer (on SQLite, every
+    write of the service) for as long as it takes. :meth:`apply` gets what it returned.
+    Both must be idempotent; apply never moves a state machine backwards (a stale event
+    is IGNORED). Raising from either marks the event FAILED (retried), and apply's writes
+    are rolled back. :meth:`committed` is told once apply's transaction committed (a
+    reader's cursor moves on only then, so a failed apply reads the same changes again).
     """
 
-    async def apply(self, session: AsyncSession, event: NormalizedGatewayEvent) -> ApplyResult: ...
+    async def prepare(self, event: NormalizedGatewayEvent) -> Any: ...
+
+    async def apply(
+        self, session: AsyncSession, event: NormalizedGatewayEvent, prepared: Any
+    ) -> ApplyResult: ...
+
+    def committed(self, prepared: Any) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What an event's applier prepared outside the transaction, or why it could not."""
+
+    applier: GatewayEventApplier | None
+    value: Any = None
+    failure: Exception | None = None
 
 
 class Appliers:
@@ -263,17 +284,40 @@ class GatewayEventService:
         return len(claimed)
 
     async def _apply_claimed(self, event_id: str) -> None:
+        async with self._db.read() as session:
+            event = await GatewayEvents(session).held_by(event_id, self._owner, lock=False)
+        if event is None:
+            return
+        prepared = await self._prepare(event)
         async with self._db.write() as session:
             event = await GatewayEvents(session).held_by(event_id, self._owner)
             if event is None:
                 return
-            await self._apply(session, event)
+            applied = await self._apply(session, event, prepared)
+        if applied:
+            self._committed(prepared)
 
-    async def _apply(self, session: AsyncSession, event: GatewayEvent) -> None:
-        """Apply ``event`` and record its outcome, both in ``session``'s transaction."""
+    async def _prepare(self, event: GatewayEvent) -> Prepared:
+        """The applier's outside-the-store step (see :class:`GatewayEventApplier`)."""
+        applier = self._appliers.get(event.gateway)
+        if applier is None:
+            return Prepared(applier=None)
+        try:
+            return Prepared(applier=applier, value=await applier.prepare(_normalized(event)))
+        except Exception as exc:
+            return Prepared(applier=applier, failure=exc)
+
+    @staticmethod
+    def _committed(prepared: Prepared) -> None:
+        if prepared.applier is not None:
+            prepared.applier.committed(prepared.value)
+
+    async def _apply(self, session: AsyncSession, event: GatewayEvent, prepared: Prepared) -> bool:
+        """Apply ``event`` and record its outcome, both in ``session``'s transaction;
+        whether it applied (so the applier may be told once that commits)."""
         events = GatewayEvents(session)
         now = self._clock()
-        applier = self._appliers.get(event.gateway)
+        applier = prepared.applier
         if applier is None:
             await events.record_outcome(
                 event.id,
@@ -282,10 +326,12 @@ class GatewayEventService:
                 error=no_applier_note(event.gateway),
                 count_attempt=False,
             )
-            return
+            return False
         try:
             async with session.begin_nested():
-                result = await applier.apply(session, _normalized(event))
+                if prepared.failure is not None:
+                    raise prepared.failure
+                result = await applier.apply(session, _normalized(event), prepared.value)
                 forwarded = await self._forward(session, event, result, now)
                 await events.record_outcome(
                     event.id,
@@ -308,6 +354,8 @@ class GatewayEventService:
                 if done <= len(self._schedule)
                 else None,
             )
+            return False
+        return True
 
     async def _forward(
         self, session: AsyncSession, event: GatewayEvent, result: ApplyResult, now: dt.datetime
@@ -330,17 +378,33 @@ class GatewayEventService:
         )
         return True
 
-    async def reprocess(self, session: AsyncSession, client_id: str, event_id: str) -> GatewayEvent:
-        """Apply a stored event again, now, whatever its status (application is idempotent)."""
+    async def prepare_reprocess(self, client_id: str, event_id: str) -> Prepared:
+        """The applier's outside-the-store step for :meth:`reprocess`, before its
+        transaction (NotFound for an event that is not the caller's)."""
+        async with self._db.read() as session:
+            event = await GatewayEvents(session).get(event_id)
+        if event is None or event.client_id not in (None, client_id):
+            raise NotFound("gateway event", event_id)
+        return await self._prepare(event)
+
+    async def reprocess(
+        self, session: AsyncSession, client_id: str, event_id: str, prepared: Prepared
+    ) -> GatewayEvent:
+        """Apply a stored event again, now, whatever its status (application is idempotent);
+        call :meth:`reprocessed` with ``prepared`` once the transaction committed."""
         events = GatewayEvents(session)
         event = await events.get(event_id, for_update=True)
         if event is None or event.client_id not in (None, client_id):
             raise NotFound("gateway event", event_id)
-        await self._apply(session, event)
+        await self._apply(session, event, prepared)
         await session.flush()
         applied = await events.get(event_id)
         assert applied is not None
         return applied
+
+    def reprocessed(self, prepared: Prepared) -> None:
+        """:meth:`reprocess` committed: the applier may move on (its cursor)."""
+        self._committed(prepared)
 
     async def list(
         self, client_id: str, page: PageRequest, *, gateway: str | None, status: str | None

@@ -36,6 +36,7 @@ KNOWN_EVENT_TYPES: Final = frozenset(
         "invoice.paid",
         "invoice.payment_failed",
         "wallet.deposit.succeeded",
+        "wallet.deposit.refunded",
         "wallet.transfer.completed",
         "credit.purchased",
         "credit.expired",

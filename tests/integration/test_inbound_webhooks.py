@@ -82,7 +82,15 @@ class StateApplier:
     def __init__(self, *, failures: int = 0) -> None:
         self.failures = failures
 
-    async def apply(self, session: AsyncSession, event: NormalizedGatewayEvent) -> ApplyResult:
+    async def prepare(self, event: NormalizedGatewayEvent) -> None:
+        return None
+
+    def committed(self, prepared: None) -> None:
+        pass
+
+    async def apply(
+        self, session: AsyncSession, event: NormalizedGatewayEvent, prepared: None
+    ) -> ApplyResult:
         if self.failures > 0:
             self.failures -= 1
             raise RuntimeError("the ledger is busy")
@@ -419,3 +427,56 @@ async def test_store_unreachable_answers_503_so_the_gateway_retries() -> None:
         await running.runtime.stop(grace=0)
     assert status == 503
     assert "retry" in answer["error"]
+
+
+class AskingApplier(StateApplier):
+    """An applier that must ask its provider what changed (like Plaid's reader): the
+    asking happens in prepare, outside the relay's transaction, and its answer is only
+    taken as applied once that transaction committed."""
+
+    def __init__(self, db: Database, *, provider_failures: int) -> None:
+        super().__init__()
+        self.db = db
+        self.provider_failures = provider_failures
+        self.committed_with: list[str] = []
+
+    async def prepare(self, event: NormalizedGatewayEvent) -> str:  # type: ignore[override]
+        # While the provider is asked, the store's writer is free: another write commits
+        # (on SQLite it would wait forever if prepare ran inside a write transaction).
+        async with asyncio.timeout(10), self.db.write() as session:
+            await record_event(
+                session,
+                client_id=TENANT[0],
+                event_type="provider.asked",
+                resource_id=event.id,
+                data={},
+            )
+        if self.provider_failures > 0:
+            self.provider_failures -= 1
+            raise RuntimeError("the provider is unavailable")
+        return f"answer for {event.id}"
+
+    def committed(self, prepared: str) -> None:  # type: ignore[override]
+        self.committed_with.append(prepared)
+
+
+async def test_an_applier_asks_its_provider_outside_the_transaction_and_learns_of_the_commit(
+    relay: Running,
+) -> None:
+    applier = AskingApplier(relay.runtime.db, provider_failures=1)
+    relay.runtime.appliers.register("sandbox", applier)
+    body = sandbox_event("sbx_ask")
+    await post(relay, "sandbox", body, sandbox_headers(body))
+
+    async def failed() -> list[resources.GatewayEvent]:
+        return await listed(relay, status=resources.GATEWAY_EVENT_STATUS_FAILED)
+
+    [event] = await eventually(failed)
+    assert "the provider is unavailable" in event.error
+    assert applier.committed_with == []  # nothing applied: a reader's cursor stays put
+    response = await stub(relay).ReprocessGatewayEvent(
+        pb.ReprocessGatewayEventRequest(id=event.id, idempotency_key="ask-1"),
+        metadata=TENANT_AUTH,
+    )
+    assert response.gateway_event.status == resources.GATEWAY_EVENT_STATUS_PROCESSED
+    assert applier.committed_with == [f"answer for {event.id}"]

@@ -7,6 +7,7 @@ on 127.0.0.1; time is a settable clock, so the retry schedule is walked without 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 from collections.abc import AsyncIterator
@@ -428,3 +429,63 @@ async def test_a_large_fan_out_reaches_every_endpoint_once(
     ids = [r.headers["webhook-id"] for r in receiver.received]
     assert len(ids) == len(events) * len(endpoints)
     assert {i: ids.count(i) for i in set(ids)} == {e.id: 3 for e in events}
+
+
+async def late_event(db: Database, made: dt.datetime) -> str:
+    """An outbox event whose id says it was made at ``made`` (its transaction was slow)."""
+    late = id_floor("evt", made)[:-1] + "1"
+    async with db.write() as session:
+        await Events(session).append(
+            EventRecord(
+                id=late,
+                client_id=CLIENT,
+                type="payment.succeeded",
+                resource_id="pi_late",
+                gateway_event_id=None,
+                payload=json.dumps({"id": late}),
+                create_time=dt.datetime.now(dt.UTC),
+            )
+        )
+    return late
+
+
+async def test_routine_polls_read_from_the_previous_poll_and_the_sweep_finds_the_rest(
+    db: Database, receiver: Receiver
+) -> None:
+    await create_endpoint(db, CLIENT, receiver.url)
+    relay = worker(db, FakeClock(), sweep_seconds=3600)
+    try:
+        await relay.run_once()  # the start-up sweep: nothing yet
+        now = dt.datetime.now(dt.UTC)
+        slightly_late = await late_event(db, now - dt.timedelta(seconds=2))
+        await relay.run_once()  # within the overlap below the previous poll: found
+        assert [r.headers["webhook-id"] for r in receiver.received] == [slightly_late]
+        very_late = await late_event(db, now - dt.timedelta(minutes=2))
+        await relay.run_once()  # routine: from the previous poll on, not the whole hour
+        assert len(receiver.received) == 1
+        relay._last_sweep = 0.0  # the next sweep is due
+        await relay.run_once()
+        assert [r.headers["webhook-id"] for r in receiver.received] == [slightly_late, very_late]
+    finally:
+        await relay.close()
+
+
+async def test_a_backlog_is_drained_without_waiting_for_the_next_poll(
+    db: Database, receiver: Receiver
+) -> None:
+    await create_endpoint(db, CLIENT, receiver.url)
+    events = [await emit(db, CLIENT, n=n) for n in range(150)]  # over one round's limit
+    relay = worker(db, FakeClock(), batch=8)
+    task = asyncio.create_task(relay.run_forever(poll_seconds=3600))
+    try:
+        for _ in range(400):
+            if len(receiver.received) >= len(events):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert sorted(r.headers["webhook-id"] for r in receiver.received) == sorted(
+        e.id for e in events
+    )

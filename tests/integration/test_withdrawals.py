@@ -513,3 +513,37 @@ async def test_a_payout_whose_answer_is_lost_is_resumed_by_the_replay_and_sent_o
     assert settled.status == W.WALLET_TRANSACTION_STATUS_SUCCEEDED
     assert await balances(server, wallet_id) == ({"usd": 7_500}, {"usd": 0})
     await assert_ledger_ok(server.runtime.db)
+
+
+# --- a payout returned after it settled ---------------------------------------------------
+
+
+async def test_a_payout_returned_after_settlement_credits_the_wallet_back(server: Running) -> None:
+    wallet_id = await funded_wallet(server)
+    held = await withdraw(server, withdraw_request(wallet_id, await bank_account(server)))
+    settled = await advance(server, held.id, SETTLE)
+    assert settled.status == W.WALLET_TRANSACTION_STATUS_SUCCEEDED
+    assert await balances(server, wallet_id) == ({"usd": FUNDED - 2_500}, {"usd": 0})
+
+    returned = await advance(server, held.id, RETURN, "R04")
+    assert returned.status == W.WALLET_TRANSACTION_STATUS_FAILED
+    assert "R04" in returned.last_error.message
+    assert returned.balance_after == FUNDED
+    assert await balances(server, wallet_id) == ({"usd": FUNDED}, {"usd": 0})
+    await assert_ledger_ok(server.runtime.db)
+
+    async def relayed() -> list[gres.GatewayEvent]:  # the bank's webhook too: a repeat
+        return [
+            e
+            for e in await gateway_events(server, gateway="sandbox")
+            if e.type == "bank_transfer.returned"
+        ]
+
+    await eventually(relayed)
+    assert await balances(server, wallet_id) == ({"usd": FUNDED}, {"usd": 0})
+    with pytest.raises(grpc.aio.AioRpcError) as again:  # returned once; now final
+        await advance(server, held.id, RETURN, "R04")
+    assert again.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert (await transaction(server, held.id)).status == W.WALLET_TRANSACTION_STATUS_FAILED
+    assert await balances(server, wallet_id) == ({"usd": FUNDED}, {"usd": 0})
+    await assert_ledger_ok(server.runtime.db)

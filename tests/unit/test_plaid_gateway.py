@@ -359,12 +359,23 @@ async def test_transfer_events_update_syncs_every_page_from_the_cursor(peer: Pla
     returned = update.bank_transfers[-1]
     assert (returned.gateway_reference, returned.return_code) == ("tr_1", "R01")
     assert returned.settled_before_return is True  # settled earlier in the same page
-    assert reader.after_id == 4
     assert [body["after_id"] for _path, body in peer.calls] == [0, 2]
+    # Not applied yet (the relay's transaction failed, say): the next read starts over.
+    assert reader.after_id == 0
+    again = await reader("TRANSFER_EVENTS_UPDATE", webhook)
+    assert again is not None
+    assert again.bank_transfers == update.bank_transfers
+    assert [body["after_id"] for _path, body in peer.calls] == [0, 2, 0, 2]
+    assert again.on_applied is not None
+    again.on_applied()  # applied and committed: the cursor moves on
+    assert reader.after_id == 4
 
     assert await reader("TRANSFER_EVENTS_UPDATE", webhook) is None  # nothing new
     assert await reader("DEFAULT_UPDATE", {"webhook_type": "ITEM"}) is None
-    assert [body["after_id"] for _path, body in peer.calls] == [0, 2, 4]
+    assert [body["after_id"] for _path, body in peer.calls] == [0, 2, 0, 2, 4]
+    assert update.on_applied is not None
+    update.on_applied()  # a late commit of the older read never moves it back
+    assert reader.after_id == 4
 
 
 def test_plaid_is_built_and_its_reader_registered_when_credentials_are_set() -> None:

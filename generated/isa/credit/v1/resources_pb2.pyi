@@ -40,6 +40,7 @@ class CreditTransactionType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CREDIT_TRANSACTION_TYPE_GRANT: _ClassVar[CreditTransactionType]
     CREDIT_TRANSACTION_TYPE_CONSUME: _ClassVar[CreditTransactionType]
     CREDIT_TRANSACTION_TYPE_EXPIRE: _ClassVar[CreditTransactionType]
+    CREDIT_TRANSACTION_TYPE_REFUND: _ClassVar[CreditTransactionType]
 CREDIT_PURCHASE_STATUS_UNSPECIFIED: CreditPurchaseStatus
 CREDIT_PURCHASE_STATUS_PENDING: CreditPurchaseStatus
 CREDIT_PURCHASE_STATUS_SUCCEEDED: CreditPurchaseStatus
@@ -57,6 +58,7 @@ CREDIT_TRANSACTION_TYPE_PURCHASE: CreditTransactionType
 CREDIT_TRANSACTION_TYPE_GRANT: CreditTransactionType
 CREDIT_TRANSACTION_TYPE_CONSUME: CreditTransactionType
 CREDIT_TRANSACTION_TYPE_EXPIRE: CreditTransactionType
+CREDIT_TRANSACTION_TYPE_REFUND: CreditTransactionType
 
 class ExpiringCredits(_message.Message):
     __slots__ = ("amount", "expire_time")
