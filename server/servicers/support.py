@@ -119,11 +119,23 @@ def decode_page_token(token: str) -> str | None:
     return raw[len(_CURSOR_PREFIX) :] or None
 
 
+_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_NAIVE_EPOCH: Final = dt.datetime(1970, 1, 1)
+
+
+def set_timestamp(stamp: Timestamp, value: dt.datetime) -> None:
+    """``stamp`` = ``value``, as ``Timestamp.FromDatetime`` sets it (a naive time is UTC),
+    by integer arithmetic on the time since the epoch instead of its calendar fields."""
+    since = value - (_NAIVE_EPOCH if value.tzinfo is None else _EPOCH)
+    stamp.seconds = since.days * 86400 + since.seconds
+    stamp.nanos = since.microseconds * 1000
+
+
 def timestamp(value: dt.datetime | None) -> Timestamp | None:
     if value is None:
         return None
     stamp = Timestamp()
-    stamp.FromDatetime(value)
+    set_timestamp(stamp, value)
     return stamp
 
 
