@@ -15,6 +15,7 @@ its metric children and service name resolved, and a call costs one coroutine.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hmac
 import itertools
 import logging
@@ -179,31 +180,68 @@ class CallPolicy:
         return call
 
 
+_TIMER_CONTEXT: Final = contextvars.Context()
+
+
+class _Deadline:
+    """What ``asyncio.timeout`` does for a call, without its context manager: a timer
+    that cancels the call's task when the deadline passes (a timeout costs a
+    ``Timeout`` and two coroutines per call besides the timer)."""
+
+    __slots__ = ("_cancelling", "_handle", "_task", "expired", "passed")
+
+    def __init__(self, remaining: float) -> None:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task(loop)
+        assert task is not None  # a call always runs in its own task
+        self._task = task
+        self._cancelling = task.cancelling()
+        self.expired = False  # the timer fired
+        self.passed = False  # ... and it is why the call was cancelled
+        # The timer only cancels the task: it needs no copy of the call's context.
+        self._handle = loop.call_at(loop.time() + remaining, self._expire, context=_TIMER_CONTEXT)
+
+    def _expire(self) -> None:
+        self.expired = True
+        self._task.cancel()
+
+    def disarm(self) -> None:
+        self._handle.cancel()
+        if self.expired:  # take back our cancellation, as asyncio.timeout does
+            self.passed = self._task.uncancel() <= self._cancelling
+
+
+_DEADLINE_EXCEEDED: Final = rich_status(
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+    "DEADLINE_EXCEEDED",
+    "the deadline passed before the call finished; "
+    "retry with the same idempotency key to learn its outcome",
+)
+
+
 async def mapping_errors(behavior: Behavior, request: Any, context: Context) -> Any:
     """Run ``behavior`` within the call's deadline; every failure becomes a status the
     caller can act on (aborting the call with it)."""
     remaining: float | None = context.time_remaining()  # None: the call has no deadline
-    deadline = None if remaining is None else asyncio.timeout(remaining)
+    deadline = None if remaining is None else _Deadline(remaining)
     try:
-        if deadline is None:  # no deadline: no timer to arm and disarm
+        try:
             return await behavior(request, context)
-        async with deadline:
-            return await behavior(request, context)
+        finally:
+            if deadline is not None:
+                deadline.disarm()
     except DomainError as error:
         await context.abort_with_status(status_for(error))
-    except (AbortError, asyncio.CancelledError):
+    except AbortError:
         raise
+    except asyncio.CancelledError:
+        if deadline is None or not deadline.passed:
+            raise
+        await context.abort_with_status(_DEADLINE_EXCEEDED)
     except TimeoutError:
-        if deadline is None or not deadline.expired():
+        if deadline is None or not deadline.expired:
             await _abort_unexpected(context)
-        await context.abort_with_status(
-            rich_status(
-                grpc.StatusCode.DEADLINE_EXCEEDED,
-                "DEADLINE_EXCEEDED",
-                "the deadline passed before the call finished; "
-                "retry with the same idempotency key to learn its outcome",
-            )
-        )
+        await context.abort_with_status(_DEADLINE_EXCEEDED)
     except Exception:
         await _abort_unexpected(context)
 
