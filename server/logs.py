@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 import time
+from json.encoder import encode_basestring_ascii
 from typing import Final, TextIO
 
 from server.config import Client
@@ -30,9 +31,15 @@ class JsonFormatter(logging.Formatter):
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         """The record's time to the second; a busy server logs many lines per second, so
         the text is formatted once per second, not once per line."""
-        second = int(record.created)
+        if datefmt is not None and datefmt != _TIME_FORMAT:
+            return time.strftime(datefmt, self.converter(int(record.created)))
+        return self.stamp(record.created)
+
+    def stamp(self, created: float) -> str:
+        """``created`` (seconds since the epoch) as this formatter writes ``time``."""
+        second = int(created)
         if second != self._second:
-            self._stamp = time.strftime(datefmt or _TIME_FORMAT, self.converter(second))
+            self._stamp = time.strftime(_TIME_FORMAT, self.converter(second))
             self._second = second
         return self._stamp
 
@@ -58,10 +65,49 @@ class CallLog:
     but builds the record directly: ``logger.info`` would first walk the stack to find
     the caller's file and line, which nobody reads in these lines and which cost more
     than formatting them.
+
+    When the line's only destination is the server's own :class:`LoopBufferedHandler`
+    with a :class:`JsonFormatter` (as :func:`configure` sets up), no record is built at
+    all: the line is written from a template, the same JSON object the formatter would
+    write for the record, field for field and in the same order. Any other set-up
+    (another handler, a filter, test capture) gets the record, as before.
     """
 
     def __init__(self, logger: logging.Logger) -> None:
         self._logger = logger
+        self._encoded: dict[str, str] = {}
+
+    def _direct(self) -> LoopBufferedHandler | None:
+        """The one handler this logger's INFO lines reach, if it is ours, else None."""
+        logger: logging.Logger | None = self._logger
+        if self._logger.filters or self._logger.disabled:
+            return None
+        found = None
+        while logger is not None:
+            for handler in logger.handlers:
+                if found is not None:
+                    return None
+                found = handler
+            if not logger.propagate:
+                break
+            logger = logger.parent
+        if (
+            type(found) is LoopBufferedHandler
+            and not found.filters
+            and found.level <= logging.INFO
+            and type(found.formatter) is JsonFormatter
+        ):
+            return found
+        return None
+
+    def _json(self, text: str) -> str:
+        """``text`` as a JSON string; method names and codes repeat, so they are kept."""
+        encoded = self._encoded.get(text)
+        if encoded is None:
+            encoded = encode_basestring_ascii(text)
+            if len(self._encoded) < 1024:
+                self._encoded[text] = encoded
+        return encoded
 
     def emit(
         self,
@@ -73,6 +119,21 @@ class CallLog:
     ) -> None:
         logger = self._logger
         if not logger.isEnabledFor(logging.INFO):
+            return
+        handler = self._direct()
+        if handler is not None:
+            formatter: JsonFormatter = handler.formatter  # type: ignore[assignment]
+            client_id = "null" if client is None else encode_basestring_ascii(client.id)
+            line = (
+                f'{{"time": "{formatter.stamp(time.time())}", "level": "INFO", '
+                f'"logger": {self._json(logger.name)}, "message": "rpc", '
+                f'"rpc_method": {self._json(method)}, "code": {self._json(code)}, '
+                f'"duration_ms": {round(elapsed_seconds * 1000, 2)!r}, '
+                f'"request_id": {encode_basestring_ascii(request_id)}, '
+                f'"client_id": {client_id}}}'
+            )
+            with handler.lock:  # type: ignore[union-attr]  # created by Handler.__init__
+                handler.queue(line + handler.terminator, logging.INFO)
             return
         record = logger.makeRecord(
             logger.name,
@@ -114,12 +175,16 @@ class LoopBufferedHandler(logging.StreamHandler[TextIO]):
         except Exception:
             self.handleError(record)
             return
+        self.queue(line, record.levelno)
+
+    def queue(self, line: str, levelno: int) -> None:
+        """Write ``line`` (formatted, with its terminator) as :meth:`emit` would."""
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
         self._pending.append(line)
-        if loop is None or record.levelno >= logging.WARNING:
+        if loop is None or levelno >= logging.WARNING:
             self._write_pending()
         elif not self._scheduled:
             self._scheduled = True

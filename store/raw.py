@@ -66,7 +66,11 @@ def db_time(value: dt.datetime) -> str:
 
 
 def parse_time(value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+    """A time stored as UTC (naive text, as SQLAlchemy and :func:`db_time` write it)."""
+    try:  # one C call: parsed with its offset, not parsed and then copied with one
+        return dt.datetime.fromisoformat(value + "+00:00")
+    except ValueError:  # text that carries its own offset: it is UTC all the same
+        return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
 
 
 def parse_optional_time(value: str | None) -> dt.datetime | None:
@@ -80,7 +84,7 @@ def db_json(value: object) -> str:
 
 
 def parse_json(value: str | None) -> Any:
-    return {} if value is None else json.loads(value)
+    return {} if value is None or value == "{}" else json.loads(value)
 
 
 class InlineReader:

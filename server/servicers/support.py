@@ -119,21 +119,40 @@ def decode_page_token(token: str) -> str | None:
     return raw[len(_CURSOR_PREFIX) :] or None
 
 
+_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_NAIVE_EPOCH: Final = dt.datetime(1970, 1, 1)
+
+
+def set_timestamp(stamp: Timestamp, value: dt.datetime) -> None:
+    """``stamp`` = ``value``, as ``Timestamp.FromDatetime`` sets it (a naive time is UTC),
+    by integer arithmetic on the time since the epoch instead of its calendar fields."""
+    since = value - (_NAIVE_EPOCH if value.tzinfo is None else _EPOCH)
+    stamp.seconds = since.days * 86400 + since.seconds
+    stamp.nanos = since.microseconds * 1000
+
+
 def timestamp(value: dt.datetime | None) -> Timestamp | None:
     if value is None:
         return None
     stamp = Timestamp()
-    stamp.FromDatetime(value)
+    set_timestamp(stamp, value)
     return stamp
 
 
 def request_hash(request: Message) -> str:
-    """The request's fingerprint without its idempotency key, stable across runs."""
-    copy = type(request)()
-    copy.CopyFrom(request)
-    if "idempotency_key" in copy.DESCRIPTOR.fields_by_name:
-        copy.ClearField("idempotency_key")
-    return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
+    """The request's fingerprint without its idempotency key, stable across runs.
+
+    The key is taken out of the request itself for the moment it is serialized, and put
+    back (no copy of the whole request; nothing else runs in between).
+    """
+    key = getattr(request, "idempotency_key", "")
+    if not key or "idempotency_key" not in request.DESCRIPTOR.fields_by_name:
+        return hashlib.sha256(request.SerializeToString(deterministic=True)).hexdigest()
+    request.ClearField("idempotency_key")
+    try:
+        return hashlib.sha256(request.SerializeToString(deterministic=True)).hexdigest()
+    finally:
+        setattr(request, "idempotency_key", key)  # noqa: B010  # any request type
 
 
 def idempotent_call(request: Message, key: str) -> IdempotentCall | None:

@@ -33,7 +33,13 @@ from server.ledger.wallets import (
 )
 from server.payments.money import MAX_AMOUNT, is_currency
 from server.servicers.ledger_calls import run_collecting
-from server.servicers.support import Checks, encode_page_token, run_idempotent, timestamp
+from server.servicers.support import (
+    Checks,
+    encode_page_token,
+    run_idempotent,
+    set_timestamp,
+    timestamp,
+)
 from store.ids import has_prefix
 from store.ledger import CREDITS
 
@@ -57,16 +63,22 @@ _STATUSES: Final = {
 MAX_OWNER_ID_LENGTH: Final = 200
 
 
-def wallet_message(wallet: Wallet) -> resources.Wallet:
-    return resources.Wallet(
-        id=wallet.id,
-        owner_id=wallet.owner_id,
-        balances=wallet.balances,
-        pending=wallet.pending,
-        metadata=wallet.metadata,
-        create_time=timestamp(wallet.create_time),
-        update_time=timestamp(wallet.update_time),
-    )
+def wallet_message(wallet: Wallet, message: resources.Wallet | None = None) -> resources.Wallet:
+    """``wallet`` on the wire; filled into ``message`` when given (a response's own field:
+    setting it in place spares building a message only to copy it in)."""
+    if message is None:
+        message = resources.Wallet()
+    message.id = wallet.id
+    message.owner_id = wallet.owner_id
+    if wallet.balances:
+        message.balances.update(wallet.balances)
+    if wallet.pending:
+        message.pending.update(wallet.pending)
+    if wallet.metadata:
+        message.metadata.update(wallet.metadata)
+    set_timestamp(message.create_time, wallet.create_time)
+    set_timestamp(message.update_time, wallet.update_time)
+    return message
 
 
 def transaction_message(record: WalletTransaction) -> resources.WalletTransaction:
@@ -236,7 +248,9 @@ class WalletServicer:
             checks.fail("wallet", "set exactly one of wallet_id or owner_id")
         checks.raise_if_any()
         wallet = await self._wallets.get(caller().id, wallet_id=wallet_id, owner_id=owner_id)
-        return pb.GetWalletResponse(wallet=wallet_message(wallet))
+        response = pb.GetWalletResponse()
+        wallet_message(wallet, response.wallet)
+        return response
 
     async def Deposit(self, request: pb.DepositRequest, _context: Context) -> pb.DepositResponse:
         new, key = check_movement(request)

@@ -117,3 +117,34 @@ async def test_a_timeout_inside_the_call_is_not_mistaken_for_the_deadline() -> N
     await run(behavior, context)
     assert context.status is not None
     assert context.status.code == grpc.StatusCode.INTERNAL
+
+
+async def test_a_cancellation_from_outside_is_not_mistaken_for_the_deadline() -> None:
+    started = asyncio.Event()
+
+    async def behavior(_request: object, _context: object) -> None:
+        started.set()
+        await asyncio.sleep(5)
+
+    context = FakeContext(time_remaining=30)
+    task = asyncio.create_task(mapping_errors(behavior, object(), context))  # type: ignore[arg-type]
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert context.status is None
+
+
+async def test_after_the_deadline_the_task_is_not_left_cancelling() -> None:
+    async def behavior(_request: object, _context: object) -> None:
+        await asyncio.sleep(5)
+
+    async def call() -> int:
+        with pytest.raises(Aborted):
+            await mapping_errors(behavior, object(), context)  # type: ignore[arg-type]
+        return asyncio.current_task().cancelling()  # type: ignore[union-attr]
+
+    context = FakeContext(time_remaining=0.02)
+    assert await asyncio.create_task(call()) == 0
+    assert context.status is not None
+    assert context.status.code == grpc.StatusCode.DEADLINE_EXCEEDED

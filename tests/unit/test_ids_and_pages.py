@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from isa.payment.v1 import payment_service_pb2 as pb
@@ -38,6 +40,12 @@ def test_request_hash_ignores_the_key_but_not_the_content() -> None:
     assert request_hash(one) == request_hash(same)
     assert request_hash(one) != request_hash(other)
     assert one.idempotency_key == "k1", "hashing must not alter the request"
+    unkeyed = pb.CreateCustomerRequest(name="Ana", metadata={"a": "1", "b": "2"})
+    assert request_hash(one) == request_hash(unkeyed)
+    assert (
+        request_hash(one)
+        == hashlib.sha256(unkeyed.SerializeToString(deterministic=True)).hexdigest()
+    ), "stored hashes must keep matching"
 
 
 def test_checks_collect_every_violation() -> None:

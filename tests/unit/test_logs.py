@@ -6,11 +6,13 @@ import asyncio
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator
 
 import pytest
 
-from server.logs import JsonFormatter, LoopBufferedHandler
+from server.config import Client
+from server.logs import CallLog, JsonFormatter, LoopBufferedHandler
 
 
 @pytest.fixture
@@ -65,3 +67,27 @@ async def test_flush_writes_what_is_pending(logged: tuple[logging.Logger, io.Str
     for handler in logger.handlers:
         handler.flush()
     assert messages(stream) == ["pending"]
+
+
+def test_the_call_line_from_its_template_is_the_line_of_its_record(
+    logged: tuple[logging.Logger, io.StringIO],
+) -> None:
+    logger, stream = logged
+    client = Client(id="tenant-\u00e9", token_sha256="", services=frozenset())
+    call_log = CallLog(logger)
+    call_log.emit("/isa.wallet.v1.WalletService/GetWallet", "OK", 0.0012345, 'r"1', client)
+    call_log.emit("/isa.wallet.v1.WalletService/GetWallet", "UNAUTHENTICATED", 0.5, "r2", None)
+    direct = stream.getvalue().splitlines()
+    assert len(direct) == 2
+
+    records: list[logging.LogRecord] = []
+    capture = logging.Handler()
+    capture.emit = records.append  # type: ignore[method-assign]
+    logger.addHandler(capture)  # a second destination: lines go through records again
+    call_log.emit("/isa.wallet.v1.WalletService/GetWallet", "OK", 0.0012345, 'r"1', client)
+    call_log.emit("/isa.wallet.v1.WalletService/GetWallet", "UNAUTHENTICATED", 0.5, "r2", None)
+    formatted = [JsonFormatter().format(record) for record in records]
+    stamp = re.compile(r'^\{"time": "[0-9T:-]{19}", ')
+    assert all(stamp.match(line) for line in direct + formatted)
+    # The same text, field for field and in order, but for the second each was stamped in.
+    assert [stamp.sub("", line) for line in direct] == [stamp.sub("", line) for line in formatted]
