@@ -39,12 +39,17 @@ from server.ledger.packages import CreditPackage
 from server.ledger.payments import PaymentPort
 from server.pagination import page_of
 from server.servicers.ledger_calls import run_collecting
-from server.servicers.support import Checks, encode_page_token, run_idempotent, timestamp
+from server.servicers.support import (
+    Checks,
+    encode_page_token,
+    run_idempotent,
+    set_timestamp,
+    timestamp,
+)
 from server.servicers.wallet import (
     MAX_OWNER_ID_LENGTH,
     check_amount,
     check_saved_method,
-    set_instant,
 )
 
 #: Methods not built yet, with the note their UNIMPLEMENTED answer carries.
@@ -156,8 +161,8 @@ def transaction_message(
     message.purchase_id = record.purchase_id
     if record.metadata:
         message.metadata.update(record.metadata)
-    set_instant(message.create_time, record.create_time)
-    set_instant(message.update_time, record.update_time)
+    set_timestamp(message.create_time, record.create_time)
+    set_timestamp(message.update_time, record.update_time)
     return message
 
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Final
-
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from gateways.types import Capability, GatewayInfo, GatewayKind, GatewayMode, MethodType
 from isa.payment.v1 import resources_pb2 as resources
@@ -84,18 +81,6 @@ _VERIFICATION: Final = {
 }
 
 
-_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-
-
-def _stamp(value: dt.datetime) -> Timestamp:
-    """``support.timestamp`` for a time that is there, by arithmetic: an intent's answer
-    carries two, on every payment, and ``FromDatetime`` goes through a time tuple."""
-    if value.tzinfo is None:  # naive times are UTC, as FromDatetime takes them
-        value = value.replace(tzinfo=dt.UTC)
-    since = value - _EPOCH
-    return Timestamp(seconds=since.days * 86_400 + since.seconds, nanos=since.microseconds * 1000)
-
-
 def _error(error: LastError | None) -> error_pb2.PaymentError | None:
     if error is None:
         return None
@@ -135,8 +120,8 @@ def intent_message(intent: PaymentIntent) -> resources.PaymentIntent:
         destination_account_id=intent.destination_account_id,
         destination_amount=intent.destination_amount,
         metadata=intent.metadata,
-        create_time=_stamp(intent.create_time),
-        update_time=_stamp(intent.update_time),
+        create_time=timestamp(intent.create_time),
+        update_time=timestamp(intent.update_time),
         description=intent.description,
         return_url=intent.return_url,
         cancellation_reason=intent.cancellation_reason,

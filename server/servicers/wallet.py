@@ -6,10 +6,8 @@ Withdraw holds the amount and pays it out to a verified bank account as an ACH c
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Final
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from isa.wallet.v1 import resources_pb2 as resources
@@ -108,17 +106,6 @@ def transaction_message(record: WalletTransaction) -> resources.WalletTransactio
     return message
 
 
-_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-
-
-def set_instant(stamp: Timestamp, value: dt.datetime) -> None:
-    """Fill ``stamp`` (e.g. a message's own field) with ``value`` as ``timestamp`` would,
-    in integer arithmetic (no time tuple); a naive time is taken as UTC."""
-    since = (value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)) - _EPOCH
-    stamp.seconds = since.days * 86_400 + since.seconds
-    stamp.nanos = since.microseconds * 1000
-
-
 def transfer_message(
     transfer: Transfer, message: resources.Transfer | None = None
 ) -> resources.Transfer:
@@ -137,8 +124,8 @@ def transfer_message(
     message.to_transaction_id = transfer.to_transaction_id
     if transfer.metadata:
         message.metadata.update(transfer.metadata)
-    set_instant(message.create_time, transfer.create_time)
-    set_instant(message.update_time, transfer.update_time)
+    set_timestamp(message.create_time, transfer.create_time)
+    set_timestamp(message.update_time, transfer.update_time)
     return message
 
 
