@@ -390,19 +390,7 @@ async def test_an_event_older_than_the_poll_window_is_found_by_the_sweep(
     relay = worker(db, FakeClock(), sweep_seconds=3600)
     try:
         await relay.run_once()  # the start-up sweep: nothing yet
-        late = id_floor("evt", dt.datetime.now(dt.UTC) - dt.timedelta(hours=2))[:-1] + "1"
-        async with db.write() as session:
-            await Events(session).append(
-                EventRecord(
-                    id=late,
-                    client_id=CLIENT,
-                    type="payment.succeeded",
-                    resource_id="pi_late",
-                    gateway_event_id=None,
-                    payload=json.dumps({"id": late}),
-                    create_time=dt.datetime.now(dt.UTC),
-                )
-            )
+        late = await late_event(db, dt.datetime.now(dt.UTC) - dt.timedelta(hours=2))
         await relay.run_once()  # routine poll: recent events only
         assert receiver.received == []
     finally:
