@@ -513,27 +513,7 @@ class WalletService:
         record = await self._refund_line(session, refund_id)
         if record is None or record.status != TransactionStatus.PENDING.value:
             return record
-        now = utcnow()
-        amount = -record.amount
-        await Ledger(session).post(
-            f"{record.id}:settle",
-            [
-                Leg(pending_account(record.client_id, record.wallet_id, record.currency), -amount),
-                Leg(clearing_account(record.client_id, record.currency), amount),
-            ],
-            now=now,
-        )
-        balance = await Ledger(session).balance(
-            wallet_account(record.client_id, record.wallet_id, record.currency)
-        )
-        settled = await self._finish(
-            session,
-            record,
-            status=TransactionStatus.SUCCEEDED,
-            balance_after=balance,
-            error_message="",
-            now=now,
-        )
+        settled = await self._settle_held(session, record)
         await record_event(
             session,
             client_id=record.client_id,
@@ -550,25 +530,7 @@ class WalletService:
         record = await self._refund_line(session, refund_id)
         if record is None or record.status != TransactionStatus.PENDING.value:
             return record
-        now = utcnow()
-        amount = -record.amount
-        available = wallet_account(record.client_id, record.wallet_id, record.currency)
-        after = await Ledger(session).post(
-            f"{record.id}:fail",
-            [
-                Leg(pending_account(record.client_id, record.wallet_id, record.currency), -amount),
-                Leg(available, amount),
-            ],
-            now=now,
-        )
-        return await self._finish(
-            session,
-            record,
-            status=TransactionStatus.FAILED,
-            balance_after=after[available.id],
-            error_message=error_message,
-            now=now,
-        )
+        return await self._release_held(session, record, error_message)
 
     async def _refund_line(self, session: AsyncSession, refund_id: str) -> WalletTransaction | None:
         found = await WalletTransactions(session).find_by_payment_reference(
@@ -606,27 +568,7 @@ class WalletService:
         record = await self._pending(session, transaction_id, TransactionType.WITHDRAWAL)
         if record.status != TransactionStatus.PENDING.value:
             return record
-        now = utcnow()
-        amount = -record.amount
-        await Ledger(session).post(
-            f"{record.id}:settle",
-            [
-                Leg(pending_account(record.client_id, record.wallet_id, record.currency), -amount),
-                Leg(clearing_account(record.client_id, record.currency), amount),
-            ],
-            now=now,
-        )
-        balance = await Ledger(session).balance(
-            wallet_account(record.client_id, record.wallet_id, record.currency)
-        )
-        return await self._finish(
-            session,
-            record,
-            status=TransactionStatus.SUCCEEDED,
-            balance_after=balance,
-            error_message="",
-            now=now,
-        )
+        return await self._settle_held(session, record)
 
     async def fail_withdrawal(
         self, session: AsyncSession, transaction_id: str, error_message: str
@@ -635,25 +577,7 @@ class WalletService:
         record = await self._pending(session, transaction_id, TransactionType.WITHDRAWAL)
         if record.status != TransactionStatus.PENDING.value:
             return record
-        now = utcnow()
-        amount = -record.amount
-        available = wallet_account(record.client_id, record.wallet_id, record.currency)
-        after = await Ledger(session).post(
-            f"{record.id}:fail",
-            [
-                Leg(pending_account(record.client_id, record.wallet_id, record.currency), -amount),
-                Leg(available, amount),
-            ],
-            now=now,
-        )
-        return await self._finish(
-            session,
-            record,
-            status=TransactionStatus.FAILED,
-            balance_after=after[available.id],
-            error_message=error_message,
-            now=now,
-        )
+        return await self._release_held(session, record, error_message)
 
     # -- orchestration with the payments side ---------------------------------------
 
@@ -806,6 +730,57 @@ class WalletService:
         )
 
     # -- helpers ---------------------------------------------------------------------
+
+    async def _settle_held(
+        self, session: AsyncSession, record: WalletTransaction
+    ) -> WalletTransaction:
+        """An outgoing line's held amount (a payout, a deposit refund) leaves through
+        gateway clearing; the line SUCCEEDED."""
+        now = utcnow()
+        amount = -record.amount
+        await Ledger(session).post(
+            f"{record.id}:settle",
+            [
+                Leg(pending_account(record.client_id, record.wallet_id, record.currency), -amount),
+                Leg(clearing_account(record.client_id, record.currency), amount),
+            ],
+            now=now,
+        )
+        balance = await Ledger(session).balance(
+            wallet_account(record.client_id, record.wallet_id, record.currency)
+        )
+        return await self._finish(
+            session,
+            record,
+            status=TransactionStatus.SUCCEEDED,
+            balance_after=balance,
+            error_message="",
+            now=now,
+        )
+
+    async def _release_held(
+        self, session: AsyncSession, record: WalletTransaction, error_message: str
+    ) -> WalletTransaction:
+        """An outgoing line's held amount is available again; the line FAILED."""
+        now = utcnow()
+        amount = -record.amount
+        available = wallet_account(record.client_id, record.wallet_id, record.currency)
+        after = await Ledger(session).post(
+            f"{record.id}:fail",
+            [
+                Leg(pending_account(record.client_id, record.wallet_id, record.currency), -amount),
+                Leg(available, amount),
+            ],
+            now=now,
+        )
+        return await self._finish(
+            session,
+            record,
+            status=TransactionStatus.FAILED,
+            balance_after=after[available.id],
+            error_message=error_message,
+            now=now,
+        )
 
     async def _require_wallet(self, session: AsyncSession, client_id: str, wallet_id: str) -> None:
         if await Wallets(session).get(client_id, wallet_id) is None:
