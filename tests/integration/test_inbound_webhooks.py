@@ -86,7 +86,7 @@ class StateApplier:
         return None
 
     def committed(self, prepared: None) -> None:
-        pass
+        """Nothing prepared, so nothing to move on once applied."""
 
     async def apply(
         self, session: AsyncSession, event: NormalizedGatewayEvent, prepared: None

@@ -23,6 +23,9 @@ import pytest
 
 from isa.payment.v1 import payment_service_pb2 as pb
 from isa.payment.v1 import resources_pb2 as res
+from isa.webhook.v1 import resources_pb2 as wres
+from isa.webhook.v1 import webhook_service_pb2 as wpb
+from isa.webhook.v1 import webhook_service_pb2_grpc as wgrpc
 from tests.conftest import QUICK_RELAY, TENANT_AUTH, Running, settings_for, start_running
 from tests.contract.peers import Recorded, RecordingStripe
 from tests.integration.test_payments import create
@@ -105,6 +108,21 @@ async def intent_status(server: Running, intent_id: str) -> res.PaymentIntent:
     return response.payment_intent
 
 
+async def square_events_applied(server: Running, count: int) -> None:
+    """Wait until ``count`` Square events are stored and none is still waiting to apply."""
+    stub = wgrpc.WebhookServiceStub(server.channel)
+    deadline = time.monotonic() + 30
+    while True:
+        listed = await stub.ListGatewayEvents(
+            wpb.ListGatewayEventsRequest(gateway="square", page_size=50), metadata=TENANT_AUTH
+        )
+        statuses = [e.status for e in listed.gateway_events]
+        if len(statuses) == count and wres.GATEWAY_EVENT_STATUS_RECEIVED not in statuses:
+            return
+        assert time.monotonic() < deadline, f"square events not applied: {statuses}"
+        await asyncio.sleep(0.05)
+
+
 async def test_a_square_payment_updated_webhook_completes_the_authorized_intent(
     server: Running,
 ) -> None:
@@ -144,5 +162,5 @@ async def test_a_square_payment_updated_webhook_completes_the_authorized_intent(
     stale = {**event, "event_id": "b5d3f1a0-1111-4a7e-9d2c-000000000002"}
     stale["data"] = {**event["data"], "object": {"payment": square_payment("APPROVED")}}
     assert await post_square_event(server, stale) == 200
-    await asyncio.sleep(1)
+    await square_events_applied(server, 2)
     assert (await intent_status(server, intent.id)).status == S.PAYMENT_INTENT_STATUS_SUCCEEDED
