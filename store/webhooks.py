@@ -277,6 +277,15 @@ class ClaimedDelivery:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class UnfannedEvent:
+    """An outbox event not fanned out yet: what fan-out needs of it."""
+
+    id: str
+    client_id: str
+    type: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PendingDelivery:
     id: str
     client_id: str
@@ -326,15 +335,17 @@ class WebhookDeliveries:
         return _delivery(row)
 
     async def unfanned_events(
-        self, limit: int, *, since: dt.datetime | None = None
-    ) -> list[EventRecord]:
+        self, limit: int, *, since: dt.datetime | None = None, after: str | None = None
+    ) -> list[UnfannedEvent]:
         """Outbox events whose deliveries were not created yet, oldest first, locked.
 
         ``since`` bounds the search to events made from then on (ids sort by time), so a
-        routine poll reads the recent end of the outbox, not all of it.
+        routine poll reads the recent end of the outbox, not all of it; ``after`` goes on
+        past the last event of a previous round. Only what fan-out needs is read (not
+        the payload): a backlog is read in rounds of hundreds.
         """
         query = (
-            select(EventRow)
+            select(EventRow.id, EventRow.client_id, EventRow.type)
             .where(
                 ~exists().where(WebhookEventFanoutRow.event_id == EventRow.id),
             )
@@ -343,21 +354,12 @@ class WebhookDeliveries:
         )
         if since is not None:
             query = query.where(EventRow.id >= id_floor("evt", since))
+        if after is not None:
+            query = query.where(EventRow.id > after)
         if self._postgres:
-            query = query.with_for_update(skip_locked=True)
-        rows = await self._session.scalars(query)
-        return [
-            EventRecord(
-                id=row.id,
-                client_id=row.client_id,
-                type=row.type,
-                resource_id=row.resource_id,
-                gateway_event_id=row.gateway_event_id,
-                payload=row.payload,
-                create_time=row.create_time,
-            )
-            for row in rows
-        ]
+            query = query.with_for_update(of=EventRow, skip_locked=True)
+        rows = await self._session.execute(query)
+        return [UnfannedEvent(id=row[0], client_id=row[1], type=row[2]) for row in rows]
 
     async def mark_all_fanned_out(self, event_ids: Sequence[str], now: dt.datetime) -> set[str]:
         """Mark events fanned out; returns those this call marked (not another worker)."""

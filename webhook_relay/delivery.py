@@ -64,6 +64,8 @@ class DeliveryPolicy:
     disable_after: dt.timedelta = dt.timedelta(days=5)
     max_retry_after: dt.timedelta = dt.timedelta(days=1)
     batch: int = 32
+    #: Outbox events one fan-out round takes at most (one write transaction).
+    fan_out_batch: int = 512
     #: Routine fan-out polls look back to this far before the previous poll began: an
     #: event's id is taken before its transaction commits, so it may sort a little earlier
     #: than events already fanned out.
@@ -73,6 +75,15 @@ class DeliveryPolicy:
     #: the previous one started, and nothing older after the first.
     fan_out_window: dt.timedelta = dt.timedelta(hours=1)
     sweep_seconds: float = 600.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Resume:
+    """Where a fan-out pass that stopped at its limit goes on."""
+
+    sweep: bool
+    after: str
+    began: dt.datetime
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -135,6 +146,9 @@ class DeliveryWorker:
         self._polled_at: dt.datetime | None = None
         #: Whether the last round stopped at its limit (more may be waiting right now).
         self._backlog = False
+        #: A pass over the outbox that stopped at its limit goes on after this event id
+        #: (whether that pass is a sweep, and when its first round began).
+        self._resume: _Resume | None = None
 
     async def _session(self) -> aiohttp.ClientSession:
         if self._http is None or self._http.closed:
@@ -157,7 +171,7 @@ class DeliveryWorker:
 
     @property
     def _fan_out_limit(self) -> int:
-        return self._policy.batch * 4
+        return self._policy.fan_out_batch
 
     async def run_forever(self, poll_seconds: float) -> None:
         try:
@@ -202,12 +216,16 @@ class DeliveryWorker:
         """Create the deliveries of events not fanned out yet (each event exactly once)."""
         now = self._clock()
         began = dt.datetime.now(dt.UTC)  # ids carry wall-clock time, not the injected clock
+        sweep = self._sweep_due()
+        resume = self._resume if self._resume is not None and self._resume.sweep == sweep else None
         async with self._db.write() as session:
             deliveries = WebhookDeliveries(session)
-            sweep = self._sweep_due()
             limit = self._fan_out_limit
-            events = await deliveries.unfanned_events(limit, since=self._since(sweep))
-            drained = len(events) < limit
+            events = await deliveries.unfanned_events(
+                limit,
+                since=self._since(sweep),
+                after=None if resume is None else resume.after,
+            )
             ours = await deliveries.mark_all_fanned_out([e.id for e in events], now)
             endpoints: dict[str, list[EndpointRecord]] = {}
             pending: list[PendingDelivery] = []
@@ -230,7 +248,12 @@ class DeliveryWorker:
                     if subscribed(endpoint.event_types, endpoint.forward_gateway_events, event.type)
                 ]
             await deliveries.add_all_pending(pending, now)
-        self._advance(sweep=sweep, drained=drained, began=began)
+        if len(events) >= limit:  # more wait: the next round goes on after the last one
+            first = began if resume is None else resume.began
+            self._resume = _Resume(sweep=sweep, after=events[-1].id, began=first)
+        else:
+            self._resume = None
+            self._advance(sweep=sweep, began=began if resume is None else resume.began)
         return len(events)
 
     def _since(self, sweep: bool) -> dt.datetime | None:
@@ -238,18 +261,19 @@ class DeliveryWorker:
 
         Routine polls read from a little before the previous poll began, so each reads
         only what is new; a sweep reads from a little below where the previous sweep
-        started (the first one, everything)."""
+        started (the first one, everything). A pass that takes several rounds (a backlog)
+        reads each round on from where the last one stopped, not from here again: reading
+        from here each time re-skipped everything fanned out so far, round after round.
+        """
         if sweep:
             return self._swept_to
         if self._polled_at is None:
             return dt.datetime.now(dt.UTC) - self._policy.fan_out_window
         return self._polled_at - self._policy.fan_out_overlap
 
-    def _advance(self, *, sweep: bool, drained: bool, began: dt.datetime) -> None:
-        """Move the read points on, only once a round read everything it was after; a
-        round that stopped at its limit reads from the same point again."""
-        if not drained:
-            return
+    def _advance(self, *, sweep: bool, began: dt.datetime) -> None:
+        """A pass read everything it was after: move the read points to when it began
+        (the first round of a long pass: what committed late meanwhile lies above it)."""
         if sweep:
             self._last_sweep = time.monotonic()
             self._swept_to = began - self._policy.fan_out_window

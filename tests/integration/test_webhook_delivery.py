@@ -463,7 +463,7 @@ async def test_a_backlog_is_drained_without_waiting_for_the_next_poll(
 ) -> None:
     await create_endpoint(db, CLIENT, receiver.url)
     events = [await emit(db, CLIENT, n=n) for n in range(150)]  # over one round's limit
-    relay = worker(db, FakeClock(), batch=8)
+    relay = worker(db, FakeClock(), batch=8, fan_out_batch=32)
     task = asyncio.create_task(relay.run_forever(poll_seconds=3600))
     try:
         for _ in range(400):
@@ -477,3 +477,24 @@ async def test_a_backlog_is_drained_without_waiting_for_the_next_poll(
     assert sorted(r.headers["webhook-id"] for r in receiver.received) == sorted(
         e.id for e in events
     )
+
+
+async def test_a_backlog_pass_goes_on_where_its_last_round_stopped_and_misses_nothing(
+    db: Database, receiver: Receiver
+) -> None:
+    await create_endpoint(db, CLIENT, receiver.url)
+    relay = worker(db, FakeClock(), sweep_seconds=3600, fan_out_batch=10)
+    try:
+        await relay.run_once()  # the start-up sweep: nothing yet
+        events = [await emit(db, CLIENT, n=n) for n in range(25)]
+        assert await relay.fan_out() == 10
+        # Committed now but made earlier than the pass's position: a later round of the
+        # pass does not go back for it; the next routine poll (from the pass's start) does.
+        late = await late_event(db, dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+        assert [await relay.fan_out() for _ in range(3)] == [10, 5, 1]
+        while await relay.run_once():
+            pass
+    finally:
+        await relay.close()
+    ids = [r.headers["webhook-id"] for r in receiver.received]
+    assert sorted(ids) == sorted([e.id for e in events] + [late])
