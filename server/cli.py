@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import multiprocessing
 import os
 import signal
 import sys
 from collections.abc import Sequence
+from typing import Final
 
 from server import app, logs
 from server.config import Settings, load_settings
@@ -109,6 +111,7 @@ def _worker(settings: Settings, announce: bool) -> None:
 
 async def _serve(settings: Settings, *, reuse_port: bool, announce: bool) -> None:
     runtime = await app.start(settings, reuse_port=reuse_port)
+    _tune_gc()
     log.info("serving", extra={"pid": os.getpid(), "grpc_port": runtime.grpc_port})
     if announce:
         _announce(settings, runtime)
@@ -119,6 +122,26 @@ async def _serve(settings: Settings, *, reuse_port: bool, announce: bool) -> Non
     await stopping.wait()
     log.info("shutting down", extra={"grace_seconds": settings.shutdown_grace_seconds})
     await runtime.stop()
+
+
+#: Allocations between young-generation collections (CPython's default is 700).
+GC_YOUNG_THRESHOLD: Final = 20_000
+
+
+def _tune_gc() -> None:
+    """Keep the cyclic garbage collector off the request path.
+
+    Every call allocates thousands of short-lived objects (messages, coroutines, rows),
+    so at the default threshold the collector ran several times a second under load,
+    each time walking everything the server built at start-up (measured: ~3% of the
+    server's CPU). What exists once the server is up lives as long as it does: frozen,
+    the collector never looks at it again; and a higher threshold collects the young
+    generation less often (refcounting frees almost all of it anyway).
+    """
+    gc.collect()
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
 
 
 def _announce(settings: Settings, runtime: app.Runtime) -> None:
