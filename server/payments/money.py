@@ -1,23 +1,10 @@
-"""Money: integer minor units, one table of currency exponents, commission arithmetic."""
+"""Money in payments: integer minor units, the largest amount, commission arithmetic."""
 
 from __future__ import annotations
 
 from typing import Final
 
-#: Minor-unit exponent per lowercase currency code (ISO 4217, plus crypto and credits).
-EXPONENTS: Final = {
-    "usd": 2,
-    "eur": 2,
-    "gbp": 2,
-    "cad": 2,
-    "aud": 2,
-    "chf": 2,
-    "sek": 2,
-    "jpy": 0,
-    "krw": 0,
-    "usdc": 6,
-    "credits": 0,
-}
+from server.currencies import is_payable
 
 #: Stripe's largest amount, in minor units (eight digits of major units for cents).
 MAX_AMOUNT: Final = 99_999_999
@@ -26,7 +13,8 @@ DEFAULT_COMMISSION_BPS: Final = 1000  # 10 %
 
 
 def is_currency(code: str) -> bool:
-    return code in EXPONENTS
+    """A currency a payment can be made in (never ``credits``)."""
+    return is_payable(code)
 
 
 def commission(amount: int, bps: int) -> int:

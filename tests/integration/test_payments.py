@@ -182,6 +182,20 @@ async def test_a_raw_card_number_anywhere_is_refused_and_never_stored(
     assert list(listed.payment_intents) == []
 
 
+@pytest.mark.parametrize("currency", ["credits", "USD", "xyz"])
+async def test_a_payment_in_no_payable_currency_is_refused(server: Running, currency: str) -> None:
+    """``credits`` are the ledger's own unit: no gateway can be asked to charge them."""
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await server.payments().CreatePaymentIntent(
+            pb.CreatePaymentIntentRequest(
+                amount=100, currency=currency, payment_method_id="tok_visa", idempotency_key="k"
+            ),
+            metadata=TENANT_AUTH,
+        )
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert set(field_violations(caught.value)) == {"currency"}
+
+
 async def test_attach_refuses_a_card_number_as_token(server: Running) -> None:
     customer = await new_customer(server)
     with pytest.raises(grpc.aio.AioRpcError) as caught:
