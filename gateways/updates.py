@@ -21,8 +21,12 @@ class GatewayUpdate:
     payment: ChargeResult | None = None
     refunds: tuple[RefundResult, ...] = ()
     bank_transfers: tuple[BankTransferResult, ...] = ()
+    #: Where a reader that keeps a cursor (Plaid's event sync) read the provider's event
+    #: stream to: the relay stores it in the transaction applying the update, so a new
+    #: process goes on from there.
+    cursor: int | None = None
     #: Called once the update is applied and committed: a reader that keeps a cursor
-    #: (Plaid's event sync) moves it on only then, so a failed apply reads it again.
+    #: moves it on only then, so a failed apply reads it again.
     on_applied: Callable[[], None] | None = field(default=None, compare=False)
 
 

@@ -42,12 +42,15 @@ def sandbox_config(settings: Settings) -> SandboxConfig:
     )
 
 
-def update_readers(registry: Registry) -> dict[str, AnyUpdateReader]:
-    """Every gateway's update reader: the static ones, and Plaid's when it is enabled."""
+def update_readers(
+    registry: Registry, positions: Mapping[str, int] | None = None
+) -> dict[str, AnyUpdateReader]:
+    """Every gateway's update reader: the static ones, and Plaid's when it is enabled,
+    reading on from its stored position (``positions``, by gateway name)."""
     readers: dict[str, AnyUpdateReader] = dict(PAYMENT_UPDATE_READERS)
     plaid = registry.find("plaid")
     if isinstance(plaid, PlaidGateway):
-        readers["plaid"] = PlaidTransferEvents(plaid)
+        readers["plaid"] = PlaidTransferEvents(plaid, after_id=(positions or {}).get("plaid", 0))
     return readers
 
 

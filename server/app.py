@@ -66,6 +66,7 @@ from server.webhooks.deliveries import DeliveryService
 from server.webhooks.endpoints import EndpointService
 from server.webhooks.inbound import Appliers, GatewayEventService
 from store.db import Database
+from store.gateway_cursors import GatewayCursors
 from webhook_relay.app import create_app
 from webhook_relay.delivery import DeliveryPolicy, DeliveryWorker
 from webhook_relay.inbound import InboundWebhooks
@@ -175,6 +176,22 @@ def served_services(settings: Settings) -> tuple[str, ...]:
     return tuple(s for s in ALL_SERVICES if sandbox_on or s != "isa.sandbox.v1.SandboxService")
 
 
+async def _payment_appliers(
+    db: Database, registry: Registry, payment_domain: PaymentDomain
+) -> Appliers:
+    """Each gateway's webhook applier; readers with a cursor go on from its stored
+    position (Plaid's event sync), not from the start of the provider's history."""
+    appliers = Appliers()
+    async with db.read() as session:
+        positions = await GatewayCursors(session).all()
+    for gateway_name, read_update in update_readers(registry, positions).items():
+        appliers.register(
+            gateway_name,
+            PaymentEventApplier(payment_domain.intents, read_update, payment_domain.bank),
+        )
+    return appliers
+
+
 async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
     """Build and start the gRPC server and the relay; returns once both listen."""
     check_exposure(settings)
@@ -194,9 +211,7 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
     # Deposits and credit purchases charge through PaymentService and hear every
     # payment's end in the transaction recording it (ledger <- adapter -> payments).
     ledger_payments = _ledger_payments(db, payment_domain, outcomes, wallets, credits)
-    appliers = Appliers()
-    for gateway_name, read_update in update_readers(registry).items():
-        appliers.register(gateway_name, PaymentEventApplier(intents, read_update, bank))
+    appliers = await _payment_appliers(db, registry, payment_domain)
     gateway_events = GatewayEventService(db, appliers, metrics)
     verifiers = _verifiers(settings)
     servicers: dict[str, tuple[object, dict[str, str]]] = {

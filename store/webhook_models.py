@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.models import Base, UTCDateTime
@@ -88,6 +88,16 @@ class WebhookDeliveryAttemptRow(Base):
     response_code: Mapped[int] = mapped_column(Integer, default=0)
     latency_ms: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str] = mapped_column(Text, default="")
+
+
+class GatewayCursorRow(Base):
+    """How far the relay has applied a provider's event stream (Plaid's event sync)."""
+
+    __tablename__ = "gateway_cursors"
+
+    gateway: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger)
+    update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
 class GatewayEventRow(Base):

@@ -7,8 +7,9 @@ domain in Plaid's order, which applies each through the intent state machine (re
 and stale ones change nothing). Other Plaid webhooks (Item, Auth) carry no payment
 change and read as None.
 
-The cursor lives in this reader, starting at 0 in each process: after a restart the
-first sync replays the history, which the domain ignores as repeats. It moves on only
+The cursor lives in this reader and in the store: each update says where it read to
+(``cursor``), the relay writes that in the transaction applying it, and a new process
+starts its reader from the stored position (``after_id``). In memory it moves on only
 when the relay says the changes were applied and committed (``on_applied``): a failed
 apply, retried, reads the same changes again.
 """
@@ -57,7 +58,9 @@ class PlaidTransferEvents:
         if not changes:
             return None
         return GatewayUpdate(
-            bank_transfers=tuple(changes), on_applied=partial(self._advance, cursor)
+            bank_transfers=tuple(changes),
+            cursor=cursor,
+            on_applied=partial(self._advance, cursor),
         )
 
     def _advance(self, cursor: int) -> None:

@@ -21,6 +21,8 @@ from server.errors import NotFound
 from server.payments.bank import BankPaymentService
 from server.payments.intents import PaymentIntentService
 from server.webhooks.inbound import ApplyOutcome, ApplyResult, NormalizedGatewayEvent
+from store.gateway_cursors import GatewayCursors
+from store.models import utcnow
 from store.payments import IntentStatus, RefundStatus
 
 #: The intent status an update means; when the intent has it afterwards, it applied.
@@ -68,6 +70,8 @@ class PaymentEventApplier:
         update = prepared
         if update is None:
             return IGNORED
+        if update.cursor is not None:  # committed with the changes read up to it
+            await GatewayCursors(session).advance(event.gateway, update.cursor, utcnow())
         result = IGNORED
         if update.payment is not None:
             intent = await self._intents.apply_gateway_payment(

@@ -366,6 +366,7 @@ async def test_transfer_events_update_syncs_every_page_from_the_cursor(peer: Pla
     assert again is not None
     assert again.bank_transfers == update.bank_transfers
     assert [body["after_id"] for _path, body in peer.calls] == [0, 2, 0, 2]
+    assert again.cursor == 4  # stored by the relay with the changes it applies
     assert again.on_applied is not None
     again.on_applied()  # applied and committed: the cursor moves on
     assert reader.after_id == 4
@@ -389,5 +390,10 @@ def test_plaid_is_built_and_its_reader_registered_when_credentials_are_set() -> 
     registry = build_registry(settings)
     plaid = registry.find("plaid")
     assert isinstance(plaid, PlaidGateway)
-    assert isinstance(update_readers(registry)["plaid"], PlaidTransferEvents)
+    reader = update_readers(registry)["plaid"]
+    assert isinstance(reader, PlaidTransferEvents)
+    assert reader.after_id == 0
+    resumed = update_readers(registry, {"plaid": 41, "stripe": 7})["plaid"]
+    assert isinstance(resumed, PlaidTransferEvents)
+    assert resumed.after_id == 41  # a new process reads on from the stored position
     assert "plaid" not in update_readers(build_registry(load_settings({})))
