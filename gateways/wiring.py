@@ -6,7 +6,8 @@ the environment themselves.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from typing import Final
 
 from gateways.plaid import PlaidConfig, PlaidGateway
@@ -43,14 +44,17 @@ def sandbox_config(settings: Settings) -> SandboxConfig:
 
 
 def update_readers(
-    registry: Registry, positions: Mapping[str, int] | None = None
+    registry: Registry, load_position: Callable[[str], Awaitable[int]] | None = None
 ) -> dict[str, AnyUpdateReader]:
     """Every gateway's update reader: the static ones, and Plaid's when it is enabled,
-    reading on from its stored position (``positions``, by gateway name)."""
+    reading on from the position ``load_position(gateway)`` gives (the stored one)."""
     readers: dict[str, AnyUpdateReader] = dict(PAYMENT_UPDATE_READERS)
     plaid = registry.find("plaid")
     if isinstance(plaid, PlaidGateway):
-        readers["plaid"] = PlaidTransferEvents(plaid, after_id=(positions or {}).get("plaid", 0))
+        readers["plaid"] = PlaidTransferEvents(
+            plaid,
+            load_position=None if load_position is None else partial(load_position, "plaid"),
+        )
     return readers
 
 

@@ -176,15 +176,16 @@ def served_services(settings: Settings) -> tuple[str, ...]:
     return tuple(s for s in ALL_SERVICES if sandbox_on or s != "isa.sandbox.v1.SandboxService")
 
 
-async def _payment_appliers(
-    db: Database, registry: Registry, payment_domain: PaymentDomain
-) -> Appliers:
+def _payment_appliers(db: Database, registry: Registry, payment_domain: PaymentDomain) -> Appliers:
     """Each gateway's webhook applier; readers with a cursor go on from its stored
     position (Plaid's event sync), not from the start of the provider's history."""
+
+    async def stored_position(gateway: str) -> int:
+        async with db.read() as session:
+            return await GatewayCursors(session).position(gateway)
+
     appliers = Appliers()
-    async with db.read() as session:
-        positions = await GatewayCursors(session).all()
-    for gateway_name, read_update in update_readers(registry, positions).items():
+    for gateway_name, read_update in update_readers(registry, stored_position).items():
         appliers.register(
             gateway_name,
             PaymentEventApplier(payment_domain.intents, read_update, payment_domain.bank),
@@ -211,7 +212,7 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
     # Deposits and credit purchases charge through PaymentService and hear every
     # payment's end in the transaction recording it (ledger <- adapter -> payments).
     ledger_payments = _ledger_payments(db, payment_domain, outcomes, wallets, credits)
-    appliers = await _payment_appliers(db, registry, payment_domain)
+    appliers = _payment_appliers(db, registry, payment_domain)
     gateway_events = GatewayEventService(db, appliers, metrics)
     verifiers = _verifiers(settings)
     servicers: dict[str, tuple[object, dict[str, str]]] = {

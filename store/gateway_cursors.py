@@ -24,12 +24,12 @@ class GatewayCursors:
         self._session = session
         self._postgres = session.get_bind().dialect.name == "postgresql"
 
-    async def all(self) -> dict[str, int]:
-        """Every provider's position, by gateway name."""
-        rows = await self._session.execute(
-            select(GatewayCursorRow.gateway, GatewayCursorRow.position)
+    async def position(self, gateway: str) -> int:
+        """``gateway``'s position; 0 (the start of its stream) when none is stored."""
+        found = await self._session.scalar(
+            select(GatewayCursorRow.position).where(GatewayCursorRow.gateway == gateway)
         )
-        return {gateway: int(position) for gateway, position in rows}
+        return 0 if found is None else int(found)
 
     async def advance(self, gateway: str, position: int, now: dt.datetime) -> None:
         """Move ``gateway``'s position to ``position``, never backwards (applies of

@@ -9,15 +9,16 @@ change and read as None.
 
 The cursor lives in this reader and in the store: each update says where it read to
 (``cursor``), the relay writes that in the transaction applying it, and a new process
-starts its reader from the stored position (``after_id``). In memory it moves on only
-when the relay says the changes were applied and committed (``on_applied``): a failed
-apply, retried, reads the same changes again.
+starts its reader from the stored position (``load_position``, asked on the first
+read, not at start-up: a server whose store is down must still start, and say so).
+In memory it moves on only when the relay says the changes were applied and committed
+(``on_applied``): a failed apply, retried, reads the same changes again.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 from typing import Any, Final
 
@@ -33,9 +34,16 @@ MAX_PAGES: Final = 40
 class PlaidTransferEvents:
     """The async update reader for Plaid's webhooks (see the module's docstring)."""
 
-    def __init__(self, transfers: BankTransfers, *, after_id: int = 0) -> None:
+    def __init__(
+        self,
+        transfers: BankTransfers,
+        *,
+        after_id: int = 0,
+        load_position: Callable[[], Awaitable[int]] | None = None,
+    ) -> None:
         self._transfers = transfers
         self._after_id = after_id
+        self._load_position = load_position
         self._lock = asyncio.Lock()  # one sync at a time, so the cursor only moves forward
 
     @property
@@ -47,6 +55,9 @@ class PlaidTransferEvents:
             return None
         changes: list[BankTransferResult] = []
         async with self._lock:
+            if self._load_position is not None:  # once; if it fails, the relay retries
+                self._after_id = max(self._after_id, await self._load_position())
+                self._load_position = None
             cursor = self._after_id
             for _ in range(MAX_PAGES):
                 page = await self._transfers.sync_transfer_events(cursor)

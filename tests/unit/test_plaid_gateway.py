@@ -27,6 +27,7 @@ from gateways.errors import (
 from gateways.plaid import PlaidConfig, PlaidGateway
 from gateways.plaid.client import PaymentRefused, PlaidApi
 from gateways.plaid.events import PlaidTransferEvents
+from gateways.registry import Registry
 from gateways.types import (
     BANK_ACCOUNT_RETURNED,
     BankAccountRequest,
@@ -393,7 +394,27 @@ def test_plaid_is_built_and_its_reader_registered_when_credentials_are_set() -> 
     reader = update_readers(registry)["plaid"]
     assert isinstance(reader, PlaidTransferEvents)
     assert reader.after_id == 0
-    resumed = update_readers(registry, {"plaid": 41, "stripe": 7})["plaid"]
-    assert isinstance(resumed, PlaidTransferEvents)
-    assert resumed.after_id == 41  # a new process reads on from the stored position
+    assert "plaid" not in update_readers(build_registry(load_settings({})))
+
+
+async def test_a_new_reader_reads_on_from_the_stored_position(peer: PlaidPeer) -> None:
+    asked: list[str] = []
+
+    async def stored_position(gateway: str) -> int:
+        asked.append(gateway)
+        return 41
+
+    def answer(_path: str, _body: dict[str, Any]) -> Reply:
+        return 200, {"transfer_events": [], "has_more": False, "request_id": "r"}
+
+    peer.answer = answer
+    registry = Registry((gateway_at(peer.base_url),))
+    reader = update_readers(registry, stored_position)["plaid"]
+    assert isinstance(reader, PlaidTransferEvents)
+    assert asked == []  # not at start-up: the store may be down then
+    webhook = {"webhook_type": "TRANSFER", "webhook_code": "TRANSFER_EVENTS_UPDATE"}
+    assert await reader("TRANSFER_EVENTS_UPDATE", webhook) is None
+    assert await reader("TRANSFER_EVENTS_UPDATE", webhook) is None
+    assert asked == ["plaid"]  # once
+    assert [body["after_id"] for _path, body in peer.calls] == [41, 41]
     assert "plaid" not in update_readers(build_registry(load_settings({})))
