@@ -166,12 +166,8 @@ class DeliveryWorker:
         """Fan out new events, then send every due delivery once; returns work done."""
         fanned = await self.fan_out()
         sent = await self.deliver_due()
-        self._backlog = fanned >= self._fan_out_limit or sent >= self._policy.batch
+        self._backlog = fanned >= self._policy.fan_out_batch or sent >= self._policy.batch
         return fanned + sent
-
-    @property
-    def _fan_out_limit(self) -> int:
-        return self._policy.fan_out_batch
 
     async def run_forever(self, poll_seconds: float) -> None:
         try:
@@ -220,7 +216,7 @@ class DeliveryWorker:
         resume = self._resume if self._resume is not None and self._resume.sweep == sweep else None
         async with self._db.write() as session:
             deliveries = WebhookDeliveries(session)
-            limit = self._fan_out_limit
+            limit = self._policy.fan_out_batch
             events = await deliveries.unfanned_events(
                 limit,
                 since=self._since(sweep),

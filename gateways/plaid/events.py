@@ -38,11 +38,10 @@ class PlaidTransferEvents:
         self,
         transfers: BankTransfers,
         *,
-        after_id: int = 0,
         load_position: Callable[[], Awaitable[int]] | None = None,
     ) -> None:
         self._transfers = transfers
-        self._after_id = after_id
+        self._after_id = 0
         self._load_position = load_position
         self._lock = asyncio.Lock()  # one sync at a time, so the cursor only moves forward
 

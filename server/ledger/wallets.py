@@ -692,25 +692,8 @@ class WalletService:
             return await self.fail_withdrawal(session, transaction_id, error_message)
         if record.status != TransactionStatus.SUCCEEDED.value:
             return record
-        now = utcnow()
-        amount = -record.amount
-        available = wallet_account(record.client_id, record.wallet_id, record.currency)
-        after = await Ledger(session).post(
-            f"{record.id}:returned",
-            [
-                Leg(clearing_account(record.client_id, record.currency), -amount),
-                Leg(available, amount),
-            ],
-            now=now,
-        )
-        return await self._finish(
-            session,
-            record,
-            status=TransactionStatus.FAILED,
-            balance_after=after[available.id],
-            error_message=error_message,
-            now=now,
-        )
+        clearing = clearing_account(record.client_id, record.currency)
+        return await self._restore(session, record, clearing, "returned", error_message)
 
     async def apply_payout(
         self, session: AsyncSession, transaction_id: str, result: PaymentReference
@@ -762,16 +745,24 @@ class WalletService:
         self, session: AsyncSession, record: WalletTransaction, error_message: str
     ) -> WalletTransaction:
         """An outgoing line's held amount is available again; the line FAILED."""
+        held = pending_account(record.client_id, record.wallet_id, record.currency)
+        return await self._restore(session, record, held, "fail", error_message)
+
+    async def _restore(
+        self,
+        session: AsyncSession,
+        record: WalletTransaction,
+        source: AccountRef,
+        step: str,
+        error_message: str,
+    ) -> WalletTransaction:
+        """An outgoing line's amount comes back from ``source`` (where it was held, or
+        gateway clearing once paid out) to the wallet's available balance; the line FAILED."""
         now = utcnow()
         amount = -record.amount
         available = wallet_account(record.client_id, record.wallet_id, record.currency)
         after = await Ledger(session).post(
-            f"{record.id}:fail",
-            [
-                Leg(pending_account(record.client_id, record.wallet_id, record.currency), -amount),
-                Leg(available, amount),
-            ],
-            now=now,
+            f"{record.id}:{step}", [Leg(source, -amount), Leg(available, amount)], now=now
         )
         return await self._finish(
             session,

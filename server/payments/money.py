@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from typing import Final
 
-from server.currencies import is_payable
-
 #: Stripe's largest amount, in minor units (eight digits of major units for cents).
 MAX_AMOUNT: Final = 99_999_999
 
 DEFAULT_COMMISSION_BPS: Final = 1000  # 10 %
-
-
-def is_currency(code: str) -> bool:
-    """A currency a payment can be made in (never ``credits``)."""
-    return is_payable(code)
 
 
 def commission(amount: int, bps: int) -> int:

@@ -15,6 +15,7 @@ from gateways.types import LineItem
 from isa.payment.v1 import payment_service_pb2 as pb
 from isa.payment.v1 import resources_pb2 as resources
 from server.context import caller
+from server.currencies import is_payable
 from server.errors import NotYetAvailable
 from server.idempotency import Idempotency
 from server.interceptors import Context
@@ -36,7 +37,7 @@ from server.payments.marketplace import (
     NewConnectedAccount,
 )
 from server.payments.methods import MethodFilter, NewPaymentMethod, PaymentMethodService
-from server.payments.money import MAX_AMOUNT, is_currency
+from server.payments.money import MAX_AMOUNT
 from server.servicers.gateway_calls import (
     run_checked_finishing,
     run_finishing,
@@ -87,7 +88,7 @@ def _amount(checks: Checks, field: str, value: int, *, allow_zero: bool = False)
 
 
 def _currency(checks: Checks, value: str) -> str:
-    if not is_currency(value):
+    if not is_payable(value):
         checks.fail("currency", "must be a lowercase currency code this service knows, e.g. usd")
     return value
 

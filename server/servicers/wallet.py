@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from isa.wallet.v1 import resources_pb2 as resources
 from isa.wallet.v1 import wallet_service_pb2 as pb
 from server.context import caller
+from server.currencies import is_payable
 from server.idempotency import Idempotency
 from server.interceptors import Context
 from server.ledger.money import is_known_currency
@@ -29,7 +30,7 @@ from server.ledger.wallets import (
     WalletService,
     WalletTransaction,
 )
-from server.payments.money import MAX_AMOUNT, is_currency
+from server.payments.money import MAX_AMOUNT
 from server.servicers.ledger_calls import run_collecting
 from server.servicers.support import (
     Checks,
@@ -39,7 +40,6 @@ from server.servicers.support import (
     timestamp,
 )
 from store.ids import has_prefix
-from store.ledger import CREDITS
 
 #: Methods not built yet, with the note their UNIMPLEMENTED answer carries.
 PENDING_WALLET_METHODS: Final[dict[str, str]] = {}
@@ -142,7 +142,7 @@ def check_charge(
     it can take, and one of our saved payment methods (gateway tokens are attached first)."""
     if not currency:
         checks.fail("currency", "is required: a lowercase currency code such as 'usd'")
-    elif not is_currency(currency) or currency == CREDITS:
+    elif not is_payable(currency):
         checks.fail("currency", "must be a lowercase currency code a card can pay, e.g. usd")
     if not 0 < amount <= MAX_AMOUNT:
         checks.fail("amount", f"must be between 1 and {MAX_AMOUNT} minor units")
