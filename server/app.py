@@ -253,8 +253,11 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
             default_note=NOT_YET[name],
             card_checked=CARD_CHECKED.get(name, ()),
         )
+        # Generic only, on purpose: grpc.aio's serving loop keeps one pending request per
+        # *registered* method and runs asyncio.wait over all of them for every incoming
+        # call. With our ~80 methods that walk cost more than a whole Health/Check; a
+        # generic lookup is one dict probe per service.
         server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(name, handlers),))
-        server.add_registered_method_handlers(name, handlers)
     health_servicer = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
