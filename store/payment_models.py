@@ -79,6 +79,8 @@ class PaymentIntentRow(Base):
         Index("ix_payment_intents_client_id_id", "client_id", "id"),
         Index("ix_payment_intents_client_id_customer_id_id", "client_id", "customer_id", "id"),
         Index("ix_payment_intents_attempt_state", "attempt_state"),
+        # the relay finds the intent a gateway event is about by the provider's id
+        Index("ix_payment_intents_gateway_gateway_reference", "gateway", "gateway_reference"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint(
             "amount_received >= 0 AND amount_received <= amount", name="received_in_range"
@@ -119,6 +121,7 @@ class RefundRow(Base):
         Index("ix_refunds_client_id_id", "client_id", "id"),
         Index("ix_refunds_payment_intent_id_id", "payment_intent_id", "id"),
         Index("ix_refunds_attempt_state", "attempt_state"),
+        Index("ix_refunds_gateway_gateway_reference", "gateway", "gateway_reference"),
         CheckConstraint("amount > 0", name="amount_positive"),
     )
 

@@ -53,3 +53,23 @@ async def test_an_event_commits_with_its_change_and_not_without(db: Database) ->
     assert body["type"] == "payment.succeeded"
     assert body["data"] == {"id": "pi_1", "amount": 1000}
     assert body["timestamp"].endswith("Z")
+
+
+async def test_gateway_events_find_their_payment_and_refund_through_an_index(db: Database) -> None:
+    """Each gateway webhook looks its row up by the provider's id, in the write
+    transaction: without the index that is a scan of every payment the service holds."""
+    lookups = {
+        "payment_intents": "ix_payment_intents_gateway_gateway_reference",
+        "refunds": "ix_refunds_gateway_gateway_reference",
+    }
+    async with db.write_engine.connect() as connection:
+        postgres = connection.dialect.name == "postgresql"
+        if postgres:  # on an empty table the planner would rightly prefer a scan
+            await connection.exec_driver_sql("SET enable_seqscan = off")
+        for table, index in lookups.items():
+            where = "gateway = 'stripe' AND gateway_reference = 'pi_123'"
+            explain = "EXPLAIN" if postgres else "EXPLAIN QUERY PLAN"
+            query = f"{explain} SELECT id FROM {table} WHERE {where}"
+            rows = await connection.exec_driver_sql(query)
+            plan = " ".join(str(column) for row in rows for column in row)
+            assert index in plan, f"{table} lookup by gateway reference: {plan}"
