@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -451,7 +452,9 @@ async def test_routine_polls_read_from_the_previous_poll_and_the_sweep_finds_the
         very_late = await late_event(db, now - dt.timedelta(minutes=2))
         await relay.run_once()  # routine: from the previous poll on, not the whole hour
         assert len(receiver.received) == 1
-        relay._last_sweep = 0.0  # the next sweep is due
+        # the next sweep is due (not 0.0: the monotonic clock starts near boot, and a
+        # machine up for less than sweep_seconds would find no sweep due at all)
+        relay._last_sweep = time.monotonic() - 3601
         await relay.run_once()
         assert [r.headers["webhook-id"] for r in receiver.received] == [slightly_late, very_late]
     finally:
