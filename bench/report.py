@@ -81,8 +81,14 @@ def notes(entries: Sequence[Entry]) -> list[str]:
     lines = [
         "ratio: throughput / Health/Check on the same store and run; "
         "'workers 2/1' rows: throughput under --workers 2 / the same row under --workers 1; "
-        "'slow gateway' row: total wall time of the burst / the latency injected per call",
+        "'slow gateway' row: total wall time of the burst / the latency injected per call "
+        "(the median of its bursts)",
     ]
+    for entry in entries:
+        found = entry.measurement
+        if found is not None and found.rounds_seconds:
+            walls = ", ".join(f"{seconds * 1000:.0f} ms" for seconds in found.rounds_seconds)
+            lines.append(f"{entry.store} {entry.row}: bursts took {walls}")
     lines += sorted(
         {
             f"{entry.row}: ratio to {entry.ratio_basis}"
