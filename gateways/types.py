@@ -153,11 +153,19 @@ class RefundRequest:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RefundResult:
-    """SUCCEEDED, PROCESSING (pending) or DECLINED (failed)."""
+    """SUCCEEDED, PROCESSING (pending) or DECLINED (failed).
+
+    ``amount``, ``currency`` and ``payment_reference`` (the gateway's payment the refund
+    is of: Stripe's PaymentIntent, Square's Payment) say what a refund made outside the
+    service (a dashboard) was; 0 / "" when the provider's object did not say.
+    """
 
     outcome: Outcome
     gateway_reference: str
     error: PaymentError | None = None
+    amount: int = 0  # minor units
+    currency: str = ""  # lower-case ISO 4217, as everywhere in the service
+    payment_reference: str = ""
 
 
 # --- saved methods -------------------------------------------------------------------

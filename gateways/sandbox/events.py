@@ -62,11 +62,15 @@ def payment_event(result: ChargeResult) -> dict[str, Any] | None:
             "amount_capturable": result.amount_capturable,
             "amount_received": result.amount_received,
             "next_action_url": result.redirect_url,
-            "last_payment_error": None
-            if error is None
-            else {"code": error.code, "decline_code": error.decline_code, "message": error.message},
+            "last_payment_error": _error_object(error),
         },
     )
+
+
+def _error_object(error: PaymentError | None) -> dict[str, str] | None:
+    if error is None:
+        return None
+    return {"code": error.code, "decline_code": error.decline_code, "message": error.message}
 
 
 def refund_event(result: RefundResult) -> dict[str, Any] | None:
@@ -75,7 +79,15 @@ def refund_event(result: RefundResult) -> dict[str, Any] | None:
         return None
     return _envelope(
         "refund.updated",
-        {"id": result.gateway_reference, "object": "refund", "status": status},
+        {
+            "id": result.gateway_reference,
+            "object": "refund",
+            "status": status,
+            "amount": result.amount,
+            "currency": result.currency,
+            "payment_intent": result.payment_reference,
+            "failure": _error_object(result.error),
+        },
     )
 
 
@@ -103,9 +115,7 @@ def bank_transfer_event(result: BankTransferResult) -> dict[str, Any]:
             "authorization_id": result.authorization_reference,
             "return_code": result.return_code,
             "settled_before_return": result.settled_before_return,
-            "failure": None
-            if error is None
-            else {"code": error.code, "decline_code": error.decline_code, "message": error.message},
+            "failure": _error_object(error),
         },
     )
 
@@ -170,7 +180,18 @@ def sandbox_update(event_type: str, event: Mapping[str, Any]) -> GatewayUpdate |
             if refund_outcome is None:
                 return None
             return GatewayUpdate(
-                refunds=(RefundResult(outcome=refund_outcome, gateway_reference=obj["id"]),)
+                refunds=(
+                    RefundResult(
+                        outcome=refund_outcome,
+                        gateway_reference=obj["id"],
+                        error=_error(obj.get("failure"))
+                        if refund_outcome is Outcome.DECLINED
+                        else None,
+                        amount=int(obj.get("amount") or 0),
+                        currency=str(obj.get("currency") or "").lower(),
+                        payment_reference=str(obj.get("payment_intent") or ""),
+                    ),
+                )
             )
     except (TypeError, ValueError):
         return None

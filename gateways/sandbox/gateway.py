@@ -285,7 +285,13 @@ class SandboxGateway(SandboxBankRail):
             if payment.amount_refunded + request.amount > payment.amount_received:
                 raise GatewayRejected(NAME, "refund above amount received", code="amount_too_large")
             payment.amount_refunded += request.amount
-            return RefundResult(outcome=Outcome.SUCCEEDED, gateway_reference=_ref("re"))
+            return RefundResult(
+                outcome=Outcome.SUCCEEDED,
+                gateway_reference=_ref("re"),
+                amount=request.amount,
+                currency=payment.currency,
+                payment_reference=payment.reference,
+            )
 
         return await self._call("refund", request.idempotency_key, act)
 

@@ -154,7 +154,15 @@ def refund_result(refund: Mapping[str, Any]) -> RefundResult:
     error = None
     if outcome is Outcome.DECLINED:
         error = PaymentError(code="refund_failed", message=f"Square refund {status.lower()}")
-    return RefundResult(outcome=outcome, gateway_reference=str(refund["id"]), error=error)
+    money_ = refund.get("amount_money") or {}
+    return RefundResult(
+        outcome=outcome,
+        gateway_reference=str(refund["id"]),
+        error=error,
+        amount=int(money_.get("amount") or 0),
+        currency=str(money_.get("currency") or "").lower(),
+        payment_reference=str(refund.get("payment_id") or ""),
+    )
 
 
 def _declined(declined: SquareDeclined) -> ChargeResult:

@@ -1,5 +1,8 @@
 """Stripe's webhook events read into domain updates (the same tables as API answers).
 
+A refund event's update carries the refund's amount, currency and PaymentIntent, so a
+refund made in the Stripe dashboard (one the service never asked for) can be adopted.
+
 The state is read from the event's object, not from its type: an event type only
 says which objects are worth reading. Anything else (customer.*, payment_intent.created,
 …) is not about a change the payments domain tracks, and reads as None.
@@ -7,10 +10,12 @@ says which objects are worth reading. Anything else (customer.*, payment_intent.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any, Final
 
-from gateways.stripe.gateway import charge_result, refund_result
+from gateways.stripe.gateway import charge_result, id_of, refund_result
+from gateways.types import RefundResult
 from gateways.updates import GatewayUpdate
 
 PAYMENT_EVENTS: Final = frozenset(
@@ -52,6 +57,14 @@ def _object(event: Mapping[str, Any], kind: str) -> dict[str, Any] | None:
     return found
 
 
+def _of_payment(refund: RefundResult, payment: object) -> RefundResult:
+    """A listed refund without its payment_intent belongs to the charge's."""
+    reference = id_of(payment)
+    if refund.payment_reference or not reference:
+        return refund
+    return dataclasses.replace(refund, payment_reference=reference)
+
+
 def stripe_update(event_type: str, event: Mapping[str, Any]) -> GatewayUpdate | None:
     """The update a Stripe event carries, or None when it carries none we apply."""
     try:
@@ -64,9 +77,16 @@ def stripe_update(event_type: str, event: Mapping[str, Any]) -> GatewayUpdate | 
             refund = _object(event, "refund")
             return None if refund is None else GatewayUpdate(refunds=(refund_result(refund),))
         if event_type in CHARGE_REFUND_EVENTS:
-            charge = _object(event, "charge")
-            listed = ((charge or {}).get("refunds") or {}).get("data") or []
-            refunds = tuple(refund_result(r) for r in listed if isinstance(r, dict) and r.get("id"))
+            # Since API version 2022-11-15 a charge lists its refunds only when expanded:
+            # then this carries nothing (the refund.* events carry each refund).
+            charge = _object(event, "charge") or {}
+            listed = (charge.get("refunds") or {}).get("data") or []
+            payment = charge.get("payment_intent")
+            refunds = tuple(
+                _of_payment(refund_result(r), payment)
+                for r in listed
+                if isinstance(r, dict) and r.get("id")
+            )
             return GatewayUpdate(refunds=refunds) if refunds else None
     except (KeyError, TypeError, ValueError, AttributeError):
         return None  # a malformed object is not an update

@@ -125,7 +125,21 @@ def refund_result(refund: Params) -> RefundResult:
         error = PaymentError(
             code="refund_failed", message=str(refund.get("failure_reason") or "refund failed")
         )
-    return RefundResult(outcome=outcome, gateway_reference=str(refund["id"]), error=error)
+    return RefundResult(
+        outcome=outcome,
+        gateway_reference=str(refund["id"]),
+        error=error,
+        amount=int(refund.get("amount") or 0),
+        currency=str(refund.get("currency") or "").lower(),
+        payment_reference=id_of(refund.get("payment_intent")),
+    )
+
+
+def id_of(value: object) -> str:
+    """An id field that may be expanded into its object (or be absent)."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) else ""
 
 
 def _declined(error: CardDeclined) -> ChargeResult:
