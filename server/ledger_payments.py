@@ -17,6 +17,9 @@ neither domain imports the other. Two halves:
   answers) or revokes the purchase's credits, in the transaction recording the refund,
   before the gateway is asked, and refuses the refund (FAILED_PRECONDITION) when they
   are gone; the refund's success sends the held money out, its failure restores it.
+  A refund made at the gateway (a dashboard) and adopted from its webhook cannot be
+  refused: it takes back what the wallet still has of it, or the purchase's proportional
+  share of credits, and logs any shortfall.
 - :meth:`IntentPayments.payout` sends a withdrawal as an ACH credit through the bank
   domain (key derived from the wtx_ id); :meth:`IntentPayments.on_payout_transfer` hears
   the credit's settlement or return (sandbox AdvanceBankTransfer, a relayed webhook) and
@@ -270,14 +273,19 @@ class IntentPayments:
         refund: RefundRecord,
         stage: RefundStage,
     ) -> None:
-        """Take back (REQUESTED), send out (SUCCEEDED) or restore (FAILED) what a refund of
-        a deposit's or purchase's payment moves; at REQUESTED, raising refuses the refund."""
+        """Take back (REQUESTED; ADOPTED: what is left of it, for a refund made at the
+        gateway), send out (SUCCEEDED) or restore (FAILED) what a refund of a deposit's or
+        purchase's payment moves; at REQUESTED, raising refuses the refund."""
         reference = intent.metadata.get(LEDGER_REFERENCE, "")
         if not reference or not await self._is_ours(session, intent, reference):
             return
         if has_prefix(reference, "wtx"):
             if stage is RefundStage.REQUESTED:
                 await self._wallets.hold_deposit_refund(
+                    session, reference, refund.id, refund.amount
+                )
+            elif stage is RefundStage.ADOPTED:
+                await self._wallets.hold_adopted_refund(
                     session, reference, refund.id, refund.amount
                 )
             elif stage is RefundStage.SUCCEEDED:
@@ -291,8 +299,14 @@ class IntentPayments:
         elif has_prefix(reference, "crp"):
             if stage is RefundStage.REQUESTED:
                 await self._credits.revoke_purchase(session, reference, refund.id, refund.amount)
+            elif stage is RefundStage.ADOPTED:
+                await self._credits.revoke_purchase_share(
+                    session, reference, refund.id, refund.amount
+                )
             elif stage is RefundStage.SUCCEEDED:
-                await self._credits.settle_purchase_refund(session, reference, refund.id)
+                await self._credits.settle_purchase_refund(
+                    session, reference, refund.id, refund.amount
+                )
             else:
                 await self._credits.restore_purchase(session, reference, refund.id)
 

@@ -438,6 +438,20 @@ class Credits:
         )
         return [_transaction(row) for row in rows]
 
+    async def purchase_transactions(
+        self, purchase_id: str, type: str
+    ) -> list[CreditTransactionRecord]:
+        """A purchase's history lines of one type, oldest first (a handful at most)."""
+        rows = await self._session.scalars(
+            select(CreditTransactionRow)
+            .where(
+                CreditTransactionRow.purchase_id == purchase_id,
+                CreditTransactionRow.type == type,
+            )
+            .order_by(CreditTransactionRow.id)
+        )
+        return [_transaction(row) for row in rows]
+
     # -- purchases -------------------------------------------------------------------
 
     async def add_purchase(self, record: CreditPurchaseRecord) -> CreditPurchaseRecord:

@@ -701,7 +701,7 @@ class Refunds:
                 status=refund.status.value,
                 reason=refund.reason,
                 gateway=refund.gateway,
-                gateway_reference="",
+                gateway_reference=refund.gateway_reference,
                 last_error_code="",
                 last_error_message="",
                 metadata_=dict(refund.metadata),
@@ -737,6 +737,17 @@ class Refunds:
             .with_for_update()
         )
         return None if row is None else _refund(row)
+
+    async def unanswered(self, payment_intent_id: str) -> list[RefundRecord]:
+        """The intent's refunds whose gateway call has no recorded answer yet (open or
+        unknown): the gateway may know them by a reference we have not stored."""
+        rows = await self._session.scalars(
+            select(RefundRow).where(
+                RefundRow.payment_intent_id == payment_intent_id,
+                RefundRow.attempt_state.in_([AttemptState.OPEN.value, AttemptState.UNKNOWN.value]),
+            )
+        )
+        return [_refund(row) for row in rows]
 
     async def committed_amount(self, payment_intent_id: str) -> int:
         """Pending plus succeeded refunds: what a new refund must fit beside."""

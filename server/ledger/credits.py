@@ -18,7 +18,9 @@ their grants' ``remaining`` (``isa ledger check`` verifies it):
 
 A credit purchase is refunded whole or not at all, and only while none of its credits
 has been used (consumed, reserved or expired): the credits are revoked in the refund's
-own transaction, before the gateway is asked.
+own transaction, before the gateway is asked. A refund made at the gateway (a dashboard)
+cannot be refused: it revokes its proportional share, ceil(refund * credits / price),
+of what the purchase's grant still has, and books only its amount out of revenue.
 
 Spending order: soonest expiry first (never-expiring last), granted before purchased at
 equal expiry, then oldest first. On PostgreSQL each use case first locks the owner's
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
@@ -59,6 +62,8 @@ from store.ids import new_id
 from store.ledger import CREDITS, AccountKind, AccountRef, Ledger, Leg, Overdraft
 from store.models import utcnow
 
+log = logging.getLogger("isa.ledger.credits")
+
 CreditGrant = CreditGrantRecord
 CreditReservation = CreditReservationRecord
 CreditTransaction = CreditTransactionRecord
@@ -68,6 +73,8 @@ DEFAULT_RESERVATION_TTL: Final = dt.timedelta(minutes=15)
 MAX_RESERVATION_TTL: Final = dt.timedelta(hours=24)
 EXPIRING_SOON: Final = dt.timedelta(days=30)
 SWEEP_BATCH: Final = 200
+#: A REFUND credit line's metadata naming the refund it revokes or restores for.
+REFUND_ID: Final = "refund_id"
 
 
 class GrantSource(enum.Enum):
@@ -707,33 +714,61 @@ class CreditService:
                 reason="PURCHASED_CREDITS_CONSUMED",
                 metadata={"credit_purchase_id": purchase.id, "used": str(used)},
             )
-        now = self._now()
-        await credits.change_remaining(grant.id, -grant.amount, now)
-        after = await ledger.post(
-            f"{refund_id}:revoke",
-            [
-                Leg(available, -grant.amount),
-                Leg(system_account(purchase.client_id, AccountKind.CREDITS_ISSUED), grant.amount),
-            ],
-            now=now,
-        )
-        return await self._history(
+        return await self._move_grant(
             session,
-            purchase.client_id,
-            purchase.owner_id,
-            CreditTransactionType.REFUND,
+            purchase,
+            grant,
             -grant.amount,
-            available=after[available.id],
-            now=now,
+            refund_id=refund_id,
+            step="revoke",
             reason=f"refund {refund_id} of purchase {purchase.id}",
-            grant_id=grant.id,
-            purchase_id=purchase.id,
+        )
+
+    async def revoke_purchase_share(
+        self, session: AsyncSession, purchase_id: str, refund_id: str, amount: int
+    ) -> CreditTransaction | None:
+        """A refund of ``amount`` of the purchase's payment was made at the gateway (a
+        dashboard): revoke its share of the credits, ceil(amount * credits / price), from
+        the purchase's own grant, never refusing (the money is gone already): what the
+        grant no longer has (used or expired) is logged as a shortfall. None when nothing
+        is revoked (the purchase FAILED, or its grant is used up)."""
+        credits = Credits(session)
+        purchase = await credits.purchase_for_update(purchase_id)
+        if purchase is None:
+            raise NotFound("credit purchase", purchase_id)
+        if purchase.status != PurchaseStatus.SUCCEEDED.value or not purchase.grant_id:
+            return None  # FAILED: nothing was granted
+        share = -(-amount * purchase.credits // purchase.amount)  # ceil, in integers
+        await Ledger(session).lock(available_account(purchase.client_id, purchase.owner_id))
+        grant = await credits.grant_for_update(purchase.grant_id)
+        taken = 0 if grant is None else min(share, grant.remaining)
+        if taken < share:
+            log.error(
+                "refund %s of purchase %s made at the gateway revokes %d credits but only %d "
+                "are left of its grant: recover the shortfall of %d by hand",
+                refund_id,
+                purchase.id,
+                share,
+                taken,
+                share - taken,
+            )
+        if grant is None or taken <= 0:
+            return None
+        return await self._move_grant(
+            session,
+            purchase,
+            grant,
+            -taken,
+            refund_id=refund_id,
+            step="revoke",
+            reason=f"refund {refund_id} of purchase {purchase.id} (made at the gateway)",
         )
 
     async def settle_purchase_refund(
-        self, session: AsyncSession, purchase_id: str, refund_id: str
+        self, session: AsyncSession, purchase_id: str, refund_id: str, amount: int
     ) -> None:
-        """The refund succeeded: the price leaves revenue back through gateway clearing."""
+        """The refund of ``amount`` succeeded: it leaves revenue back through gateway
+        clearing."""
         purchase = await Credits(session).purchase_for_update(purchase_id)
         if purchase is None or purchase.status != PurchaseStatus.SUCCEEDED.value:
             return  # a FAILED purchase booked no revenue
@@ -742,13 +777,13 @@ class CreditService:
             [
                 Leg(
                     AccountRef.system(purchase.client_id, AccountKind.REVENUE, purchase.currency),
-                    -purchase.amount,
+                    -amount,
                 ),
                 Leg(
                     AccountRef.system(
                         purchase.client_id, AccountKind.GATEWAY_CLEARING, purchase.currency
                     ),
-                    purchase.amount,
+                    amount,
                 ),
             ],
             now=self._now(),
@@ -762,19 +797,46 @@ class CreditService:
         purchase = await credits.purchase_for_update(purchase_id)
         if purchase is None or purchase.status != PurchaseStatus.SUCCEEDED.value:
             return None
-        ledger = Ledger(session)
-        available = available_account(purchase.client_id, purchase.owner_id)
-        await ledger.lock(available)
+        await Ledger(session).lock(available_account(purchase.client_id, purchase.owner_id))
         grant = await credits.grant_for_update(purchase.grant_id)
-        if grant is None or grant.remaining != 0:
+        if grant is None:
             return None
+        lines = await credits.purchase_transactions(purchase.id, CreditTransactionType.REFUND.value)
+        revoked = -sum(line.amount for line in lines if line.metadata.get(REFUND_ID) == refund_id)
+        if revoked <= 0:
+            return None  # nothing was revoked for this refund, or it is restored already
+        return await self._move_grant(
+            session,
+            purchase,
+            grant,
+            revoked,
+            refund_id=refund_id,
+            step="restore",
+            reason=f"refund {refund_id} of purchase {purchase.id} failed: credits restored",
+        )
+
+    async def _move_grant(
+        self,
+        session: AsyncSession,
+        purchase: CreditPurchase,
+        grant: CreditGrant,
+        delta: int,
+        *,
+        refund_id: str,
+        step: str,
+        reason: str,
+    ) -> CreditTransaction:
+        """Revoke (``delta`` < 0) or restore credits of the purchase's grant for a refund:
+        the grant's remaining, the owner's available credits and a REFUND line naming the
+        refund (so a failed refund restores exactly what it revoked) move together."""
         now = self._now()
-        await credits.change_remaining(grant.id, grant.amount, now)
-        after = await ledger.post(
-            f"{refund_id}:restore",
+        available = available_account(purchase.client_id, purchase.owner_id)
+        await Credits(session).change_remaining(grant.id, delta, now)
+        after = await Ledger(session).post(
+            f"{refund_id}:{step}",
             [
-                Leg(system_account(purchase.client_id, AccountKind.CREDITS_ISSUED), -grant.amount),
-                Leg(available, grant.amount),
+                Leg(available, delta),
+                Leg(system_account(purchase.client_id, AccountKind.CREDITS_ISSUED), -delta),
             ],
             now=now,
         )
@@ -783,12 +845,13 @@ class CreditService:
             purchase.client_id,
             purchase.owner_id,
             CreditTransactionType.REFUND,
-            grant.amount,
+            delta,
             available=after[available.id],
             now=now,
-            reason=f"refund {refund_id} of purchase {purchase.id} failed: credits restored",
+            reason=reason,
             grant_id=grant.id,
             purchase_id=purchase.id,
+            metadata={REFUND_ID: refund_id},
         )
 
     async def purchase(

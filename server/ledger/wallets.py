@@ -13,12 +13,16 @@ transaction (so it commits with the idempotency record and the outbox event):
 - deposit refund:    user_wallet -r, user_pending +r           (held while the card refund runs)
 - refund succeeds:   user_pending -r, gateway_clearing +r      (the money went back to the card)
 - refund fails:      user_pending -r, user_wallet +r           (restored)
+
+A refund made at the gateway (a dashboard) and adopted from its webhook holds what the
+wallet still has of it, at most r (the card was refunded already: never refused).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -55,6 +59,8 @@ from store.wallets import (
     wallet_view,
     wallet_view_inline,
 )
+
+log = logging.getLogger("isa.ledger.wallets")
 
 WalletTransaction = WalletTransactionRecord
 Transfer = WalletTransferRecord
@@ -505,6 +511,35 @@ class WalletService:
             ) from None
         await transactions.add_all([record])
         return record
+
+    async def hold_adopted_refund(
+        self, session: AsyncSession, deposit_id: str, refund_id: str, amount: int
+    ) -> WalletTransaction | None:
+        """A refund of the deposit's payment was made at the gateway (a dashboard): the
+        money is gone already, so take back what the wallet still has of ``amount`` (held
+        as for our own refunds: settled or restored with the refund's outcome), never
+        refusing; a shortfall is logged for a person to recover. None when nothing is
+        taken (the deposit FAILED, or the wallet is empty)."""
+        deposit = await self._pending(session, deposit_id, TransactionType.DEPOSIT)
+        if deposit.status == TransactionStatus.FAILED.value:
+            return None
+        available = wallet_account(deposit.client_id, deposit.wallet_id, deposit.currency)
+        taken = max(0, min(amount, await Ledger(session).lock(available)))
+        if taken < amount:
+            log.error(
+                "refund %s of deposit %s made at the gateway is %d %s but wallet %s holds "
+                "only %d: that much taken, recover the shortfall of %d by hand",
+                refund_id,
+                deposit.id,
+                amount,
+                deposit.currency,
+                deposit.wallet_id,
+                taken,
+                amount - taken,
+            )
+        if taken <= 0:
+            return None
+        return await self.hold_deposit_refund(session, deposit_id, refund_id, taken)
 
     async def settle_deposit_refund(
         self, session: AsyncSession, refund_id: str

@@ -52,3 +52,11 @@ class ResourceBusy(DomainError):
 
     kind = ErrorKind.ABORTED
     default_reason = "RESOURCE_BUSY"
+
+
+class NotYetApplicable(DomainError):
+    """A gateway event that cannot be applied yet (what it is about has not reached the
+    state it needs here): the relay marks it FAILED and applies it again later."""
+
+    kind = ErrorKind.UNAVAILABLE
+    default_reason = "NOT_YET_APPLICABLE"

@@ -4,8 +4,10 @@ The gateway's reader turns the provider's event into a :class:`GatewayUpdate`; t
 applies it through :class:`PaymentIntentService` in the relay's transaction. An event
 about nothing we know (another system's payment, an event type we do not track, a
 malformed object) is IGNORED, never an error; a stale one changes nothing (the domain
-never moves an intent backwards) and is IGNORED too. The owning client is reported
-whenever the resource is ours, so its endpoints get the raw event when they asked.
+never moves an intent backwards) and is IGNORED too. A refund we did not make, of an
+intent we know, is adopted (``PaymentIntentService.adopt_gateway_refund``). The owning
+client is reported whenever the resource is ours, so its endpoints get the raw event
+when they asked.
 """
 
 from __future__ import annotations
@@ -113,7 +115,14 @@ class PaymentEventApplier:
                     session, gateway=event.gateway, result=change
                 )
             except NotFound:
-                continue  # a refund made elsewhere (a dashboard): not ours to track
+                # Not one of ours: made elsewhere (a dashboard). Adopted when it refunds
+                # an intent of ours; anything else is not ours to track.
+                adopted = await self._intents.adopt_gateway_refund(
+                    session, gateway=event.gateway, result=change
+                )
+                if adopted is None:
+                    continue
+                refund = adopted
             applied = refund.status is _REFUND_STATUS.get(change.outcome)
             if result.client_id is None or (applied and result.outcome is ApplyOutcome.IGNORED):
                 result = ApplyResult(

@@ -46,6 +46,7 @@ from server.payments.errors import (
     GatewayOutcomeUnknown,
     GatewayRefused,
     GatewayUnavailableError,
+    NotYetApplicable,
     ResourceBusy,
     SandboxOnly,
 )
@@ -133,6 +134,10 @@ _HIDDEN_IN_EVENTS: Final = frozenset(
     {"client_id", "attempt", "requested_gateway", "commission_bps"}
 )
 STALE_ATTEMPT: Final = dt.timedelta(seconds=30)
+#: The metadata saying where a refund came from; ``gateway`` for one made at the gateway
+#: (a dashboard) and adopted from its webhook.
+ORIGIN: Final = "isa_origin"
+ORIGIN_GATEWAY: Final = "gateway"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -677,40 +682,61 @@ class PaymentIntentService:
                 f"refund of {amount} is more than the {left} left to refund",
                 metadata={"refundable": str(left)},
             )
+        # Whatever the payment funded (a wallet deposit, a credit purchase) gives its
+        # share back in this transaction, before the gateway is asked; a subscriber that
+        # cannot (the funds were spent) refuses, and nothing is written.
+        return await self._record_new_refund(
+            session,
+            intent,
+            amount=amount,
+            reason=new.reason,
+            metadata=new.metadata,
+            attempt=Attempt(
+                operation="refund",
+                key=derive_key(client_id, key, "refund", intent.id),
+                amount=amount,
+                state=AttemptState.OPEN,
+            ),
+            create_key=key or None,
+            stage=RefundStage.REQUESTED,
+        )
+
+    async def _record_new_refund(
+        self,
+        session: AsyncSession,
+        intent: PaymentIntent,
+        *,
+        amount: int,
+        attempt: Attempt,
+        stage: RefundStage,
+        reason: str = "",
+        metadata: Mapping[str, str] | None = None,
+        gateway_reference: str = "",
+        create_key: str | None = None,
+    ) -> Refund:
+        """Store a new PENDING refund of ``intent``, announce it (``stage``) and write its
+        ``refund.created``, all in the caller's transaction."""
         now = utcnow()
-        refund = await refunds.add(
+        refund = await Refunds(session).add(
             Refund(
                 id=new_id("re"),
-                client_id=client_id,
+                client_id=intent.client_id,
                 payment_intent_id=intent.id,
                 amount=amount,
                 currency=intent.currency,
                 status=RefundStatus.PENDING,
-                reason=new.reason,
+                reason=reason,
                 gateway=intent.gateway,
-                metadata=dict(new.metadata),
-                attempt=Attempt(
-                    operation="refund",
-                    key=derive_key(client_id, key, "refund", intent.id),
-                    amount=amount,
-                    state=AttemptState.OPEN,
-                ),
+                gateway_reference=gateway_reference,
+                metadata=dict(metadata or {}),
+                attempt=attempt,
                 create_time=now,
                 update_time=now,
             ),
-            create_key=key or None,
+            create_key=create_key,
         )
-        # Whatever the payment funded (a wallet deposit, a credit purchase) gives its
-        # share back here, in this transaction, before the gateway is asked; a
-        # subscriber that cannot (the funds were spent) refuses, and nothing is written.
-        await self._outcomes.announce_refund(session, intent, refund, RefundStage.REQUESTED)
-        await record_event(
-            session,
-            client_id=client_id,
-            event_type="refund.created",
-            resource_id=refund.id,
-            data=_refund_data(refund),
-        )
+        await self._outcomes.announce_refund(session, intent, refund, stage)
+        await _refund_event(session, refund, "refund.created")
         return refund
 
     async def _run_refund(self, refund: Refund, finish: RefundFinish = _unanswered) -> Refund:
@@ -752,23 +778,21 @@ class PaymentIntentService:
             return applied
 
     async def _record_refund_failure(
-        self, session: AsyncSession, refund: Refund, error: LastError
+        self, session: AsyncSession, refund: Refund, error: LastError, gateway_reference: str = ""
     ) -> Refund:
         refunds = Refunds(session)
         current = await refunds.get_for_update_any(refund.id)
         if current is None or current.status is not RefundStatus.PENDING:
             return current or refund  # settled meanwhile (a webhook): it never changes again
-        failed = await refunds.record_failed(refund.id, gateway_reference="", error=error)
+        # The gateway's reference is kept when it gave one: a later webhook about the
+        # same refund must find it (and never take it for one made elsewhere).
+        failed = await refunds.record_failed(
+            refund.id, gateway_reference=gateway_reference or current.gateway_reference, error=error
+        )
         intent = await PaymentIntents(session).get(failed.client_id, failed.payment_intent_id)
         if intent is not None:
             await self._outcomes.announce_refund(session, intent, failed, RefundStage.FAILED)
-        await record_event(
-            session,
-            client_id=refund.client_id,
-            event_type="refund.failed",
-            resource_id=refund.id,
-            data=_refund_data(failed),
-        )
+        await _refund_event(session, failed, "refund.failed")
         return failed
 
     # --- gateway updates: the entry points for our own calls and for the relay ----------
@@ -882,13 +906,7 @@ class PaymentIntentService:
                 refund.payment_intent_id, amount=refund.amount
             )
             await self._outcomes.announce_refund(session, intent, done, RefundStage.SUCCEEDED)
-            await record_event(
-                session,
-                client_id=refund.client_id,
-                event_type="refund.succeeded",
-                resource_id=refund.id,
-                data=_refund_data(done),
-            )
+            await _refund_event(session, done, "refund.succeeded")
             log.info(
                 "refund %s succeeded; intent %s refunded %d",
                 done.id,
@@ -904,8 +922,103 @@ class PaymentIntentService:
                 LastError(code=error.code, message=error.message)
                 if error
                 else LastError(code="refund_failed"),
+                result.gateway_reference,
             )
         return await refunds.record_pending(refund.id, gateway_reference=result.gateway_reference)
+
+    async def adopt_gateway_refund(
+        self, session: AsyncSession, *, gateway: str, result: RefundResult
+    ) -> Refund | None:
+        """Record a refund made at the gateway, not by us (a dashboard), of an intent of
+        ours, and apply its outcome, all in the caller's transaction; None when the
+        refund is not about an intent we know (or there is nothing left to refund).
+
+        Duplicate-safe: the refund is looked up by its gateway reference while the
+        intent's row is locked, so the same webhook twice records one refund. Raises
+        :class:`NotYetApplicable` (the relay retries) while the intent has not succeeded
+        or one of our own refunds of it has no answer yet: that refund may be this one.
+        """
+        if not result.payment_reference or result.outcome is Outcome.UNKNOWN:
+            return None
+        intent = await PaymentIntents(session).find_by_gateway_reference(
+            gateway, result.payment_reference
+        )
+        if intent is None:
+            return None
+        refunds = Refunds(session)
+        if await refunds.find_by_gateway_reference(gateway, result.gateway_reference) is not None:
+            # recorded meanwhile (the same webhook applied by another worker)
+            return await self.apply_gateway_refund(session, gateway=gateway, result=result)
+        if intent.status is not IntentStatus.SUCCEEDED:
+            raise NotYetApplicable(
+                f"gateway refund {result.gateway_reference} is of payment intent {intent.id}, "
+                f"which is {intent.status.value}: applied once it has succeeded",
+                metadata={"payment_intent_id": intent.id},
+            )
+        unanswered = await refunds.unanswered(intent.id)
+        if unanswered:
+            raise NotYetApplicable(
+                f"gateway refund {result.gateway_reference} may be our refund "
+                f"{unanswered[0].id} of payment intent {intent.id}, still unanswered: "
+                "applied once the gateway's answer is recorded",
+                metadata={"payment_intent_id": intent.id, "refund_id": unanswered[0].id},
+            )
+        if result.currency and result.currency != intent.currency:
+            log.error(
+                "gateway refund %s of payment intent %s is in %s, the intent in %s: not adopted",
+                result.gateway_reference,
+                intent.id,
+                result.currency,
+                intent.currency,
+            )
+            return None
+        if result.amount <= 0:
+            log.warning(
+                "gateway refund %s of payment intent %s says no amount: not adopted",
+                result.gateway_reference,
+                intent.id,
+            )
+            return None
+        left = intent.amount_received - await refunds.committed_amount(intent.id)
+        amount = min(result.amount, left)
+        if result.amount > left:
+            log.error(
+                "gateway refund %s of payment intent %s is %d %s, more than the %d left to "
+                "refund: recorded as %d",
+                result.gateway_reference,
+                intent.id,
+                result.amount,
+                intent.currency,
+                left,
+                amount,
+            )
+        if amount <= 0:
+            return None
+        refund = await self._record_new_refund(
+            session,
+            intent,
+            amount=amount,
+            attempt=Attempt(  # nothing for us to send: the gateway already acted
+                operation="refund",
+                key=derive_key(gateway, result.gateway_reference, "adopted-refund"),
+                amount=amount,
+                state=AttemptState.DONE,
+            ),
+            stage=RefundStage.ADOPTED,
+            metadata={ORIGIN: ORIGIN_GATEWAY},
+            gateway_reference=result.gateway_reference,
+        )
+        log.info(
+            "adopted gateway refund %s of payment intent %s as %s (%d %s)",
+            result.gateway_reference,
+            intent.id,
+            refund.id,
+            amount,
+            refund.currency,
+        )
+        return await self.apply_gateway_refund(
+            session, gateway=gateway, result=result, refund_id=refund.id
+        )
 
     # --- running and reconciling attempts ------------------------------------------------
 
@@ -1187,6 +1300,16 @@ def _moves_forward(intent: PaymentIntent, target: IntentStatus, result: ChargeRe
     if result.outcome is Outcome.DECLINED:
         return current in {IntentStatus.REQUIRES_ACTION, IntentStatus.PROCESSING}
     return _RANK[target] > _RANK[current]
+
+
+async def _refund_event(session: AsyncSession, refund: Refund, event_type: str) -> None:
+    await record_event(
+        session,
+        client_id=refund.client_id,
+        event_type=event_type,
+        resource_id=refund.id,
+        data=_refund_data(refund),
+    )
 
 
 def _refund_data(refund: Refund) -> dict[str, object]:

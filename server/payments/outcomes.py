@@ -12,7 +12,9 @@ Refunds are announced the same way, at three points (:class:`RefundStage`): REQU
 inside the transaction that records a new refund, before any gateway is asked (a
 subscriber may refuse the refund by raising a ``DomainError``: the refund is then never
 recorded and nothing reaches the gateway), then SUCCEEDED or FAILED inside the
-transaction that records the refund's end. The deposit or credit purchase an intent
+transaction that records the refund's end. A refund made outside the service (the
+gateway's dashboard) is announced ADOPTED instead of REQUESTED, once, when its first
+webhook records it. The deposit or credit purchase an intent
 paid for takes its money or credits back this way (``server.ledger_payments``).
 """
 
@@ -37,6 +39,10 @@ class RefundStage(enum.Enum):
     REQUESTED = "requested"  # recorded, not yet sent: a subscriber may still refuse it
     SUCCEEDED = "succeeded"
     FAILED = "failed"  # refused or declined by the gateway: nothing was refunded
+    #: Made at the gateway (a dashboard) and recorded afterwards, in the transaction that
+    #: records it: the money is already gone, so a subscriber takes back what it still
+    #: can and must not refuse. SUCCEEDED or FAILED follow as for our own refunds.
+    ADOPTED = "adopted"
 
 
 #: The payment events that end an intent, and the outcome each means.
