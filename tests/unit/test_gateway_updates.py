@@ -134,3 +134,71 @@ def test_sandbox_refund_event_and_contradictions() -> None:
     assert succeeded is not None
     assert sandbox_update("payment_intent.payment_failed", succeeded) is None
     assert payment_event(ChargeResult(outcome=Outcome.UNKNOWN, gateway_reference="pi_s")) is None
+
+
+def test_stripe_refund_events_say_how_much_of_which_payment() -> None:
+    refund = {
+        "id": "re_1",
+        "object": "refund",
+        "status": "succeeded",
+        "amount": 1200,
+        "currency": "EUR",
+        "payment_intent": "pi_1",
+        "charge": "ch_1",
+    }
+    for event_type in ("refund.created", "refund.updated"):
+        update = stripe_update(event_type, stripe_event(event_type, refund))
+        assert update is not None
+        assert update.refunds == (
+            RefundResult(
+                outcome=Outcome.SUCCEEDED,
+                gateway_reference="re_1",
+                amount=1200,
+                currency="eur",
+                payment_reference="pi_1",
+            ),
+        )
+    expanded = {**refund, "payment_intent": {"id": "pi_2", "object": "payment_intent"}}
+    update = stripe_update("refund.updated", stripe_event("refund.updated", expanded))
+    assert update is not None
+    assert update.refunds[0].payment_reference == "pi_2"
+
+
+def test_stripe_charge_refunded_lends_its_payment_intent_to_listed_refunds() -> None:
+    charge = {
+        "id": "ch_1",
+        "object": "charge",
+        "payment_intent": "pi_9",
+        "refunds": {
+            "data": [
+                {"id": "re_1", "object": "refund", "status": "succeeded", "amount": 300},
+                {"id": "re_2", "status": "pending", "amount": 5, "payment_intent": "pi_other"},
+            ]
+        },
+    }
+    update = stripe_update("charge.refunded", stripe_event("charge.refunded", charge))
+    assert update is not None
+    assert [(r.gateway_reference, r.amount, r.payment_reference) for r in update.refunds] == [
+        ("re_1", 300, "pi_9"),
+        ("re_2", 5, "pi_other"),
+    ]
+    # Since API version 2022-11-15 the refunds are listed only when expanded.
+    unexpanded = {**charge, "refunds": None, "amount_refunded": 300}
+    assert stripe_update("charge.refunded", stripe_event("charge.refunded", unexpanded)) is None
+
+
+def test_sandbox_refund_events_carry_amount_currency_and_payment() -> None:
+    refund = RefundResult(
+        outcome=Outcome.DECLINED,
+        gateway_reference="re_s",
+        error=PaymentError(code="refund_failed", message="card closed"),
+        amount=250,
+        currency="usd",
+        payment_reference="pi_s",
+    )
+    event = refund_event(refund)
+    assert event is not None
+    assert event["data"]["object"]["payment_intent"] == "pi_s"
+    update = sandbox_update(event["type"], event)
+    assert update is not None
+    assert update.refunds == (refund,)

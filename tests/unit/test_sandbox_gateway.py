@@ -6,7 +6,7 @@ import pytest
 
 from gateways.errors import GatewayRejected, GatewayUnavailable, OutcomeUnknown
 from gateways.sandbox import FailureKind, SandboxConfig, SandboxGateway
-from gateways.types import ChargeRequest, Outcome, RetrieveRequest
+from gateways.types import ChargeRequest, Outcome, RefundRequest, RetrieveRequest
 
 
 def visa(key: str, method: str = "pm_card_visa") -> ChargeRequest:
@@ -73,3 +73,21 @@ async def test_authentication_completes_or_fails(succeed: bool, outcome: Outcome
     if not succeed:
         assert after.error is not None
         assert after.error.code == "authentication_failed"
+
+
+async def test_a_refund_says_how_much_of_which_payment_it_refunded() -> None:
+    sandbox = SandboxGateway(SandboxConfig())
+    paid = await sandbox.charge(visa("k"))
+    refund = await sandbox.refund(
+        RefundRequest(
+            gateway_reference=paid.gateway_reference,
+            amount=200,
+            currency="usd",
+            idempotency_key="r",
+        )
+    )
+    assert (refund.amount, refund.currency, refund.payment_reference) == (
+        200,
+        "usd",
+        paid.gateway_reference,
+    )

@@ -114,3 +114,21 @@ def test_other_event_types_are_no_update_and_the_relay_has_the_reader() -> None:
     assert square_update("customer.created", body) is None
     assert square_update("dispute.created", body) is None
     assert PAYMENT_UPDATE_READERS["square"] is square_update
+
+
+@pytest.mark.parametrize("event_type", ["refund.created", "refund.updated"])
+def test_a_refund_event_says_how_much_of_which_payment(event_type: str) -> None:
+    refund = {
+        "id": "rf_2",
+        "status": "PENDING",
+        "payment_id": "R2B3Z8WMVt3EAmzYWLZvz7Y69EbZY",
+        "amount_money": {"amount": 700, "currency": "CAD"},
+    }
+    update = square_update(event_type, event("refund", event_type, refund))
+    assert update is not None
+    [result] = update.refunds
+    assert (result.amount, result.currency, result.payment_reference) == (
+        700,
+        "cad",
+        "R2B3Z8WMVt3EAmzYWLZvz7Y69EbZY",
+    )
