@@ -3,6 +3,8 @@ payment or a refund is applied once, and never moves an intent backwards."""
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import func, select
 
 from gateways.registry import Registry
@@ -12,6 +14,7 @@ from gateways.types import ChargeResult, Outcome, PaymentError, RefundResult
 from server.payments.intents import NewPaymentIntent, NewRefund, PaymentIntentService
 from store.db import Database
 from store.models import EventRow
+from store.payment_models import RefundRow
 from store.payments import CaptureMethod, IntentStatus, RefundStatus
 
 CLIENT = "tenant-portal"
@@ -117,3 +120,49 @@ async def test_a_refund_settles_once(db: Database) -> None:
         assert after.status is RefundStatus.SUCCEEDED
     current = await payments.get(CLIENT, intent.id)
     assert current.amount_refunded == 1000
+
+
+async def test_an_outside_refund_applied_twice_at_once_is_one_refund(db: Database) -> None:
+    """Two relay workers applying the same refund's events at the same time (PostgreSQL:
+    in parallel; the intent's row lock orders them) record it once."""
+    payments = service(db)
+    intent = await payments.create(CLIENT, "k4", paid())
+    outside = RefundResult(
+        outcome=Outcome.SUCCEEDED,
+        gateway_reference="re_dashboard",
+        amount=1000,
+        currency="usd",
+        payment_reference=intent.gateway_reference,
+    )
+
+    async def apply() -> str:
+        async with db.write() as session:
+            refund = await payments.adopt_gateway_refund(session, gateway="sandbox", result=outside)
+        assert refund is not None
+        return refund.id
+
+    first, second = await asyncio.gather(apply(), apply())
+    assert first == second
+    async with db.read() as session:
+        stored = await session.scalar(
+            select(func.count())
+            .select_from(RefundRow)
+            .where(RefundRow.payment_intent_id == intent.id)
+        )
+    assert stored == 1
+    assert await event_count(db, first) == 2  # refund.created, refund.succeeded
+    assert (await payments.get(CLIENT, intent.id)).amount_refunded == 1000
+    # Not about a payment of ours, or saying no payment: nothing to adopt.
+    for stray in (
+        RefundResult(outcome=Outcome.SUCCEEDED, gateway_reference="re_x", amount=5),
+        RefundResult(
+            outcome=Outcome.SUCCEEDED,
+            gateway_reference="re_y",
+            amount=5,
+            payment_reference="pi_elsewhere",
+        ),
+    ):
+        async with db.write() as session:
+            assert (
+                await payments.adopt_gateway_refund(session, gateway="sandbox", result=stray)
+            ) is None
