@@ -950,17 +950,18 @@ class PaymentIntentService:
             # recorded meanwhile (the same webhook applied by another worker)
             return await self.apply_gateway_refund(session, gateway=gateway, result=result)
         if intent.status is not IntentStatus.SUCCEEDED:
+            # The message is kept on the gateway event, which every client may list
+            # until it applies: it names the provider's ids only, none of ours.
             raise NotYetApplicable(
-                f"gateway refund {result.gateway_reference} is of payment intent {intent.id}, "
-                f"which is {intent.status.value}: applied once it has succeeded",
+                f"gateway refund {result.gateway_reference}: its payment is "
+                f"{intent.status.value}; applied once it has succeeded",
                 metadata={"payment_intent_id": intent.id},
             )
         unanswered = await refunds.unanswered(intent.id)
         if unanswered:
             raise NotYetApplicable(
-                f"gateway refund {result.gateway_reference} may be our refund "
-                f"{unanswered[0].id} of payment intent {intent.id}, still unanswered: "
-                "applied once the gateway's answer is recorded",
+                f"gateway refund {result.gateway_reference} may be one of ours still "
+                "unanswered: applied once the gateway's answer is recorded",
                 metadata={"payment_intent_id": intent.id, "refund_id": unanswered[0].id},
             )
         if result.currency and result.currency != intent.currency:
