@@ -802,7 +802,7 @@ class CreditService:
         if grant is None:
             return None
         lines = await credits.purchase_transactions(purchase.id, CreditTransactionType.REFUND.value)
-        revoked = -sum(line.amount for line in lines if line.metadata.get(REFUND_ID) == refund_id)
+        revoked = -sum(line.amount for line in lines if _moved_for(line, refund_id, purchase.id))
         if revoked <= 0:
             return None  # nothing was revoked for this refund, or it is restored already
         return await self._move_grant(
@@ -956,6 +956,15 @@ class CreditService:
                 update_time=now,
             )
         )
+
+
+def _moved_for(line: CreditTransaction, refund_id: str, purchase_id: str) -> bool:
+    """Whether a purchase's REFUND line revoked or restored credits for ``refund_id``;
+    lines written before they named their refund in metadata say so in their reason."""
+    if REFUND_ID in line.metadata:
+        return line.metadata[REFUND_ID] == refund_id
+    legacy = f"refund {refund_id} of purchase {purchase_id}"
+    return line.reason == legacy or line.reason.startswith(f"{legacy} failed")
 
 
 def _insufficient(owner_id: str, amount: int) -> InsufficientCredits:

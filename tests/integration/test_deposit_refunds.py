@@ -13,6 +13,7 @@ import datetime as dt
 
 import grpc
 import pytest
+from sqlalchemy import update
 
 from gateways.errors import GatewayRejected, OutcomeUnknown
 from gateways.router import Router
@@ -29,6 +30,7 @@ from server.ledger.wallets import WalletService
 from server.ledger_payments import IntentPayments
 from server.payments.intents import PaymentIntentService
 from server.payments.outcomes import IntentOutcomes
+from store.ledger_models import CreditTransactionRow
 from tests.conftest import TENANT_AUTH, Running
 from tests.integration.test_deposits_and_purchases import (
     available_credits,
@@ -380,3 +382,30 @@ async def test_paying_a_failed_deposits_leftover_intent_refunds_it_without_touch
     assert await balances(server, wallet_id) == ({}, {"usd": 0})
     assert refund_lines(await history(server, wallet_id)) == []
     await assert_ledger_ok(server.runtime.db)
+
+
+async def test_a_refund_revoked_before_lines_named_their_refund_is_still_restored(
+    server: Running,
+) -> None:
+    """A REFUND credit line written before it carried its refund's id (a refund still
+    pending at an upgrade) is found by its reason, so the refund's failure restores it."""
+    method = await saved_method(server, "pm_card_visa")
+    bought = await purchase(server, purchase_request(method, "credits_100"))
+    db = server.runtime.db
+    service = CreditService(db, DEFAULT_PACKAGES)
+    async with db.write() as session:
+        line = await service.revoke_purchase(session, bought.id, "re_legacy", bought.amount)
+        assert line is not None
+        await session.execute(  # as the previous release wrote it: no metadata
+            update(CreditTransactionRow)
+            .where(CreditTransactionRow.id == line.id)
+            .values(metadata_={})
+        )
+    assert await available_credits(server) == 0
+    async with db.write() as session:
+        assert await service.restore_purchase(session, bought.id, "re_legacy") is not None
+    assert await available_credits(server) == 100
+    async with db.write() as session:  # told twice: restored once
+        assert await service.restore_purchase(session, bought.id, "re_legacy") is None
+    assert await available_credits(server) == 100
+    await assert_ledger_ok(db)
