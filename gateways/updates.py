@@ -10,17 +10,32 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from gateways.types import BankTransferResult, ChargeResult, RefundResult
+from gateways.types import BankTransferResult, BankVerification, ChargeResult, RefundResult
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BankVerificationUpdate:
+    """A linked bank account's verification reached an end (VERIFIED or FAILED), as the
+    provider reports it: ``account_reference`` is the provider's account id (ours is
+    ``bank_accounts.account_id``), ``item_reference`` the login it belongs to (Plaid's
+    ``item_id``; empty when the provider has none)."""
+
+    account_reference: str
+    item_reference: str = ""
+    verification: BankVerification
+    #: Why it failed, in the provider's words (empty when verified).
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GatewayUpdate:
-    """A payment's new state and/or refunds' or bank transfers' new states, as the
-    provider reports them."""
+    """A payment's new state and/or refunds', bank transfers' or bank accounts'
+    verifications' new states, as the provider reports them."""
 
     payment: ChargeResult | None = None
     refunds: tuple[RefundResult, ...] = ()
     bank_transfers: tuple[BankTransferResult, ...] = ()
+    bank_verifications: tuple[BankVerificationUpdate, ...] = ()
     #: Where a reader that keeps a cursor (Plaid's event sync) read the provider's event
     #: stream to: the relay stores it in the transaction applying the update, so a new
     #: process goes on from there.

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.bank_models import BankAccountRow
 from store.models import utcnow
-from store.payment_models import PaymentIntentRow
+from store.payment_models import PaymentIntentRow, PaymentMethodRow
 
 #: ``next_action_url`` of an intent waiting for its bank account's micro-deposits to be
 #: verified: the action has no URL, and this marks which action it is (the API shows it
@@ -82,6 +82,22 @@ class BankAccounts:
         row.update_time = utcnow()
         await self._session.flush()
         return _record(row)
+
+    async def find_by_account(
+        self, account_id: str, *, gateway: str | None = None
+    ) -> list[tuple[str, BankAccountRecord]]:
+        """(client_id, account) of every linked account with the gateway's account id
+        ``account_id`` (on ``gateway`` when given), oldest link first."""
+        query = (
+            select(PaymentMethodRow.client_id, BankAccountRow)
+            .join(PaymentMethodRow, PaymentMethodRow.id == BankAccountRow.payment_method_id)
+            .where(BankAccountRow.account_id == account_id)
+            .order_by(BankAccountRow.payment_method_id)
+        )
+        if gateway is not None:
+            query = query.where(PaymentMethodRow.gateway == gateway)
+        rows = await self._session.execute(query)
+        return [(client_id, _record(row)) for client_id, row in rows.all()]
 
     async def intents_awaiting_verification(
         self, client_id: str, payment_method_id: str

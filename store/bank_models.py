@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.models import Base, UTCDateTime
@@ -31,3 +31,6 @@ class BankAccountRow(Base):
     microdeposit_attempts: Mapped[int] = mapped_column(Integer, default=0)
     create_time: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    #: A gateway's webhook about an account (Plaid's Auth webhooks) finds it by its id.
+    __table_args__ = (Index("ix_bank_accounts_account_id", "account_id"),)

@@ -47,6 +47,7 @@ from gateways.types import (
     PaymentError,
     derive_key,
 )
+from gateways.updates import BankVerificationUpdate
 from server.errors import DomainError, FieldViolation, InvalidInput, InvalidState, NotFound
 from server.events import record_event
 from server.payments.bank_secrets import TokenCipher
@@ -65,6 +66,7 @@ log = logging.getLogger("isa.payments.bank")
 
 BANK_ACCOUNT: str = MethodType.BANK_ACCOUNT.value
 ACH_CURRENCY = "usd"
+FAILED_VERIFICATION_MESSAGE = "The bank account's micro-deposits could not be verified."
 
 #: A method's verification_status for each of the gateway's verification states.
 _METHOD_STATUS = {
@@ -139,6 +141,15 @@ class PayoutMatch:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class VerificationMatch:
+    """One of our bank accounts a gateway's verification word was about."""
+
+    client_id: str
+    resource_id: str  # the account's payment method id
+    applied: bool  # its verification changed (a repeat, or an account not pending: no)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PayoutRequest:
     """One ACH credit to a saved bank account (``key`` derives from the payer's record)."""
 
@@ -165,6 +176,10 @@ class IntentApplier(Protocol):
         gateway: str,
         result: ChargeResult,
         intent_id: str | None = None,
+    ) -> PaymentIntentRecord | None: ...
+
+    async def schedule_after_verification(
+        self, session: AsyncSession, client_id: str, intent_id: str
     ) -> PaymentIntentRecord | None: ...
 
     async def continue_after_verification(
@@ -481,20 +496,9 @@ class BankPaymentService:
         except (OutcomeUnknown, GatewayUnavailable, GatewayAuthError) as failed:
             raise gateway_failure(failed) from None
         async with self._db.write() as session:
-            await BankAccountStore(session).record_verification(
-                method_id, verification=result.verification.value, attempted=True
+            updated = await self._record_verification(
+                session, method, result.verification, attempted=True
             )
-            updated = await PaymentMethods(session).record_verification(
-                method_id, _METHOD_STATUS[result.verification]
-            )
-            if result.verified:
-                await record_event(
-                    session,
-                    client_id=client_id,
-                    event_type="bank_account.verified",
-                    resource_id=method_id,
-                    data=_public(updated),
-                )
         await self._resume_waiting(client_id, method, result.verification)
         if not result.verified:
             left = result.attempts_remaining
@@ -510,38 +514,142 @@ class BankPaymentService:
             )
         return updated
 
+    async def _record_verification(
+        self,
+        session: AsyncSession,
+        method: PaymentMethodRecord,
+        verification: BankVerification,
+        *,
+        attempted: bool,
+        failure: str = FAILED_VERIFICATION_MESSAGE,
+    ) -> PaymentMethodRecord:
+        """The account's new verification on its bank account and payment method, its
+        ``bank_account.verified`` event, and the intents waiting on it settled (failed,
+        or their debits scheduled for :meth:`_resume_waiting`), all in ``session``."""
+        await BankAccountStore(session).record_verification(
+            method.id, verification=verification.value, attempted=attempted
+        )
+        updated = await PaymentMethods(session).record_verification(
+            method.id, _METHOD_STATUS[verification]
+        )
+        if verification is BankVerification.VERIFIED:
+            await record_event(
+                session,
+                client_id=method.client_id,
+                event_type="bank_account.verified",
+                resource_id=method.id,
+                data=_public(updated),
+            )
+        if verification not in (BankVerification.VERIFIED, BankVerification.FAILED):
+            return updated
+        waiting = await BankAccountStore(session).intents_awaiting_verification(
+            method.client_id, method.id
+        )
+        for intent_id in waiting:
+            if verification is BankVerification.VERIFIED:
+                await self._intents.schedule_after_verification(
+                    session, method.client_id, intent_id
+                )
+                continue
+            await self._intents.apply_gateway_payment(
+                session,
+                gateway=method.gateway,
+                intent_id=intent_id,
+                result=ChargeResult(
+                    outcome=Outcome.DECLINED,
+                    gateway_reference="",
+                    error=PaymentError(code="bank_account_verification_failed", message=failure),
+                ),
+            )
+        return updated
+
     async def _resume_waiting(
         self, client_id: str, method: PaymentMethodRecord, verification: BankVerification
     ) -> None:
-        """Intents paused for this account's verification: debit them now it is verified,
-        or fail them (back to REQUIRES_PAYMENT_METHOD) when it never can be."""
-        if verification not in (BankVerification.VERIFIED, BankVerification.FAILED):
+        """Once the verification committed: send the debits of the intents that waited for
+        it (failed ones were settled with it, see :meth:`_record_verification`)."""
+        if verification is not BankVerification.VERIFIED:
             return
         async with self._db.read() as session:
             waiting = await BankAccountStore(session).intents_awaiting_verification(
                 client_id, method.id
             )
         for intent_id in waiting:
-            if verification is BankVerification.VERIFIED:
-                try:
-                    await self._intents.continue_after_verification(client_id, intent_id)
-                except DomainError as failed:  # the intent keeps its state; the caller may retry
-                    log.warning("intent %s not resumed after verification: %s", intent_id, failed)
+            try:
+                await self._intents.continue_after_verification(client_id, intent_id)
+            except DomainError as failed:  # the intent keeps its state; the caller may retry
+                log.warning("intent %s not resumed after verification: %s", intent_id, failed)
+
+    async def apply_verification(
+        self, session: AsyncSession, *, gateway: str, change: BankVerificationUpdate
+    ) -> list[VerificationMatch]:
+        """A gateway's word that an account's verification ended (Plaid's Auth webhooks),
+        in the caller's transaction: each of our accounts with that gateway account id
+        (and Item) still pending verification records it, like a successful or failed
+        :meth:`verify_micro_deposits`. An account already verified or failed changes
+        nothing (a repeat, or a late word), and one we do not know matches nothing.
+        The waiting debits are sent by :meth:`resume_verified` once this commits (or by
+        the reconciler: they are recorded here)."""
+        if change.verification not in (BankVerification.VERIFIED, BankVerification.FAILED):
+            return []
+        matches: list[VerificationMatch] = []
+        for client_id, account in await self._accounts_of(session, change, gateway=gateway):
+            method = await PaymentMethods(session).get_for_update(
+                client_id, account.payment_method_id
+            )
+            if method is None:
                 continue
-            async with self._db.write() as session:
-                await self._intents.apply_gateway_payment(
+            applied = method.verification_status == "pending"
+            if applied:
+                await self._record_verification(
                     session,
-                    gateway=method.gateway,
-                    intent_id=intent_id,
-                    result=ChargeResult(
-                        outcome=Outcome.DECLINED,
-                        gateway_reference="",
-                        error=PaymentError(
-                            code="bank_account_verification_failed",
-                            message="The bank account's micro-deposits could not be verified.",
-                        ),
-                    ),
+                    method,
+                    change.verification,
+                    attempted=False,
+                    failure=_failure_message(change),
                 )
+                log.info(
+                    "bank account %s: %s by %s (%s)",
+                    method.id,
+                    change.verification.value,
+                    gateway,
+                    change.reason or "webhook",
+                )
+            matches.append(
+                VerificationMatch(client_id=client_id, resource_id=method.id, applied=applied)
+            )
+        return matches
+
+    async def resume_verified(self, changes: Sequence[BankVerificationUpdate]) -> None:
+        """After :meth:`apply_verification` committed: send the debits that waited for
+        the accounts it verified (never raises: a debit not sent stays scheduled)."""
+        for change in changes:
+            if change.verification is not BankVerification.VERIFIED:
+                continue
+            async with self._db.read() as session:
+                found = await self._accounts_of(session, change)
+                methods = [
+                    await PaymentMethods(session).get(client_id, account.payment_method_id)
+                    for client_id, account in found
+                ]
+            for method in methods:
+                if method is not None:
+                    await self._resume_waiting(method.client_id, method, change.verification)
+
+    @staticmethod
+    async def _accounts_of(
+        session: AsyncSession, change: BankVerificationUpdate, *, gateway: str | None = None
+    ) -> list[tuple[str, BankAccountRecord]]:
+        """Our accounts ``change`` is about: its account id, on its Item when it names one."""
+        found = await BankAccountStore(session).find_by_account(
+            change.account_reference, gateway=gateway
+        )
+        item = change.item_reference
+        return [
+            (client_id, account)
+            for client_id, account in found
+            if not item or not account.item_reference or account.item_reference == item
+        ]
 
     async def _bank_method(
         self, client_id: str, method_id: str
@@ -618,6 +726,15 @@ def _returned(intent: PaymentIntentRecord) -> bool:
         and intent.last_error is not None
         and intent.last_error.code == BANK_ACCOUNT_RETURNED
     )
+
+
+def _failure_message(change: BankVerificationUpdate) -> str:
+    """What a waiting intent's ``last_error`` says when the gateway failed the account."""
+    if change.reason == "verification_expired":
+        return (
+            "The bank account's micro-deposits were not verified in time; link the account again."
+        )
+    return FAILED_VERIFICATION_MESSAGE
 
 
 def _public(method: PaymentMethodRecord) -> dict[str, object]:

@@ -3,16 +3,19 @@
 The gateway's reader turns the provider's event into a :class:`GatewayUpdate`; this
 applies it through :class:`PaymentIntentService` in the relay's transaction. An event
 about nothing we know (another system's payment, an event type we do not track, a
-malformed object) is IGNORED, never an error; a stale one changes nothing (the domain
-never moves an intent backwards) and is IGNORED too. A refund we did not make, of an
-intent we know, is adopted (``PaymentIntentService.adopt_gateway_refund``). The owning
-client is reported whenever the resource is ours, so its endpoints get the raw event
-when they asked.
+malformed object, a bank account we never linked) is IGNORED, never an error; a stale
+one changes nothing (the domain never moves an intent backwards, nor an account's
+verification once it ended) and is IGNORED too. A refund we did not make, of an intent
+we know, is adopted (``PaymentIntentService.adopt_gateway_refund``). The owning client
+is reported whenever the resource is ours, so its endpoints get the raw event when they
+asked.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import logging
 from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,6 +46,8 @@ _REFUND_STATUS: Final = {
 }
 IGNORED: Final = ApplyResult(outcome=ApplyOutcome.IGNORED)
 
+log = logging.getLogger("isa.payments.gateway_events")
+
 
 class PaymentEventApplier:
     def __init__(
@@ -54,6 +59,7 @@ class PaymentEventApplier:
         self._intents = intents
         self._read = read
         self._bank = bank
+        self._resuming: set[asyncio.Task[None]] = set()
 
     async def prepare(self, event: NormalizedGatewayEvent) -> GatewayUpdate | None:
         """Read the event, outside the transaction: a reader may ask the provider (Plaid)."""
@@ -63,8 +69,24 @@ class PaymentEventApplier:
         return update
 
     def committed(self, prepared: GatewayUpdate | None) -> None:
-        if prepared is not None and prepared.on_applied is not None:
+        if prepared is None:
+            return
+        if prepared.on_applied is not None:
             prepared.on_applied()
+        if prepared.bank_verifications and self._bank is not None:
+            # The debits that waited for a verification are gateway calls: never inside
+            # the relay's transaction. They are recorded with it, so should this task not
+            # finish, the reconciler sends them.
+            task = asyncio.get_running_loop().create_task(
+                self._bank.resume_verified(prepared.bank_verifications)
+            )
+            self._resuming.add(task)
+            task.add_done_callback(self._resumed)
+
+    def _resumed(self, task: asyncio.Task[None]) -> None:
+        self._resuming.discard(task)
+        if not task.cancelled() and (failed := task.exception()) is not None:
+            log.warning("debits waiting for verification not resumed: %r", failed)
 
     async def apply(
         self, session: AsyncSession, event: NormalizedGatewayEvent, prepared: GatewayUpdate | None
@@ -109,6 +131,8 @@ class PaymentEventApplier:
                     resource_id=intent.id,
                     client_id=intent.client_id,
                 )
+        if bank is not None and update.bank_verifications:
+            result = await self._apply_verifications(session, event, bank, update, result)
         for change in update.refunds:
             try:
                 refund = await self._intents.apply_gateway_refund(
@@ -130,4 +154,25 @@ class PaymentEventApplier:
                     resource_id=refund.id,
                     client_id=refund.client_id,
                 )
+        return result
+
+    @staticmethod
+    async def _apply_verifications(
+        session: AsyncSession,
+        event: NormalizedGatewayEvent,
+        bank: BankPaymentService,
+        update: GatewayUpdate,
+        result: ApplyResult,
+    ) -> ApplyResult:
+        """Bank accounts' ended verifications; an account we do not know is IGNORED."""
+        for change in update.bank_verifications:
+            for match in await bank.apply_verification(
+                session, gateway=event.gateway, change=change
+            ):
+                if match.applied or result.client_id is None:
+                    result = ApplyResult(
+                        outcome=ApplyOutcome.PROCESSED if match.applied else ApplyOutcome.IGNORED,
+                        resource_id=match.resource_id,
+                        client_id=match.client_id,
+                    )
         return result

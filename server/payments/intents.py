@@ -605,21 +605,33 @@ class PaymentIntentService:
             await finish(session, updated)
             return updated
 
+    async def schedule_after_verification(
+        self, session: AsyncSession, client_id: str, intent_id: str
+    ) -> PaymentIntent | None:
+        """Record, in the caller's transaction, the debit of an intent that waited for its
+        bank account's verification (server.payments.bank): the recovery point, which
+        :meth:`continue_after_verification` (or, should that never run, the reconciler)
+        sends. One derived key per intent, so a repeat debits once. None when the intent
+        no longer waits, or has another call open."""
+        intents = PaymentIntents(session)
+        intent = await self._locked(intents, client_id, intent_id)
+        key = derive_key(client_id, intent_id, "confirm-after-verification")
+        if intent.status is not IntentStatus.REQUIRES_ACTION:
+            return None
+        if _busy(intent):
+            return intent if intent.attempt is not None and intent.attempt.key == key else None
+        return await intents.record_attempt(
+            intent.id, operation="confirm", key=key, amount=intent.amount
+        )
+
     async def continue_after_verification(self, client_id: str, intent_id: str) -> PaymentIntent:
-        """Start the debit of an intent that waited for its bank account's verification
-        (server.payments.bank); one derived key per intent, so a repeat debits once."""
+        """Start (or send the scheduled) debit of an intent that waited for its bank
+        account's verification; a repeat debits once."""
         async with self._db.write() as session:
-            intents = PaymentIntents(session)
-            intent = await self._locked(intents, client_id, intent_id)
-            if intent.status is not IntentStatus.REQUIRES_ACTION or _busy(intent):
-                return intent
-            intent = await intents.record_attempt(
-                intent.id,
-                operation="confirm",
-                key=derive_key(client_id, intent_id, "confirm-after-verification"),
-                amount=intent.amount,
-            )
-        return await self._run_attempt(intent)
+            scheduled = await self.schedule_after_verification(session, client_id, intent_id)
+            if scheduled is None:
+                return await self._locked(PaymentIntents(session), client_id, intent_id)
+        return await self._run_attempt(scheduled)
 
     # --- refunds -------------------------------------------------------------------------
 
