@@ -37,6 +37,7 @@ from gateways.types import (
     ExchangeRequest,
     Outcome,
 )
+from gateways.updates import BankVerificationUpdate, GatewayUpdate
 from gateways.wiring import build_registry, update_readers
 from server.config import Secret, load_settings
 from tests.contract.peers import free_port
@@ -418,3 +419,102 @@ async def test_a_new_reader_reads_on_from_the_stored_position(peer: PlaidPeer) -
     assert asked == ["plaid"]  # once
     assert [body["after_id"] for _path, body in peer.calls] == [41, 41]
     assert "plaid" not in update_readers(build_registry(load_settings({})))
+
+
+def auth_webhook(code: str, **fields: Any) -> dict[str, Any]:
+    """An Auth webhook as Plaid's description gives it (its x-examples' ids)."""
+    return {
+        "webhook_type": "AUTH",
+        "webhook_code": code,
+        "item_id": "eVBnVMp7zdTJLkRNr33Rs6zr7KNJqBFL9DrE6",
+        "account_id": "dVzbVMLjrxTnLjX4G66XUp5GLklm4oiZy88yK",
+        "environment": "production",
+        "error": None,
+        **fields,
+    }
+
+
+@pytest.mark.parametrize(
+    ("code", "fields", "verification", "reason"),
+    [
+        ("AUTOMATICALLY_VERIFIED", {}, BankVerification.VERIFIED, ""),
+        ("VERIFICATION_EXPIRED", {}, BankVerification.FAILED, "verification_expired"),
+        (
+            "SMS_MICRODEPOSITS_VERIFICATION",
+            {"status": "MANUALLY_VERIFIED"},
+            BankVerification.VERIFIED,
+            "",
+        ),
+        (
+            "SMS_MICRODEPOSITS_VERIFICATION",
+            {"status": "VERIFICATION_FAILED"},
+            BankVerification.FAILED,
+            "verification_failed",
+        ),
+    ],
+)
+async def test_auth_webhooks_end_an_accounts_verification_without_asking_plaid(
+    peer: PlaidPeer,
+    code: str,
+    fields: dict[str, Any],
+    verification: BankVerification,
+    reason: str,
+) -> None:
+    reader = PlaidTransferEvents(gateway_at(peer.base_url))
+    update = await reader(code, auth_webhook(code, **fields))
+    assert update == GatewayUpdate(
+        bank_verifications=(
+            BankVerificationUpdate(
+                account_reference="dVzbVMLjrxTnLjX4G66XUp5GLklm4oiZy88yK",
+                item_reference="eVBnVMp7zdTJLkRNr33Rs6zr7KNJqBFL9DrE6",
+                verification=verification,
+                reason=reason,
+            ),
+        )
+    )
+    assert update.cursor is None  # not part of the transfer event stream
+    assert update.on_applied is None
+    assert peer.calls == []  # the verified body is trusted: nothing is re-read
+
+
+@pytest.mark.parametrize(
+    ("code", "webhook"),
+    [
+        ("DEFAULT_UPDATE", auth_webhook("DEFAULT_UPDATE")),
+        ("BANK_TRANSFERS_EVENTS_UPDATE", auth_webhook("BANK_TRANSFERS_EVENTS_UPDATE")),
+        ("SMS_MICRODEPOSITS_VERIFICATION", auth_webhook("SMS_MICRODEPOSITS_VERIFICATION")),
+        (
+            "SMS_MICRODEPOSITS_VERIFICATION",
+            auth_webhook("SMS_MICRODEPOSITS_VERIFICATION", status="PENDING"),
+        ),
+        ("AUTOMATICALLY_VERIFIED", auth_webhook("AUTOMATICALLY_VERIFIED", account_id=None)),
+        ("AUTOMATICALLY_VERIFIED", auth_webhook("AUTOMATICALLY_VERIFIED", account_id="")),
+        (
+            "AUTOMATICALLY_VERIFIED",
+            {**auth_webhook("AUTOMATICALLY_VERIFIED"), "webhook_type": "ITEM"},
+        ),
+        (
+            "VERIFICATION_EXPIRED",
+            {**auth_webhook("VERIFICATION_EXPIRED"), "webhook_type": "TRANSFER"},
+        ),
+    ],
+)
+async def test_other_auth_webhooks_read_as_nothing(
+    peer: PlaidPeer, code: str, webhook: dict[str, Any]
+) -> None:
+    reader = PlaidTransferEvents(gateway_at(peer.base_url))
+    assert await reader(code, webhook) is None
+    assert peer.calls == []
+
+
+async def test_an_auth_webhook_without_an_item_still_names_its_account(peer: PlaidPeer) -> None:
+    reader = PlaidTransferEvents(gateway_at(peer.base_url))
+    webhook = auth_webhook("AUTOMATICALLY_VERIFIED")
+    del webhook["item_id"]
+    update = await reader("AUTOMATICALLY_VERIFIED", webhook)
+    assert update is not None
+    (change,) = update.bank_verifications
+    assert (change.account_reference, change.item_reference) == (
+        "dVzbVMLjrxTnLjX4G66XUp5GLklm4oiZy88yK",
+        "",
+    )
