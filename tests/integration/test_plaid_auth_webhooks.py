@@ -1,0 +1,321 @@
+"""Plaid's AUTH verification webhooks over the real server and relay, on SQLite and
+PostgreSQL: a bank account linked with automated micro-deposits stays pending until
+Plaid says ``AUTOMATICALLY_VERIFIED`` (the intents waiting on it are debited) or
+``VERIFICATION_EXPIRED`` (they go back to REQUIRES_PAYMENT_METHOD).
+
+The server's Plaid adapter talks to a local front for Plaid: it serves
+``/webhook_verification_key/get`` with the public key the test signs webhooks with (as
+Plaid does), answers ``/accounts/get`` through Prism with the account's
+``verification_status`` set to ``pending_automatic_verification`` (Prism's example is
+verified), and passes every other call to Prism serving Plaid's 2020-09-14 description.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from sqlalchemy import select
+
+from isa.payment.v1 import payment_service_pb2 as pb
+from isa.payment.v1 import resources_pb2 as res
+from store.bank_models import BankAccountRow
+from store.webhook_models import GatewayEventRow
+from tests.conftest import QUICK_RELAY, TENANT_AUTH, Running, settings_for, start_running
+from tests.contract.prism import PLAID_SPEC, MockPeer, start_mock
+from tests.integration.test_bank_payments import events, get_intent
+from tests.integration.test_plaid_payments import EXAMPLE_ACCOUNT, EXAMPLE_TRANSFER
+from tests.integration.test_remote_verifiers import Peer, PlaidKeys, serve
+
+S = res.PaymentIntentStatus
+V = res.PaymentMethodVerificationStatus
+
+
+@pytest.fixture(scope="module")
+def prism() -> Iterator[MockPeer]:
+    with start_mock(PLAID_SPEC) as peer:
+        yield peer
+
+
+@pytest.fixture
+async def plaid_front(prism: MockPeer) -> AsyncIterator[tuple[Peer, PlaidKeys]]:
+    keys = PlaidKeys()
+    http = aiohttp.ClientSession()
+
+    async def key_get(request: web.Request) -> web.Response:
+        asked = await request.json()
+        if asked.get("key_id") != keys.kid:
+            return web.json_response({"error_code": "INVALID_WEBHOOK_VERIFICATION_KEY_ID"}, 400)
+        return web.json_response({"key": keys.jwk(), "request_id": "req"})
+
+    async def to_prism(request: web.Request) -> web.Response:
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
+        async with http.post(
+            prism.base_url + request.path, data=await request.read(), headers=headers
+        ) as answer:
+            status, body = answer.status, await answer.read()
+        if request.path == "/accounts/get" and status == 200:
+            document = json.loads(body)
+            for account in document.get("accounts", []):
+                account["verification_status"] = "pending_automatic_verification"
+            body = json.dumps(document).encode()
+        return web.Response(status=status, body=body, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_post("/webhook_verification_key/get", key_get)
+    app.router.add_post("/{path:.*}", to_prism)
+    peer = await serve(app)
+    yield peer, keys
+    await peer.runner.cleanup()
+    await http.close()
+
+
+@pytest.fixture
+async def server(
+    migrated_url: str, clients_file: Path, prism: MockPeer, plaid_front: tuple[Peer, PlaidKeys]
+) -> AsyncIterator[Running]:
+    prism.calls.clear()
+    running = await start_running(
+        settings_for(
+            migrated_url,
+            ISA_CLIENTS_FILE=str(clients_file),
+            ISA_GATEWAYS="plaid,sandbox",
+            ISA_PLAID_CLIENT_ID="client-id",
+            ISA_PLAID_SECRET="plaid-secret",
+            ISA_PLAID_HOST=plaid_front[0].url,
+            **QUICK_RELAY,
+        )
+    )
+    yield running
+    await running.channel.close()
+    await running.runtime.stop(grace=0)
+
+
+async def pending_account_with_a_waiting_intent(
+    server: Running,
+) -> tuple[res.PaymentMethod, res.PaymentIntent, str]:
+    """A Plaid account pending automated micro-deposits, an intent waiting on it, and
+    the account's Item id."""
+    payments = server.payments()
+    customer = await payments.CreateCustomer(
+        pb.CreateCustomerRequest(name="Ana Bell", email="ana@example.com"), metadata=TENANT_AUTH
+    )
+    linked = await payments.ExchangeBankPublicToken(
+        pb.ExchangeBankPublicTokenRequest(
+            customer_id=customer.customer.id,
+            public_token="public-sandbox-b0e2c4ee-a763-4df5-bfe9-46a46bce993d",
+            account_id=EXAMPLE_ACCOUNT,
+            idempotency_key="exchange-1",
+        ),
+        metadata=TENANT_AUTH,
+    )
+    method = linked.payment_method
+    assert method.verification_status == V.PAYMENT_METHOD_VERIFICATION_STATUS_PENDING
+    created = await payments.CreatePaymentIntent(
+        pb.CreatePaymentIntentRequest(
+            amount=125000,
+            currency="usd",
+            customer_id=customer.customer.id,
+            payment_method_id=method.id,
+            confirm=True,
+            description="May rent",
+            idempotency_key="pay-1",
+        ),
+        metadata=TENANT_AUTH,
+    )
+    intent = created.payment_intent
+    assert intent.status == S.PAYMENT_INTENT_STATUS_REQUIRES_ACTION
+    assert intent.next_action.type == res.NEXT_ACTION_TYPE_VERIFY_MICRODEPOSITS
+    async with server.runtime.db.read() as session:
+        account = await session.get_one(BankAccountRow, method.id)
+    assert account.item_reference
+    return method, intent, account.item_reference
+
+
+def auth_webhook(code: str, item_id: str, account_id: str = EXAMPLE_ACCOUNT) -> bytes:
+    return json.dumps(
+        {
+            "webhook_type": "AUTH",
+            "webhook_code": code,
+            "item_id": item_id,
+            "account_id": account_id,
+            "environment": "sandbox",
+            "error": None,
+        }
+    ).encode()
+
+
+async def send(server: Running, keys: PlaidKeys, body: bytes) -> dict[str, Any]:
+    """POST a webhook signed as Plaid signs it; the relay's answer."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{server.relay_url}/webhooks/plaid",
+            data=body,
+            headers={"Plaid-Verification": keys.token(body), "Content-Type": "application/json"},
+        ) as answer,
+    ):
+        assert answer.status == 200, await answer.text()
+        reply: dict[str, Any] = await answer.json()
+        return reply
+
+
+async def applied(server: Running, body: bytes) -> GatewayEventRow:
+    """The stored gateway event of ``body``, once the relay has applied it."""
+    payload = json.loads(body)
+    for _ in range(200):
+        async with server.runtime.db.read() as session:
+            rows = (
+                await session.scalars(
+                    select(GatewayEventRow).where(GatewayEventRow.gateway == "plaid")
+                )
+            ).all()
+        done = [
+            row
+            for row in rows
+            if json.loads(row.payload) == payload
+            and row.status in ("processed", "ignored", "failed")
+        ]
+        if done:
+            return done[0]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the relay never applied {payload}")
+
+
+async def intent_leaving(server: Running, intent_id: str, status: int) -> res.PaymentIntent:
+    for _ in range(200):
+        intent = await get_intent(server, intent_id)
+        if intent.status != status:
+            return intent
+        await asyncio.sleep(0.05)
+    return intent
+
+
+async def method_of(server: Running, method: res.PaymentMethod) -> res.PaymentMethod:
+    """The payment method as the API shows it now."""
+    listed = await server.payments().ListPaymentMethods(
+        pb.ListPaymentMethodsRequest(customer_id=method.customer_id), metadata=TENANT_AUTH
+    )
+    [shown] = [found for found in listed.payment_methods if found.id == method.id]
+    return shown
+
+
+async def test_automatically_verified_resumes_the_waiting_debit_once(
+    server: Running, prism: MockPeer, plaid_front: tuple[Peer, PlaidKeys]
+) -> None:
+    _peer, keys = plaid_front
+    method, waiting, item_id = await pending_account_with_a_waiting_intent(server)
+    assert "POST /transfer/create" not in prism.paths()  # nothing sent to the bank yet
+
+    body = auth_webhook("AUTOMATICALLY_VERIFIED", item_id)
+    assert (await send(server, keys, body)).get("duplicate") is not True
+    event = await applied(server, body)
+    assert (event.status, event.resource_id, event.client_id) == (
+        "processed",
+        method.id,
+        "tenant-portal",
+    )
+    resumed = await intent_leaving(server, waiting.id, S.PAYMENT_INTENT_STATUS_REQUIRES_ACTION)
+    assert resumed.status == S.PAYMENT_INTENT_STATUS_PROCESSING  # debited
+    assert resumed.gateway_reference == EXAMPLE_TRANSFER
+    assert not resumed.HasField("next_action")
+    shown = await method_of(server, method)
+    assert shown.verification_status == V.PAYMENT_METHOD_VERIFICATION_STATUS_VERIFIED
+    assert await events(server, method.id) == ["payment_method.attached", "bank_account.verified"]
+    assert await events(server, waiting.id) == [
+        "payment.created",
+        "payment.requires_action",
+        "payment.processing",
+    ]
+    assert prism.paths().count("POST /transfer/create") == 1
+    assert prism.request_violations() == []
+
+    # The same webhook again: the relay knows it; nothing changes.
+    assert (await send(server, keys, body)).get("duplicate") is True
+    # Another word about the account once verified (a late expiry): nothing changes either.
+    late = auth_webhook("VERIFICATION_EXPIRED", item_id)
+    await send(server, keys, late)
+    assert (await applied(server, late)).status == "ignored"
+    await asyncio.sleep(0.2)
+    again = await get_intent(server, waiting.id)
+    assert (again.status, again.gateway_reference) == (
+        S.PAYMENT_INTENT_STATUS_PROCESSING,
+        EXAMPLE_TRANSFER,
+    )
+    shown = await method_of(server, method)
+    assert shown.verification_status == V.PAYMENT_METHOD_VERIFICATION_STATUS_VERIFIED
+    assert await events(server, method.id) == ["payment_method.attached", "bank_account.verified"]
+    assert prism.paths().count("POST /transfer/create") == 1
+
+
+async def test_verification_expired_fails_the_waiting_intent(
+    server: Running, prism: MockPeer, plaid_front: tuple[Peer, PlaidKeys]
+) -> None:
+    _peer, keys = plaid_front
+    method, waiting, item_id = await pending_account_with_a_waiting_intent(server)
+
+    body = auth_webhook("VERIFICATION_EXPIRED", item_id)
+    await send(server, keys, body)
+    assert (await applied(server, body)).status == "processed"
+    failed = await get_intent(server, waiting.id)  # failed in the webhook's transaction
+    assert failed.status == S.PAYMENT_INTENT_STATUS_REQUIRES_PAYMENT_METHOD
+    assert failed.last_error.code == "bank_account_verification_failed"
+    assert "not verified in time" in failed.last_error.message
+    assert failed.gateway_reference == ""
+    shown = await method_of(server, method)
+    assert shown.verification_status == V.PAYMENT_METHOD_VERIFICATION_STATUS_FAILED
+    assert await events(server, method.id) == ["payment_method.attached"]
+    assert await events(server, waiting.id) == [
+        "payment.created",
+        "payment.requires_action",
+        "payment.failed",
+    ]
+
+    # A late "verified" for an account that failed changes nothing, debits nothing.
+    late = auth_webhook("AUTOMATICALLY_VERIFIED", item_id)
+    await send(server, keys, late)
+    assert (await applied(server, late)).status == "ignored"
+    await asyncio.sleep(0.2)
+    still = await get_intent(server, waiting.id)
+    assert still.status == S.PAYMENT_INTENT_STATUS_REQUIRES_PAYMENT_METHOD
+    shown = await method_of(server, method)
+    assert shown.verification_status == V.PAYMENT_METHOD_VERIFICATION_STATUS_FAILED
+    assert "POST /transfer/create" not in prism.paths()
+    assert prism.request_violations() == []
+
+
+async def test_a_webhook_about_an_account_we_never_linked_is_ignored(
+    server: Running, plaid_front: tuple[Peer, PlaidKeys]
+) -> None:
+    _peer, keys = plaid_front
+    method, waiting, item_id = await pending_account_with_a_waiting_intent(server)
+
+    unknown = auth_webhook("AUTOMATICALLY_VERIFIED", "another-item", account_id="not-ours")
+    await send(server, keys, unknown)
+    event = await applied(server, unknown)
+    assert (event.status, event.resource_id, event.client_id, event.error) == (
+        "ignored",
+        "",
+        None,
+        "",
+    )
+    # The same account id on another Item is not ours either.
+    other_item = auth_webhook("VERIFICATION_EXPIRED", "another-item")
+    await send(server, keys, other_item)
+    assert (await applied(server, other_item)).status == "ignored"
+    shown = await method_of(server, method)
+    assert shown.verification_status == V.PAYMENT_METHOD_VERIFICATION_STATUS_PENDING
+    assert (await get_intent(server, waiting.id)).status == S.PAYMENT_INTENT_STATUS_REQUIRES_ACTION
+
+    # The relay goes on applying: ours is verified next.
+    ours = auth_webhook("AUTOMATICALLY_VERIFIED", item_id)
+    await send(server, keys, ours)
+    assert (await applied(server, ours)).status == "processed"
+    resumed = await intent_leaving(server, waiting.id, S.PAYMENT_INTENT_STATUS_REQUIRES_ACTION)
+    assert resumed.status == S.PAYMENT_INTENT_STATUS_PROCESSING
