@@ -13,6 +13,7 @@ verified), and passes every other call to Prism serving Plaid's 2020-09-14 descr
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -25,7 +26,10 @@ from sqlalchemy import select
 
 from isa.payment.v1 import payment_service_pb2 as pb
 from isa.payment.v1 import resources_pb2 as res
+from server.payments.gateway_events import PaymentEventApplier
+from server.webhooks.inbound import ApplyOutcome, NormalizedGatewayEvent
 from store.bank_models import BankAccountRow
+from store.payments import AttemptState, IntentStatus, PaymentIntents
 from store.webhook_models import GatewayEventRow
 from tests.conftest import QUICK_RELAY, TENANT_AUTH, Running, settings_for, start_running
 from tests.contract.prism import PLAID_SPEC, MockPeer, start_mock
@@ -319,3 +323,42 @@ async def test_a_webhook_about_an_account_we_never_linked_is_ignored(
     assert (await applied(server, ours)).status == "processed"
     resumed = await intent_leaving(server, waiting.id, S.PAYMENT_INTENT_STATUS_REQUIRES_ACTION)
     assert resumed.status == S.PAYMENT_INTENT_STATUS_PROCESSING
+
+
+async def test_the_waiting_debit_is_recorded_with_the_verification_for_the_reconciler(
+    server: Running, prism: MockPeer
+) -> None:
+    """Should the process stop between the webhook's commit and the debit it resumes,
+    the debit was recorded with the verification: the reconciler sends it."""
+    method, waiting, item_id = await pending_account_with_a_waiting_intent(server)
+    applier = server.runtime.appliers.get("plaid")
+    assert isinstance(applier, PaymentEventApplier)
+    body = auth_webhook("AUTOMATICALLY_VERIFIED", item_id)
+    event = NormalizedGatewayEvent(
+        id="gwe_test",
+        gateway="plaid",
+        gateway_event_id="sha256:test",
+        type="AUTOMATICALLY_VERIFIED",
+        payload=json.loads(body),
+        raw=body.decode(),
+    )
+    prepared = await applier.prepare(event)
+    async with server.runtime.db.write() as session:
+        result = await applier.apply(session, event, prepared)
+    assert (result.outcome, result.resource_id) == (ApplyOutcome.PROCESSED, method.id)
+    # committed() is never told: the process "stopped" here.
+    async with server.runtime.db.read() as session:
+        recorded = await PaymentIntents(session).get_for_update_any(waiting.id)
+    assert recorded is not None
+    assert recorded.status is IntentStatus.REQUIRES_ACTION
+    assert recorded.attempt is not None
+    assert recorded.attempt.state is AttemptState.OPEN
+    assert "POST /transfer/create" not in prism.paths()
+
+    assert await applier._intents.reconcile(stale_after=dt.timedelta(0)) == 1
+    resumed = await get_intent(server, waiting.id)
+    assert (resumed.status, resumed.gateway_reference) == (
+        S.PAYMENT_INTENT_STATUS_PROCESSING,
+        EXAMPLE_TRANSFER,
+    )
+    assert prism.paths().count("POST /transfer/create") == 1
