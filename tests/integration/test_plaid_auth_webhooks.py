@@ -31,10 +31,16 @@ from server.webhooks.inbound import ApplyOutcome, NormalizedGatewayEvent
 from store.bank_models import BankAccountRow
 from store.payments import AttemptState, IntentStatus, PaymentIntents
 from store.webhook_models import GatewayEventRow
-from tests.conftest import QUICK_RELAY, TENANT_AUTH, Running, settings_for, start_running
+from tests.conftest import QUICK_RELAY, TENANT_AUTH, Running, serving
 from tests.contract.prism import PLAID_SPEC, MockPeer, start_mock
 from tests.integration.test_bank_payments import events, get_intent
-from tests.integration.test_plaid_payments import EXAMPLE_ACCOUNT, EXAMPLE_TRANSFER
+from tests.integration.test_plaid_payments import (
+    EXAMPLE_ACCOUNT,
+    EXAMPLE_TRANSFER,
+    link_through_plaid,
+    pay_through_plaid,
+    plaid_settings,
+)
 from tests.integration.test_remote_verifiers import Peer, PlaidKeys, serve
 
 S = res.PaymentIntentStatus
@@ -85,20 +91,9 @@ async def server(
     migrated_url: str, clients_file: Path, prism: MockPeer, plaid_front: tuple[Peer, PlaidKeys]
 ) -> AsyncIterator[Running]:
     prism.calls.clear()
-    running = await start_running(
-        settings_for(
-            migrated_url,
-            ISA_CLIENTS_FILE=str(clients_file),
-            ISA_GATEWAYS="plaid,sandbox",
-            ISA_PLAID_CLIENT_ID="client-id",
-            ISA_PLAID_SECRET="plaid-secret",
-            ISA_PLAID_HOST=plaid_front[0].url,
-            **QUICK_RELAY,
-        )
-    )
-    yield running
-    await running.channel.close()
-    await running.runtime.stop(grace=0)
+    settings = plaid_settings(migrated_url, clients_file, plaid_front[0].url, **QUICK_RELAY)
+    async for running in serving(settings):
+        yield running
 
 
 async def pending_account_with_a_waiting_intent(
@@ -106,34 +101,9 @@ async def pending_account_with_a_waiting_intent(
 ) -> tuple[res.PaymentMethod, res.PaymentIntent, str]:
     """A Plaid account pending automated micro-deposits, an intent waiting on it, and
     the account's Item id."""
-    payments = server.payments()
-    customer = await payments.CreateCustomer(
-        pb.CreateCustomerRequest(name="Ana Bell", email="ana@example.com"), metadata=TENANT_AUTH
-    )
-    linked = await payments.ExchangeBankPublicToken(
-        pb.ExchangeBankPublicTokenRequest(
-            customer_id=customer.customer.id,
-            public_token="public-sandbox-b0e2c4ee-a763-4df5-bfe9-46a46bce993d",
-            account_id=EXAMPLE_ACCOUNT,
-            idempotency_key="exchange-1",
-        ),
-        metadata=TENANT_AUTH,
-    )
-    method = linked.payment_method
+    customer_id, _link_token, method = await link_through_plaid(server)
     assert method.verification_status == V.PAYMENT_METHOD_VERIFICATION_STATUS_PENDING
-    created = await payments.CreatePaymentIntent(
-        pb.CreatePaymentIntentRequest(
-            amount=125000,
-            currency="usd",
-            customer_id=customer.customer.id,
-            payment_method_id=method.id,
-            confirm=True,
-            description="May rent",
-            idempotency_key="pay-1",
-        ),
-        metadata=TENANT_AUTH,
-    )
-    intent = created.payment_intent
+    intent = await pay_through_plaid(server, customer_id, method.id)
     assert intent.status == S.PAYMENT_INTENT_STATUS_REQUIRES_ACTION
     assert intent.next_action.type == res.NEXT_ACTION_TYPE_VERIFY_MICRODEPOSITS
     async with server.runtime.db.read() as session:

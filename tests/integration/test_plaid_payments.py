@@ -12,7 +12,8 @@ import pytest
 
 from isa.payment.v1 import payment_service_pb2 as pb
 from isa.payment.v1 import resources_pb2 as res
-from tests.conftest import TENANT_AUTH, Running, settings_for, start_running
+from server.config import Settings
+from tests.conftest import TENANT_AUTH, Running, serving, settings_for
 from tests.contract.prism import PLAID_SPEC, MockPeer, start_mock
 from tests.integration.test_bank_payments import _every_stored_value
 
@@ -28,27 +29,29 @@ def prism() -> Iterator[MockPeer]:
         yield peer
 
 
+def plaid_settings(url: str, clients_file: Path, plaid_host: str, **env: str) -> Settings:
+    """The server's settings with the plaid gateway (and the sandbox) at ``plaid_host``."""
+    return settings_for(
+        url,
+        ISA_CLIENTS_FILE=str(clients_file),
+        ISA_GATEWAYS="plaid,sandbox",
+        ISA_PLAID_CLIENT_ID="client-id",
+        ISA_PLAID_SECRET="plaid-secret",
+        ISA_PLAID_HOST=plaid_host,
+        **env,
+    )
+
+
 @pytest.fixture
 async def server(migrated_url: str, clients_file: Path, prism: MockPeer) -> AsyncIterator[Running]:
     prism.calls.clear()
-    running = await start_running(
-        settings_for(
-            migrated_url,
-            ISA_CLIENTS_FILE=str(clients_file),
-            ISA_GATEWAYS="plaid,sandbox",
-            ISA_PLAID_CLIENT_ID="client-id",
-            ISA_PLAID_SECRET="plaid-secret",
-            ISA_PLAID_HOST=prism.base_url,
-        )
-    )
-    yield running
-    await running.channel.close()
-    await running.runtime.stop(grace=0)
+    async for running in serving(plaid_settings(migrated_url, clients_file, prism.base_url)):
+        yield running
 
 
-async def test_link_exchange_and_an_ach_debit_through_plaid(
-    server: Running, prism: MockPeer
-) -> None:
+async def link_through_plaid(server: Running) -> tuple[str, str, res.PaymentMethod]:
+    """What the tenant portal does: a customer, a link token, Link, then the exchange of
+    the description's example account; (customer id, link token, the payment method)."""
     payments = server.payments()
     customer = await payments.CreateCustomer(
         pb.CreateCustomerRequest(name="Ana Bell", email="ana@example.com"), metadata=TENANT_AUTH
@@ -67,24 +70,37 @@ async def test_link_exchange_and_an_ach_debit_through_plaid(
         ),
         metadata=TENANT_AUTH,
     )
-    intent = await payments.CreatePaymentIntent(
+    return customer_id, link.link_token, method.payment_method
+
+
+async def pay_through_plaid(server: Running, customer_id: str, method_id: str) -> res.PaymentIntent:
+    """A $1,250.00 rent payment by the bank account ``method_id``, confirmed at once."""
+    created = await server.payments().CreatePaymentIntent(
         pb.CreatePaymentIntentRequest(
             amount=125000,
             currency="usd",
             customer_id=customer_id,
-            payment_method_id=method.payment_method.id,
+            payment_method_id=method_id,
             confirm=True,
             description="May rent",
             idempotency_key="pay-1",
         ),
         metadata=TENANT_AUTH,
     )
+    return created.payment_intent
 
-    assert link.link_token.startswith("link-sandbox-")
-    assert method.payment_method.gateway == "plaid"
-    assert method.payment_method.last4 == "0000"
-    assert method.payment_method.account_type == "checking"
-    assert intent.payment_intent.status == res.PAYMENT_INTENT_STATUS_PROCESSING
+
+async def test_link_exchange_and_an_ach_debit_through_plaid(
+    server: Running, prism: MockPeer
+) -> None:
+    customer_id, link_token, method = await link_through_plaid(server)
+    intent = await pay_through_plaid(server, customer_id, method.id)
+
+    assert link_token.startswith("link-sandbox-")
+    assert method.gateway == "plaid"
+    assert method.last4 == "0000"
+    assert method.account_type == "checking"
+    assert intent.status == res.PAYMENT_INTENT_STATUS_PROCESSING
     assert prism.request_violations() == []
     assert prism.paths() == [
         "POST /link/token/create",
