@@ -23,7 +23,8 @@ class BankVerificationUpdate:
     account_reference: str
     item_reference: str = ""
     verification: BankVerification
-    #: Why it failed, in the provider's words (empty when verified).
+    #: Why it failed, e.g. ``verification_expired``, ``verification_failed`` (empty when
+    #: verified): what the failed intents' ``last_error`` message tells the payer.
     reason: str = ""
 
 

@@ -622,7 +622,9 @@ class BankPaymentService:
 
     async def resume_verified(self, changes: Sequence[BankVerificationUpdate]) -> None:
         """After :meth:`apply_verification` committed: send the debits that waited for
-        the accounts it verified (never raises: a debit not sent stays scheduled)."""
+        the accounts it verified. As after :meth:`verify_micro_deposits`, a debit the
+        gateway refused leaves its intent waiting (the caller may confirm it again); one
+        whose answer was lost, or never sent because this stopped, the reconciler sends."""
         for change in changes:
             if change.verification is not BankVerification.VERIFIED:
                 continue
