@@ -622,9 +622,10 @@ class BankPaymentService:
 
     async def resume_verified(self, changes: Sequence[BankVerificationUpdate]) -> None:
         """After :meth:`apply_verification` committed: send the debits that waited for
-        the accounts it verified. As after :meth:`verify_micro_deposits`, a debit the
-        gateway refused leaves its intent waiting (the caller may confirm it again); one
-        whose answer was lost, or never sent because this stopped, the reconciler sends."""
+        the accounts it verified. A debit whose answer was lost, or that was never sent
+        because the process stopped first, the reconciler sends; as after
+        :meth:`verify_micro_deposits`, one the gateway refused or could not take leaves
+        its intent in REQUIRES_ACTION (logged; the payer may cancel it)."""
         for change in changes:
             if change.verification is not BankVerification.VERIFIED:
                 continue
