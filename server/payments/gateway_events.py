@@ -133,6 +133,16 @@ class PaymentEventApplier:
                 )
         if bank is not None and update.bank_verifications:
             result = await self._apply_verifications(session, event, bank, update, result)
+        return await self._apply_refunds(session, event, update, result)
+
+    async def _apply_refunds(
+        self,
+        session: AsyncSession,
+        event: NormalizedGatewayEvent,
+        update: GatewayUpdate,
+        result: ApplyResult,
+    ) -> ApplyResult:
+        """Refunds' new states; one we did not make, of an intent of ours, is adopted."""
         for change in update.refunds:
             try:
                 refund = await self._intents.apply_gateway_refund(
