@@ -577,7 +577,9 @@ class BankPaymentService:
         for intent_id in waiting:
             try:
                 await self._intents.continue_after_verification(client_id, intent_id)
-            except DomainError as failed:  # the intent keeps its state; the caller may retry
+            except DomainError as failed:
+                # Unreachable: the debit stays recorded and the reconciler sends it later;
+                # refused: the intent failed (payment.failed), the payer may pay otherwise.
                 log.warning("intent %s not resumed after verification: %s", intent_id, failed)
 
     async def apply_verification(
@@ -623,9 +625,9 @@ class BankPaymentService:
     async def resume_verified(self, changes: Sequence[BankVerificationUpdate]) -> None:
         """After :meth:`apply_verification` committed: send the debits that waited for
         the accounts it verified. A debit whose answer was lost, or that was never sent
-        because the process stopped first, the reconciler sends; as after
-        :meth:`verify_micro_deposits`, one the gateway refused or could not take leaves
-        its intent in REQUIRES_ACTION (logged; the payer may cancel it)."""
+        because the process stopped first, the reconciler sends, as it does one no gateway
+        could take now; one the gateway refused fails its intent (``payment.failed``, back
+        to REQUIRES_PAYMENT_METHOD), as after :meth:`verify_micro_deposits`."""
         for change in changes:
             if change.verification is not BankVerification.VERIFIED:
                 continue

@@ -31,12 +31,20 @@ from gateways.types import (
     ChargeResult,
     MethodType,
     Outcome,
+    PaymentError,
     RefundRequest,
     RefundResult,
     RetrieveRequest,
     derive_key,
 )
-from server.errors import FieldViolation, IdempotencyKeyInUse, InvalidInput, InvalidState, NotFound
+from server.errors import (
+    DomainError,
+    FieldViolation,
+    IdempotencyKeyInUse,
+    InvalidInput,
+    InvalidState,
+    NotFound,
+)
 from server.events import record_event
 from server.pagination import Page, PageRequest, page_of
 from server.payments.bank import BANK_ACCOUNT, BankDebits, paid_by_bank
@@ -615,7 +623,7 @@ class PaymentIntentService:
         no longer waits, or has another call open."""
         intents = PaymentIntents(session)
         intent = await self._locked(intents, client_id, intent_id)
-        key = derive_key(client_id, intent_id, "confirm-after-verification")
+        key = _after_verification_key(client_id, intent_id)
         if intent.status is not IntentStatus.REQUIRES_ACTION:
             return None
         if _busy(intent):
@@ -1057,6 +1065,9 @@ class PaymentIntentService:
                 settled += 1
             except (GatewayOutcomeUnknown, GatewayUnavailableError) as still:
                 log.info("intent %s still unsettled: %s", intent_id, still.message)
+            except DomainError as refused:  # settled as refused; the others still go
+                settled += 1
+                log.warning("intent %s: the gateway refused its attempt: %s", intent_id, refused)
         for client_id, refund_id in refunds:
             refund = await self.get_refund(client_id, refund_id)
             after = await self._run_refund(refund)
@@ -1107,14 +1118,20 @@ class PaymentIntentService:
                 metadata={"payment_intent_id": intent.id},
             ) from None
         except (GatewayUnavailable, GatewayAuthError) as refused:
-            await self._void_attempt(intent)
+            if _scheduled_debit(intent):
+                await self._keep_for_reconciler(intent)
+            else:
+                await self._void_attempt(intent)
             raise GatewayUnavailableError(
                 f"no capable gateway is reachable ({refused.gateway}); nothing was charged; "
                 "retry with the same idempotency key",
                 metadata={"gateway": refused.gateway},
             ) from None
         except GatewayRejected as refused:
-            await self._void_attempt(intent)
+            if _scheduled_debit(intent):
+                await self._decline_scheduled(intent, refused)
+            else:
+                await self._void_attempt(intent)
             if refused.code == "resource_missing" and attempt.operation == "confirm":
                 raise InvalidInput(
                     [
@@ -1137,6 +1154,37 @@ class PaymentIntentService:
             intents = PaymentIntents(session)
             await intents.get_for_update_any(intent.id)
             await intents.record_attempt_not_sent(intent.id)
+
+    async def _keep_for_reconciler(self, intent: PaymentIntent) -> None:
+        """A scheduled debit no gateway could take now stays recorded (its clock restarted):
+        no caller will retry it, so voiding it would strand the intent in REQUIRES_ACTION."""
+        attempt = intent.attempt
+        assert attempt is not None
+        async with self._db.write() as session:
+            intents = PaymentIntents(session)
+            await intents.get_for_update_any(intent.id)
+            await intents.record_attempt(
+                intent.id, operation=attempt.operation, key=attempt.key, amount=attempt.amount
+            )
+
+    async def _decline_scheduled(self, intent: PaymentIntent, refused: GatewayRejected) -> None:
+        """A scheduled debit the gateway refuses fails its intent as a decline would (back
+        to REQUIRES_PAYMENT_METHOD, ``payment.failed``): the payer can choose another way
+        to pay, which an intent left waiting on a verified account never offered."""
+        async with self._db.write() as session:
+            await self.apply_gateway_payment(
+                session,
+                gateway=refused.gateway,
+                intent_id=intent.id,
+                result=ChargeResult(
+                    outcome=Outcome.DECLINED,
+                    gateway_reference="",
+                    error=PaymentError(
+                        code=refused.code or "debit_refused",
+                        message=f"The bank gateway refused the debit: {refused.message}",
+                    ),
+                ),
+            )
 
     async def _charge(self, intent: PaymentIntent, attempt: Attempt) -> tuple[str, ChargeResult]:
         method, destination = _Method(token=intent.payment_method_id, gateway=""), ""
@@ -1275,6 +1323,19 @@ class PaymentIntentService:
             data=_public(intent),
         )
         await self._outcomes.announce(session, intent, event_type)
+
+
+def _after_verification_key(client_id: str, intent_id: str) -> str:
+    return derive_key(client_id, intent_id, "confirm-after-verification")
+
+
+def _scheduled_debit(intent: PaymentIntent) -> bool:
+    """Whether the intent's attempt is one no caller waits on: the debit recorded when its
+    bank account was verified (sent in the background, or by the reconciler)."""
+    attempt = intent.attempt
+    return attempt is not None and attempt.key == _after_verification_key(
+        intent.client_id, intent.id
+    )
 
 
 def _is_bank(method: _Method) -> bool:

@@ -16,6 +16,7 @@ import asyncio
 import datetime as dt
 import json
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +54,32 @@ def prism() -> Iterator[MockPeer]:
         yield peer
 
 
+@dataclass
+class Outage:
+    """Paths the Plaid front answers itself, with (status, Plaid error body), instead of
+    passing them to Prism; every request it so answered, by path."""
+
+    answers: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    answered: list[str] = field(default_factory=list)
+
+
 @pytest.fixture
-async def plaid_front(prism: MockPeer) -> AsyncIterator[tuple[Peer, PlaidKeys]]:
+def outage() -> Outage:
+    return Outage()
+
+
+def plaid_error(error_type: str, code: str) -> dict[str, Any]:
+    return {
+        "error_type": error_type,
+        "error_code": code,
+        "error_message": f"{code.lower()} (test)",
+        "display_message": None,
+        "request_id": "req-test",
+    }
+
+
+@pytest.fixture
+async def plaid_front(prism: MockPeer, outage: Outage) -> AsyncIterator[tuple[Peer, PlaidKeys]]:
     keys = PlaidKeys()
     http = aiohttp.ClientSession()
 
@@ -65,6 +90,10 @@ async def plaid_front(prism: MockPeer) -> AsyncIterator[tuple[Peer, PlaidKeys]]:
         return web.json_response({"key": keys.jwk(), "request_id": "req"})
 
     async def to_prism(request: web.Request) -> web.Response:
+        if request.path in outage.answers:
+            outage.answered.append(request.path)
+            status, error = outage.answers[request.path]
+            return web.json_response(error, status=status)
         headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
         async with http.post(
             prism.base_url + request.path, data=await request.read(), headers=headers
@@ -332,3 +361,80 @@ async def test_the_waiting_debit_is_recorded_with_the_verification_for_the_recon
         EXAMPLE_TRANSFER,
     )
     assert prism.paths().count("POST /transfer/create") == 1
+
+
+async def answered_once(outage: Outage, path: str) -> None:
+    for _ in range(200):
+        if path in outage.answered:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{path} was never asked")
+
+
+async def test_a_resumed_debit_plaid_cannot_take_now_is_sent_later_by_the_reconciler(
+    server: Running, prism: MockPeer, plaid_front: tuple[Peer, PlaidKeys], outage: Outage
+) -> None:
+    """No caller waits on a debit resumed by a verification: one Plaid cannot take now
+    (rate limited: nothing done) stays recorded, and the reconciler sends it later. Had
+    it been voided, the intent would wait in REQUIRES_ACTION on a verified account with
+    nothing left to send it."""
+    _peer, keys = plaid_front
+    _method, waiting, item_id = await pending_account_with_a_waiting_intent(server)
+    path = "/transfer/authorization/create"
+    outage.answers[path] = (429, plaid_error("RATE_LIMIT_EXCEEDED", "RATE_LIMIT"))
+
+    body = auth_webhook("AUTOMATICALLY_VERIFIED", item_id)
+    await send(server, keys, body)
+    assert (await applied(server, body)).status == "processed"
+    await answered_once(outage, path)
+    for _ in range(100):  # the resume task records the refusal after Plaid's answer
+        async with server.runtime.db.read() as session:
+            kept = await PaymentIntents(session).get_for_update_any(waiting.id)
+        assert kept is not None
+        if kept.update_time > waiting.update_time.ToDatetime(dt.UTC) and kept.attempt:
+            break
+        await asyncio.sleep(0.05)
+    assert kept.status is IntentStatus.REQUIRES_ACTION
+    assert kept.attempt is not None
+    assert kept.attempt.state is AttemptState.OPEN  # still to be sent
+    assert "POST /transfer/create" not in prism.paths()
+
+    del outage.answers[path]  # Plaid takes calls again
+    applier = server.runtime.appliers.get("plaid")
+    assert isinstance(applier, PaymentEventApplier)
+    assert await applier._intents.reconcile(stale_after=dt.timedelta(0)) == 1
+    sent = await get_intent(server, waiting.id)
+    assert (sent.status, sent.gateway_reference) == (
+        S.PAYMENT_INTENT_STATUS_PROCESSING,
+        EXAMPLE_TRANSFER,
+    )
+    assert prism.paths().count("POST /transfer/create") == 1
+
+
+async def test_a_resumed_debit_plaid_refuses_fails_its_intent(
+    server: Running, prism: MockPeer, plaid_front: tuple[Peer, PlaidKeys], outage: Outage
+) -> None:
+    """A debit Plaid refuses outright fails its intent like a decline (back to
+    REQUIRES_PAYMENT_METHOD, ``payment.failed``), so the payer can pay another way."""
+    _peer, keys = plaid_front
+    _method, waiting, item_id = await pending_account_with_a_waiting_intent(server)
+    path = "/transfer/authorization/create"
+    outage.answers[path] = (400, plaid_error("INVALID_REQUEST", "INVALID_FIELD"))
+
+    body = auth_webhook("AUTOMATICALLY_VERIFIED", item_id)
+    await send(server, keys, body)
+    assert (await applied(server, body)).status == "processed"
+    failed = await intent_leaving(server, waiting.id, S.PAYMENT_INTENT_STATUS_REQUIRES_ACTION)
+    assert failed.status == S.PAYMENT_INTENT_STATUS_REQUIRES_PAYMENT_METHOD
+    assert failed.last_error.code == "invalid_field"
+    assert "refused the debit" in failed.last_error.message
+    assert await events(server, waiting.id) == [
+        "payment.created",
+        "payment.requires_action",
+        "payment.failed",
+    ]
+    async with server.runtime.db.read() as session:
+        recorded = await PaymentIntents(session).get_for_update_any(waiting.id)
+    assert recorded is not None
+    assert recorded.attempt is None or recorded.attempt.state is AttemptState.DONE
+    assert "POST /transfer/create" not in prism.paths()
