@@ -75,6 +75,12 @@ _METHOD_STATUS = {
     BankVerification.PENDING_MANUAL: "pending",
     BankVerification.FAILED: "failed",
 }
+#: The event of a verification's end: consumers learn of a failure too, so the payer can
+#: be asked to link another account (the waiting intents get ``payment.failed``).
+_VERIFICATION_EVENTS = {
+    BankVerification.VERIFIED: "bank_account.verified",
+    BankVerification.FAILED: "bank_account.verification_failed",
+}
 
 
 class PublicTokenInvalid(InvalidInput):
@@ -524,24 +530,24 @@ class BankPaymentService:
         failure: str = FAILED_VERIFICATION_MESSAGE,
     ) -> PaymentMethodRecord:
         """The account's new verification on its bank account and payment method, its
-        ``bank_account.verified`` event, and the intents waiting on it settled (failed,
-        or their debits scheduled for :meth:`_resume_waiting`), all in ``session``."""
+        ``bank_account.verified`` or ``bank_account.verification_failed`` event, and the
+        intents waiting on it settled (failed, or their debits scheduled for
+        :meth:`_resume_waiting`), all in ``session``."""
         await BankAccountStore(session).record_verification(
             method.id, verification=verification.value, attempted=attempted
         )
         updated = await PaymentMethods(session).record_verification(
             method.id, _METHOD_STATUS[verification]
         )
-        if verification is BankVerification.VERIFIED:
-            await record_event(
-                session,
-                client_id=method.client_id,
-                event_type="bank_account.verified",
-                resource_id=method.id,
-                data=_public(updated),
-            )
         if verification not in (BankVerification.VERIFIED, BankVerification.FAILED):
             return updated
+        await record_event(
+            session,
+            client_id=method.client_id,
+            event_type=_VERIFICATION_EVENTS[verification],
+            resource_id=method.id,
+            data=_public(updated),
+        )
         waiting = await BankAccountStore(session).intents_awaiting_verification(
             method.client_id, method.id
         )

@@ -360,6 +360,11 @@ async def test_three_wrong_micro_deposit_attempts_fail_the_account(server: Runni
     )
     [shown] = listed.payment_methods
     assert shown.verification_status == V.PAYMENT_METHOD_VERIFICATION_STATUS_FAILED
+    # the wrong tries before the last wrote nothing; the one that ended it, its event
+    assert await events(server, method.id) == [
+        "payment_method.attached",
+        "bank_account.verification_failed",
+    ]
 
 
 async def test_a_waiting_intent_can_be_canceled_before_verification(server: Running) -> None:

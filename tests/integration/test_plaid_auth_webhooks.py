@@ -273,7 +273,10 @@ async def test_verification_expired_fails_the_waiting_intent(
     assert failed.gateway_reference == ""
     shown = await method_of(server, method)
     assert shown.verification_status == V.PAYMENT_METHOD_VERIFICATION_STATUS_FAILED
-    assert await events(server, method.id) == ["payment_method.attached"]
+    assert await events(server, method.id) == [
+        "payment_method.attached",
+        "bank_account.verification_failed",
+    ]
     assert await events(server, waiting.id) == [
         "payment.created",
         "payment.requires_action",
