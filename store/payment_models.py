@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -122,6 +123,15 @@ class RefundRow(Base):
         Index("ix_refunds_payment_intent_id_id", "payment_intent_id", "id"),
         Index("ix_refunds_attempt_state", "attempt_state"),
         Index("ix_refunds_gateway_gateway_reference", "gateway", "gateway_reference"),
+        # one refund per gateway refund, once the gateway gave it an id
+        Index(
+            "uq_refunds_gateway_gateway_reference",
+            "gateway",
+            "gateway_reference",
+            unique=True,
+            sqlite_where=text("gateway_reference <> ''"),
+            postgresql_where=text("gateway_reference <> ''"),
+        ),
         CheckConstraint("amount > 0", name="amount_positive"),
     )
 

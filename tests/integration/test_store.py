@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from server.events import record_event
 from store.db import Database
 from store.events import Events
+from store.payment_models import PaymentIntentRow, RefundRow
 from store.schema import metadata
 
 
@@ -59,17 +64,67 @@ async def test_gateway_events_find_their_payment_and_refund_through_an_index(db:
     """Each gateway webhook looks its row up by the provider's id, in the write
     transaction: without the index that is a scan of every payment the service holds."""
     lookups = {
-        "payment_intents": "ix_payment_intents_gateway_gateway_reference",
-        "refunds": "ix_refunds_gateway_gateway_reference",
+        "payment_intents": ("ix_payment_intents_gateway_gateway_reference",),
+        # PostgreSQL may prefer the unique one for a literal reference (it is not empty)
+        "refunds": ("ix_refunds_gateway_gateway_reference", "uq_refunds_gateway_gateway_reference"),
     }
     async with db.write_engine.connect() as connection:
         postgres = connection.dialect.name == "postgresql"
         if postgres:  # on an empty table the planner would rightly prefer a scan
             await connection.exec_driver_sql("SET enable_seqscan = off")
-        for table, index in lookups.items():
+        for table, indexes in lookups.items():
             where = "gateway = 'stripe' AND gateway_reference = 'pi_123'"
             explain = "EXPLAIN" if postgres else "EXPLAIN QUERY PLAN"
             query = f"{explain} SELECT id FROM {table} WHERE {where}"
             rows = await connection.exec_driver_sql(query)
             plan = " ".join(str(column) for row in rows for column in row)
-            assert index in plan, f"{table} lookup by gateway reference: {plan}"
+            assert any(index in plan for index in indexes), f"{table} lookup: {plan}"
+
+
+async def test_a_gateway_refund_is_recorded_once_and_unsent_refunds_are_not_constrained(
+    db: Database,
+) -> None:
+    """Two refund rows for one gateway refund are refused by the database itself; any
+    number of refunds not yet sent (no gateway reference) are fine."""
+    now = dt.datetime.now(dt.UTC)
+    async with db.write() as session:
+        intent = PaymentIntentRow(
+            id="pi_unique",
+            client_id="c1",
+            amount=1000,
+            currency="usd",
+            status="succeeded",
+            capture_method="automatic",
+            amount_received=1000,
+            gateway="stripe",
+            gateway_reference="pi_gw",
+            client_secret="secret",
+            create_time=now,
+            update_time=now,
+        )
+        session.add(intent)
+        for n, reference in enumerate(["", "", "re_gw"]):
+            session.add(refund_row(f"re_{n}", reference, now))
+    with pytest.raises(IntegrityError):
+        async with db.write() as session:
+            session.add(refund_row("re_again", "re_gw", now))
+    async with db.read() as session:
+        count = await session.scalar(select(func.count()).select_from(RefundRow))
+    assert count == 3
+
+
+def refund_row(refund_id: str, reference: str, now: dt.datetime) -> RefundRow:
+    return RefundRow(
+        id=refund_id,
+        client_id="c1",
+        payment_intent_id="pi_unique",
+        amount=100,
+        currency="usd",
+        status="pending" if not reference else "succeeded",
+        gateway="stripe",
+        gateway_reference=reference,
+        attempt_key=f"key-{refund_id}",
+        attempt_state="open" if not reference else "done",
+        create_time=now,
+        update_time=now,
+    )
