@@ -366,6 +366,23 @@ async def test_the_waiting_debit_is_recorded_with_the_verification_for_the_recon
     assert prism.paths().count("POST /transfer/create") == 1
 
 
+async def verified_while_plaid_answers(
+    server: Running,
+    keys: PlaidKeys,
+    outage: Outage,
+    path: str,
+    answer: tuple[int, dict[str, Any]],
+) -> res.PaymentIntent:
+    """An intent waiting on a pending account, whose AUTOMATICALLY_VERIFIED webhook is
+    applied while Plaid answers ``path`` with ``answer``: the waiting intent."""
+    _method, waiting, item_id = await pending_account_with_a_waiting_intent(server)
+    outage.answers[path] = answer
+    body = auth_webhook("AUTOMATICALLY_VERIFIED", item_id)
+    await send(server, keys, body)
+    assert (await applied(server, body)).status == "processed"
+    return waiting
+
+
 async def answered_once(outage: Outage, path: str) -> None:
     for _ in range(200):
         if path in outage.answered:
@@ -381,14 +398,9 @@ async def test_a_resumed_debit_plaid_cannot_take_now_is_sent_later_by_the_reconc
     (rate limited: nothing done) stays recorded, and the reconciler sends it later. Had
     it been voided, the intent would wait in REQUIRES_ACTION on a verified account with
     nothing left to send it."""
-    _peer, keys = plaid_front
-    _method, waiting, item_id = await pending_account_with_a_waiting_intent(server)
     path = "/transfer/authorization/create"
-    outage.answers[path] = (429, plaid_error("RATE_LIMIT_EXCEEDED", "RATE_LIMIT"))
-
-    body = auth_webhook("AUTOMATICALLY_VERIFIED", item_id)
-    await send(server, keys, body)
-    assert (await applied(server, body)).status == "processed"
+    answer = (429, plaid_error("RATE_LIMIT_EXCEEDED", "RATE_LIMIT"))
+    waiting = await verified_while_plaid_answers(server, plaid_front[1], outage, path, answer)
     await answered_once(outage, path)
     for _ in range(100):  # the resume task records the refusal after Plaid's answer
         async with server.runtime.db.read() as session:
@@ -419,14 +431,9 @@ async def test_a_resumed_debit_plaid_refuses_fails_its_intent(
 ) -> None:
     """A debit Plaid refuses outright fails its intent like a decline (back to
     REQUIRES_PAYMENT_METHOD, ``payment.failed``), so the payer can pay another way."""
-    _peer, keys = plaid_front
-    _method, waiting, item_id = await pending_account_with_a_waiting_intent(server)
     path = "/transfer/authorization/create"
-    outage.answers[path] = (400, plaid_error("INVALID_REQUEST", "INVALID_FIELD"))
-
-    body = auth_webhook("AUTOMATICALLY_VERIFIED", item_id)
-    await send(server, keys, body)
-    assert (await applied(server, body)).status == "processed"
+    answer = (400, plaid_error("INVALID_REQUEST", "INVALID_FIELD"))
+    waiting = await verified_while_plaid_answers(server, plaid_front[1], outage, path, answer)
     failed = await intent_leaving(server, waiting.id, S.PAYMENT_INTENT_STATUS_REQUIRES_ACTION)
     assert failed.status == S.PAYMENT_INTENT_STATUS_REQUIRES_PAYMENT_METHOD
     assert failed.last_error.code == "invalid_field"
