@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from dataclasses import dataclass, field
+from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import CustomerRow
+from store.raw import parse_json, parse_time
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,6 +37,62 @@ def _record(row: CustomerRow) -> CustomerRecord:
         create_time=row.create_time,
         update_time=row.update_time,
     )
+
+
+_COLUMNS: Final = "id, client_id, external_ref, email, name, metadata, create_time, update_time"
+
+
+def _raw_customer(row: tuple[Any, ...]) -> CustomerRecord:
+    return CustomerRecord(
+        id=row[0],
+        client_id=row[1],
+        external_ref=row[2],
+        email=row[3],
+        name=row[4],
+        metadata=parse_json(row[5]),
+        create_time=parse_time(row[6]),
+        update_time=parse_time(row[7]),
+    )
+
+
+def customer_inline(
+    conn: sqlite3.Connection, client_id: str, customer_id: str
+) -> CustomerRecord | None:
+    """GetCustomer's read on the inline reader (store.raw): one indexed lookup, no
+    session (the ORM's select cost several times the whole rest of the call)."""
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM customers WHERE id = ? AND client_id = ?",  # noqa: S608
+        (customer_id, client_id),
+    ).fetchone()
+    return None if row is None else _raw_customer(row)
+
+
+def customers_page_inline(
+    conn: sqlite3.Connection,
+    client_id: str,
+    *,
+    before_id: str | None,
+    limit: int,
+    email: str | None = None,
+    external_ref: str | None = None,
+) -> list[CustomerRecord]:
+    """ListCustomers' page on the inline reader: newest first, keyset by id."""
+    clauses = ["client_id = ?"]
+    values: list[Any] = [client_id]
+    for clause, value in (
+        ("email = ?", email),
+        ("external_ref = ?", external_ref),
+        ("id < ?", before_id),
+    ):
+        if value is not None:
+            clauses.append(clause)
+            values.append(value)
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM customers"  # noqa: S608
+        f" WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT ?",
+        (*values, limit),
+    ).fetchall()
+    return [_raw_customer(row) for row in rows]
 
 
 class Customers:

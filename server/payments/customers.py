@@ -9,10 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.errors import NotFound
 from server.pagination import Page, PageRequest, page_of
-from store.customers import CustomerRecord, Customers
+from store.customers import CustomerRecord, Customers, customer_inline, customers_page_inline
 from store.db import Database
 from store.ids import new_id
 from store.models import utcnow
+from store.raw import InlineReader
 
 Customer = CustomerRecord
 
@@ -36,6 +37,7 @@ class NewCustomer:
 class CustomerService:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._inline = InlineReader(db)
 
     async def create(self, session: AsyncSession, client_id: str, new: NewCustomer) -> Customer:
         """Insert in the caller's transaction, so it commits with the idempotency record."""
@@ -53,8 +55,12 @@ class CustomerService:
         return await Customers(session).add(customer)
 
     async def get(self, client_id: str, customer_id: str) -> Customer:
-        async with self._db.read() as session:
-            customer = await Customers(session).get(client_id, customer_id)
+        conn = self._inline.connection()
+        if conn is not None:  # SQLite: one indexed lookup, no session (store.raw)
+            customer = customer_inline(conn, client_id, customer_id)
+        else:
+            async with self._db.read() as session:
+                customer = await Customers(session).get(client_id, customer_id)
         if customer is None:
             raise NotFound("customer", customer_id)
         return customer
@@ -63,6 +69,17 @@ class CustomerService:
         self, client_id: str, page: PageRequest, where: CustomerFilter | None = None
     ) -> Page[Customer]:
         where = where or CustomerFilter()
+        conn = self._inline.connection()
+        if conn is not None:  # SQLite: the page in one statement, no session
+            rows = customers_page_inline(
+                conn,
+                client_id,
+                before_id=page.before_id,
+                limit=page.size + 1,
+                email=where.email,
+                external_ref=where.external_ref,
+            )
+            return page_of(rows, page)
         async with self._db.read() as session:
             rows = await Customers(session).page(
                 client_id,
