@@ -7,8 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import IdempotencyRecordRow
@@ -30,19 +29,6 @@ class IdempotencyRecord:
     expire_time: dt.datetime
 
 
-def _record(row: IdempotencyRecordRow) -> IdempotencyRecord:
-    return IdempotencyRecord(
-        client_id=row.client_id,
-        key=row.key,
-        method=row.method,
-        request_hash=row.request_hash,
-        status=row.status,
-        response=row.response,
-        locked_until=row.locked_until,
-        expire_time=row.expire_time,
-    )
-
-
 _FIND_SQL = (
     "SELECT client_id, key, method, request_hash, status, response, locked_until, expire_time"
     " FROM idempotency_records WHERE client_id = ? AND key = ?"
@@ -52,6 +38,39 @@ _INSERT_SQL = (
     " locked_until, create_time, expire_time) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)"
     " ON CONFLICT DO NOTHING"
 )
+
+
+#: PostgreSQL's forms of the statements above (driver SQL: no statement to build,
+#: compile or cache-key on every mutating call, which cost more than the round trip).
+_FIND_SQL_PG = (
+    "SELECT client_id, key, method, request_hash, status, response, locked_until, expire_time"
+    " FROM idempotency_records WHERE client_id = $1 AND key = $2"
+)
+_INSERT_SQL_PG = (
+    "INSERT INTO idempotency_records (client_id, key, method, request_hash, status, response,"
+    " locked_until, create_time, expire_time) VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8)"
+    " ON CONFLICT DO NOTHING RETURNING key"
+)
+_LOCK_SQL_PG = "SELECT pg_try_advisory_xact_lock($1)"
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    return None if value is None else value.astimezone(dt.UTC)
+
+
+def _pg_record(row: Any) -> IdempotencyRecord:
+    expire_time = _utc(row[7])
+    assert expire_time is not None  # NOT NULL
+    return IdempotencyRecord(
+        client_id=row[0],
+        key=row[1],
+        method=row[2],
+        request_hash=row[3],
+        status=row[4],
+        response=bytes(row[5]) if row[5] is not None else None,
+        locked_until=_utc(row[6]),
+        expire_time=expire_time,
+    )
 
 
 def _raw_record(row: tuple[Any, ...]) -> IdempotencyRecord:
@@ -88,18 +107,22 @@ class IdempotencyRecords:
         """
         if not self._postgres:
             return True
-        locked = await self._session.scalar(
-            select(func.pg_try_advisory_xact_lock(_advisory_lock_id(client_id, key)))
-        )
-        return bool(locked)
+        rows = await self._pg(_LOCK_SQL_PG, (_advisory_lock_id(client_id, key),))
+        return bool(rows[0][0])
+
+    async def _pg(self, statement: str, params: tuple[Any, ...]) -> list[Any]:
+        """Driver SQL on the session's connection, in its transaction (PostgreSQL)."""
+        connection = await self._session.connection()
+        result = await connection.exec_driver_sql(statement, params)
+        return list(result.all()) if result.returns_rows else []
 
     async def find(self, client_id: str, key: str) -> IdempotencyRecord | None:
         raw = await raw_sqlite(self._session)
         if raw is not None:  # the batch writer's hot path: hand-written SQL (store.raw)
             found = raw.execute(_FIND_SQL, (client_id, key)).fetchone()
             return None if found is None else _raw_record(found)
-        row = await self._session.get(IdempotencyRecordRow, (client_id, key))
-        return None if row is None else _record(row)
+        rows = await self._pg(_FIND_SQL_PG, (client_id, key))
+        return _pg_record(rows[0]) if rows else None
 
     async def insert_completed(
         self,
@@ -130,24 +153,11 @@ class IdempotencyRecords:
             )
             return cursor.rowcount == 1
         # PostgreSQL only: on SQLite the hand-written branch above always answers.
-        statement = (
-            pg_insert(IdempotencyRecordRow)
-            .values(
-                client_id=client_id,
-                key=key,
-                method=method,
-                request_hash=request_hash,
-                status=COMPLETED,
-                response=response,
-                locked_until=None,
-                create_time=now,
-                expire_time=expire_time,
-            )
-            .on_conflict_do_nothing()
-            .returning(IdempotencyRecordRow.key)
+        inserted = await self._pg(
+            _INSERT_SQL_PG,
+            (client_id, key, method, request_hash, COMPLETED, response, now, expire_time),
         )
-        inserted = await self._session.scalar(statement)
-        return inserted is not None
+        return bool(inserted)
 
     async def delete(self, client_id: str, key: str) -> None:
         await self._session.execute(
