@@ -37,11 +37,15 @@ KNOWN_GATEWAYS: Final = ("sandbox", "stripe", "square", "paypal", "plaid", "coin
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Client:
-    """A calling backend: who it is, how it proves it, which services it may call."""
+    """A calling backend: who it is, how it proves it, which services it may call.
+
+    An ``operator`` (the people running the service, not a tenant) also sees the gateway
+    events no client owns yet: their payloads may be about any tenant's payments."""
 
     id: str
     token_sha256: str
     services: frozenset[str]
+    operator: bool = False
 
     def may_call(self, service: str) -> bool:
         return service in self.services
@@ -123,6 +127,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                 id=DEV_CLIENT_ID,
                 token_sha256=token_digest(dev_token),
                 services=frozenset(ALL_SERVICES),
+                operator=True,
             ),
         )
     )
@@ -215,7 +220,7 @@ def _gateways(raw: str | None, *, credentialed: Mapping[str, bool]) -> tuple[str
 
 
 def _load_clients(path: Path) -> tuple[Client, ...]:
-    """Parse ``{"clients": [{"id", "token" | "token_sha256", "services"}]}``."""
+    """Parse ``{"clients": [{"id", "token" | "token_sha256", "services", "operator"?}]}``."""
     try:
         document = json.loads(path.read_text())
         entries = document["clients"]
@@ -235,9 +240,15 @@ def _load_clients(path: Path) -> tuple[Client, ...]:
         unknown = [s for s in services if s not in ALL_SERVICES]
         if unknown:
             raise ConfigError(f"{where}: unknown services {unknown}")
+        operator = entry.get("operator", False)
+        if not isinstance(operator, bool):
+            raise ConfigError(f"{where}: 'operator' must be true or false, not {operator!r}")
         clients.append(
             Client(
-                id=str(entry["id"]), token_sha256=str(digest).lower(), services=frozenset(services)
+                id=str(entry["id"]),
+                token_sha256=str(digest).lower(),
+                services=frozenset(services),
+                operator=operator,
             )
         )
     ids = [client.id for client in clients]

@@ -217,14 +217,17 @@ class GatewayEvents:
         self,
         client_id: str,
         *,
+        include_unowned: bool,
         before_id: str | None,
         limit: int,
         gateway: str | None,
         statuses: tuple[str, ...] | None,
     ) -> list[GatewayEventRecord]:
-        """The client's gateway events and those no client owns yet, newest first."""
+        """The client's gateway events, newest first; with ``include_unowned`` (operators
+        only) also those no client owns yet."""
+        owned = GatewayEventRow.client_id == client_id
         query = select(GatewayEventRow).where(
-            or_(GatewayEventRow.client_id == client_id, GatewayEventRow.client_id.is_(None))
+            or_(owned, GatewayEventRow.client_id.is_(None)) if include_unowned else owned
         )
         if gateway is not None:
             query = query.where(GatewayEventRow.gateway == gateway)

@@ -425,8 +425,13 @@ class WebhookServicer:
             if status is None:
                 checks.fail("status", "is not a known GatewayEventStatus")
         checks.raise_if_any()
+        client = caller()
         page = await self._gateway_events.list(
-            caller().id, page_request, gateway=request.gateway or None, status=status
+            client.id,
+            page_request,
+            include_unowned=client.operator,
+            gateway=request.gateway or None,
+            status=status,
         )
         return pb.ListGatewayEventsResponse(
             gateway_events=[gateway_event_message(e) for e in page.items],
@@ -440,11 +445,15 @@ class WebhookServicer:
         event_id = checks.resource_id("id", request.id, prefix="gev")
         key = checks.idempotency_key(request.idempotency_key, required=False)
         checks.raise_if_any()
-        client_id = caller().id
-        prepared = await self._gateway_events.prepare_reprocess(client_id, event_id)
+        client = caller()
+        prepared = await self._gateway_events.prepare_reprocess(
+            client.id, event_id, include_unowned=client.operator
+        )
 
         async def reprocess(session: AsyncSession) -> pb.ReprocessGatewayEventResponse:
-            event = await self._gateway_events.reprocess(session, client_id, event_id, prepared)
+            event = await self._gateway_events.reprocess(
+                session, client.id, event_id, prepared, include_unowned=client.operator
+            )
             return pb.ReprocessGatewayEventResponse(gateway_event=gateway_event_message(event))
 
         response = await run_idempotent(

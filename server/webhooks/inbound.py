@@ -378,24 +378,29 @@ class GatewayEventService:
         )
         return True
 
-    async def prepare_reprocess(self, client_id: str, event_id: str) -> Prepared:
+    async def prepare_reprocess(
+        self, client_id: str, event_id: str, *, include_unowned: bool
+    ) -> Prepared:
         """The applier's outside-the-store step for :meth:`reprocess`, before its
-        transaction (NotFound for an event that is not the caller's)."""
+        transaction (NotFound for an event the caller may not see)."""
         async with self._db.read() as session:
             event = await GatewayEvents(session).get(event_id)
-        if event is None or event.client_id not in (None, client_id):
-            raise NotFound("gateway event", event_id)
-        return await self._prepare(event)
+        return await self._prepare(_visible(event, event_id, client_id, include_unowned))
 
     async def reprocess(
-        self, session: AsyncSession, client_id: str, event_id: str, prepared: Prepared
+        self,
+        session: AsyncSession,
+        client_id: str,
+        event_id: str,
+        prepared: Prepared,
+        *,
+        include_unowned: bool,
     ) -> GatewayEvent:
         """Apply a stored event again, now, whatever its status (application is idempotent);
         call :meth:`reprocessed` with ``prepared`` once the transaction committed."""
         events = GatewayEvents(session)
         event = await events.get(event_id, for_update=True)
-        if event is None or event.client_id not in (None, client_id):
-            raise NotFound("gateway event", event_id)
+        event = _visible(event, event_id, client_id, include_unowned)
         await self._apply(session, event, prepared)
         await session.flush()
         applied = await events.get(event_id)
@@ -407,7 +412,13 @@ class GatewayEventService:
         self._committed(prepared)
 
     async def list(
-        self, client_id: str, page: PageRequest, *, gateway: str | None, status: str | None
+        self,
+        client_id: str,
+        page: PageRequest,
+        *,
+        include_unowned: bool,
+        gateway: str | None,
+        status: str | None,
     ) -> Page[GatewayEvent]:
         statuses: tuple[str, ...] | None = None
         if status == RECEIVED:
@@ -417,12 +428,25 @@ class GatewayEventService:
         async with self._db.read() as session:
             rows = await GatewayEvents(session).page(
                 client_id,
+                include_unowned=include_unowned,
                 before_id=page.before_id,
                 limit=page.size + 1,
                 gateway=gateway,
                 statuses=statuses,
             )
         return page_of(rows, page)
+
+
+def _visible(
+    event: GatewayEvent | None, event_id: str, client_id: str, include_unowned: bool
+) -> GatewayEvent:
+    """The event, if the caller may see it: its own, or an unowned one for an operator
+    (NotFound otherwise, the same as for an unknown id: not revealing that it exists)."""
+    if event is None or not (
+        event.client_id == client_id or (include_unowned and event.client_id is None)
+    ):
+        raise NotFound("gateway event", event_id)
+    return event
 
 
 def _normalized(event: GatewayEvent) -> NormalizedGatewayEvent:
