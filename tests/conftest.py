@@ -35,6 +35,8 @@ IN_CI = os.environ.get("CI") == "true"
 #: Clients of the test clients file: (id, token, services).
 TENANT = ("tenant-portal", "tenant-token", None)
 OTHER_TENANT = ("other-tenant", "other-token", None)
+#: The operator client (``"operator": true``): it also sees the gateway events no client owns.
+OPERATOR = ("ops-console", "operator-token", None)
 BILLING_JOB = ("billing-job", "billing-token", ["isa.billing.v1.BillingService"])
 
 _skipped_postgres: list[str] = []
@@ -102,9 +104,11 @@ async def db(migrated_url: str) -> AsyncIterator[Database]:
 def clients_file(tmp_path: Path) -> Path:
     path = tmp_path / "clients.json"
     entries = []
-    for client_id, token, services in (TENANT, OTHER_TENANT, BILLING_JOB):
+    for client_id, token, services in (TENANT, OTHER_TENANT, BILLING_JOB, OPERATOR):
         entry: dict[str, object] = {"id": client_id, "token": token}
         entry["services"] = services if services is not None else list(app.NOT_YET)
+        if client_id == OPERATOR[0]:
+            entry["operator"] = True
         entries.append(entry)
     path.write_text(json.dumps({"clients": entries}))
     return path
@@ -148,6 +152,7 @@ def bearer(token: str) -> tuple[tuple[str, str], ...]:
 TENANT_AUTH = bearer(TENANT[1])
 OTHER_AUTH = bearer(OTHER_TENANT[1])
 BILLING_AUTH = bearer(BILLING_JOB[1])
+OPERATOR_AUTH = bearer(OPERATOR[1])
 
 
 async def start_running(settings: Settings) -> Running:

@@ -37,11 +37,13 @@ from store.db import Database
 from store.models import EventRow
 from store.webhook_models import GatewayEventRow
 from tests.conftest import (
+    OPERATOR_AUTH,
     OTHER_AUTH,
     QUICK_RELAY,
     TENANT,
     TENANT_AUTH,
     Running,
+    bearer,
     settings_for,
     start_running,
 )
@@ -153,9 +155,12 @@ async def post(
         return response.status, await response.json(content_type=None)
 
 
-async def listed(server: Running, **filters: Any) -> list[resources.GatewayEvent]:
+async def listed(
+    server: Running, auth: Any = OPERATOR_AUTH, **filters: Any
+) -> list[resources.GatewayEvent]:
+    """The gateway events ``auth``'s client sees: by default the operator's (the unowned)."""
     response = await stub(server).ListGatewayEvents(
-        pb.ListGatewayEventsRequest(page_size=500, **filters), metadata=TENANT_AUTH
+        pb.ListGatewayEventsRequest(page_size=500, **filters), metadata=auth
     )
     return list(response.gateway_events)
 
@@ -219,7 +224,7 @@ async def test_event_without_an_applier_is_kept_listed_and_applied_once_one_exis
     relay.runtime.appliers.register("coinbase", StateApplier())
 
     async def processed() -> list[resources.GatewayEvent]:
-        return await listed(relay, status=resources.GATEWAY_EVENT_STATUS_PROCESSED)
+        return await listed(relay, TENANT_AUTH, status=resources.GATEWAY_EVENT_STATUS_PROCESSED)
 
     [applied] = await eventually(processed)
     assert applied.resource_id == "pi_1"
@@ -234,7 +239,8 @@ async def test_duplicate_answers_200_and_changes_nothing(relay: Running) -> None
     again = await post(relay, "sandbox", body, sandbox_headers(body, "m2"))
     assert first[0] == again[0] == 200
     assert again[1] == {"id": first[1]["id"], "duplicate": True}
-    assert len(await listed(relay)) == 1
+    # Once applied the event is the tenant's (until then only the operator sees it).
+    assert len(await eventually(lambda: listed(relay, TENANT_AUTH))) == 1
     async with (
         aiohttp.ClientSession() as http,
         http.get(f"{relay.relay_url}/metrics") as response,
@@ -261,9 +267,10 @@ async def test_failed_application_is_retried_visible_and_reprocessable(relay: Ru
             pb.ReprocessGatewayEventRequest(id="gev_nope"), metadata=TENANT_AUTH
         )
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+    # Unowned while it fails: only the operator may reprocess it.
     response = await stub(relay).ReprocessGatewayEvent(
         pb.ReprocessGatewayEventRequest(id=event.id, idempotency_key="reprocess-1"),
-        metadata=TENANT_AUTH,
+        metadata=OPERATOR_AUTH,
     )
     assert response.gateway_event.status == resources.GATEWAY_EVENT_STATUS_PROCESSED
     assert response.gateway_event.error == ""
@@ -279,6 +286,56 @@ async def test_failed_application_is_retried_visible_and_reprocessable(relay: Ru
         pb.ReprocessGatewayEventRequest(id=event.id), metadata=TENANT_AUTH
     )
     assert again.gateway_event.status == resources.GATEWAY_EVENT_STATUS_IGNORED
+
+
+async def ids(server: Running, auth: Any) -> set[str]:
+    return {event.id for event in await listed(server, auth)}
+
+
+async def reprocess_code(server: Running, event_id: str, auth: Any) -> grpc.StatusCode:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub(server).ReprocessGatewayEvent(
+            pb.ReprocessGatewayEventRequest(id=event_id), metadata=auth
+        )
+    return caught.value.code()
+
+
+async def test_unowned_events_are_listed_and_reprocessed_by_the_operator_only(
+    relay: Running,
+) -> None:
+    # Unowned while its application fails: its payload may be any tenant's payment.
+    relay.runtime.appliers.register("sandbox", StateApplier(failures=1))
+    body = sandbox_event("sbx_unowned")
+    await post(relay, "sandbox", body, sandbox_headers(body))
+    [event] = await eventually(lambda: listed(relay, status=resources.GATEWAY_EVENT_STATUS_FAILED))
+    assert event.payload == body.decode()
+    assert await ids(relay, TENANT_AUTH) == set()
+    assert await ids(relay, OTHER_AUTH) == set()
+    # A tenant learns nothing: the same answer as for an id that does not exist.
+    assert await reprocess_code(relay, event.id, TENANT_AUTH) == grpc.StatusCode.NOT_FOUND
+    assert await reprocess_code(relay, event.id, OTHER_AUTH) == grpc.StatusCode.NOT_FOUND
+
+    response = await stub(relay).ReprocessGatewayEvent(
+        pb.ReprocessGatewayEventRequest(id=event.id), metadata=OPERATOR_AUTH
+    )
+    assert response.gateway_event.status == resources.GATEWAY_EVENT_STATUS_PROCESSED
+    # Applied, it is the tenant's own: listed for that tenant alone.
+    assert await ids(relay, TENANT_AUTH) == {event.id}
+    assert await ids(relay, OTHER_AUTH) == set()
+    assert await ids(relay, OPERATOR_AUTH) == set()
+
+
+async def test_the_dev_client_is_the_operator(migrated_url: str) -> None:
+    running = await start_running(settings_for(migrated_url, **QUICK_RELAY))
+    try:
+        body = sandbox_event("sbx_dev")
+        status, answer = await post(running, "sandbox", body, sandbox_headers(body))
+        assert status == 200
+        # Nothing applies sandbox events here: it stays unowned, and the dev client sees it.
+        assert await ids(running, bearer("dev-token")) == {answer["id"]}
+    finally:
+        await running.channel.close()
+        await running.runtime.stop(grace=0)
 
 
 async def test_verified_payload_is_forwarded_re_signed_to_subscribed_endpoints(
@@ -476,7 +533,7 @@ async def test_an_applier_asks_its_provider_outside_the_transaction_and_learns_o
     assert applier.committed_with == []  # nothing applied: a reader's cursor stays put
     response = await stub(relay).ReprocessGatewayEvent(
         pb.ReprocessGatewayEventRequest(id=event.id, idempotency_key="ask-1"),
-        metadata=TENANT_AUTH,
+        metadata=OPERATOR_AUTH,
     )
     assert response.gateway_event.status == resources.GATEWAY_EVENT_STATUS_PROCESSED
     assert applier.committed_with == [f"answer for {event.id}"]

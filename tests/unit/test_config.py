@@ -21,6 +21,7 @@ def test_defaults_run_locally_with_one_dev_client() -> None:
     assert client.id == "dev"
     assert client.token_sha256 == token_digest("dev-token")
     assert client.services == frozenset(ALL_SERVICES)
+    assert client.operator  # the only caller is whoever runs the service
 
 
 def test_gateways_with_credentials_are_enabled_by_default() -> None:
@@ -61,6 +62,16 @@ def test_clients_file_with_token_or_digest(tmp_path: Path) -> None:
     assert job.token_sha256 == token_digest("t2")
     assert settings.dev_token is None
     assert not settings.only_dev_client
+    assert not portal.operator  # "operator" missing: a tenant
+
+
+@pytest.mark.parametrize("operator", [True, False])
+def test_clients_file_operator_flag(tmp_path: Path, operator: bool) -> None:
+    path = tmp_path / "clients.json"
+    entry = {"id": "ops", "token": "t1", "operator": operator}
+    path.write_text(json.dumps({"clients": [entry]}))
+    (client,) = load_settings({"ISA_CLIENTS_FILE": str(path)}).clients
+    assert client.operator is operator
 
 
 @pytest.mark.parametrize(
@@ -74,6 +85,11 @@ def test_clients_file_with_token_or_digest(tmp_path: Path) -> None:
             "unknown services",
         ),
         ('{"clients": [{"id": "a", "token": "x"}, {"id": "a", "token": "y"}]}', "unique"),
+        (
+            '{"clients": [{"id": "a", "token": "x", "operator": "yes"}]}',
+            r"clients\[0\]: 'operator' must be true or false, not 'yes'",
+        ),
+        ('{"clients": [{"id": "a", "token": "x", "operator": 1}]}', "'operator' must be true"),
     ],
 )
 def test_bad_clients_file_is_refused(tmp_path: Path, document: str, message: str) -> None:
