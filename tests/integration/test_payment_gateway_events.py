@@ -105,13 +105,16 @@ async def endpoint(server: Running, receiver: Receiver, *forward: str) -> wres.E
     return response.endpoint
 
 
-async def gateway_events(
-    server: Running, auth: Any = TENANT_AUTH, **filters: Any
-) -> list[wres.GatewayEvent]:
-    response = await webhooks(server).ListGatewayEvents(
-        wpb.ListGatewayEventsRequest(page_size=100, **filters), metadata=auth
-    )
-    return list(response.gateway_events)
+async def gateway_events(server: Running, *auths: Any, **filters: Any) -> list[wres.GatewayEvent]:
+    """The gateway events listed for ``auths``' clients, newest first; by default the
+    tenant's own and the unowned ones (only the operator lists those)."""
+    seen: dict[str, wres.GatewayEvent] = {}
+    for auth in auths or (TENANT_AUTH, OPERATOR_AUTH):
+        response = await webhooks(server).ListGatewayEvents(
+            wpb.ListGatewayEventsRequest(page_size=100, **filters), metadata=auth
+        )
+        seen.update((event.id, event) for event in response.gateway_events)
+    return sorted(seen.values(), key=lambda event: event.id, reverse=True)
 
 
 def callbacks(receiver: Receiver, secret: str, event_type: str) -> list[dict[str, Any]]:
@@ -273,9 +276,9 @@ async def post_sandbox(server: Running, event_id: str, event_type: str, **obj: A
         return str((await answer.json())["id"])
 
 
-async def settled(server: Running, stored_id: str, auth: Any = TENANT_AUTH) -> wres.GatewayEvent:
+async def settled(server: Running, stored_id: str, *auths: Any) -> wres.GatewayEvent:
     async def check() -> wres.GatewayEvent | None:
-        for event in await gateway_events(server, auth):
+        for event in await gateway_events(server, *auths):
             if event.id == stored_id and event.status in (
                 G.GATEWAY_EVENT_STATUS_PROCESSED,
                 G.GATEWAY_EVENT_STATUS_IGNORED,
@@ -346,7 +349,7 @@ async def test_out_of_order_and_unknown_events_are_ignored_never_moving_state_ba
         stored = await post_sandbox(server, event_id, event_type, **obj)
         unowned = await settled(server, stored, OPERATOR_AUTH)
         assert unowned.status == G.GATEWAY_EVENT_STATUS_IGNORED
-        assert stored not in {event.id for event in await gateway_events(server)}
+        assert stored not in {event.id for event in await gateway_events(server, TENANT_AUTH)}
     assert (await get_intent(server, intent.id)).status == S.PAYMENT_INTENT_STATUS_SUCCEEDED
 
 
