@@ -77,9 +77,6 @@ STORE_CHECK_SECONDS: Final = 2.0
 IDEMPOTENCY_PURGE_SECONDS: Final = 600.0
 CREDIT_SWEEP_SECONDS: Final = 5.0
 RECONCILE_SECONDS: Final = 10.0
-#: SQLite: how often the WAL is copied into the database file, off the writer's path
-#: (store.db.Database.checkpoint_wal); the writer itself never checkpoints.
-WAL_CHECKPOINT_SECONDS: Final = 1.0
 
 #: What each service still lacks; its RPCs answer UNIMPLEMENTED with this note.
 NOT_YET: Final = {
@@ -307,7 +304,6 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
         asyncio.create_task(_every(IDEMPOTENCY_PURGE_SECONDS, idempotency.purge_expired)),
         asyncio.create_task(_every(RECONCILE_SECONDS, intents.reconcile)),
         asyncio.create_task(_every_later(CREDIT_SWEEP_SECONDS, credits.sweep)),
-        asyncio.create_task(_every(WAL_CHECKPOINT_SECONDS, db.checkpoint_wal)),
     ]
     runtime.tasks.append(
         asyncio.create_task(gateway_events.run_forever(settings.relay.apply_poll_seconds))

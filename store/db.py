@@ -10,10 +10,7 @@ pooled engine for both. Connection failures surface as :class:`StoreUnavailable`
 
 from __future__ import annotations
 
-import asyncio
 import enum
-import sqlite3
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -70,11 +67,6 @@ class Database:
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = async_url(url)
-        self._sqlite_path: str | None = None
-        self._checkpointer: sqlite3.Connection | None = None
-        #: A checkpoint left running on its thread by a cancelled caller must not meet
-        #: dispose() closing its connection.
-        self._checkpoint_lock = threading.Lock()
         parsed = make_url(self.url)
         self.dialect = (
             Dialect.SQLITE if parsed.get_backend_name() == "sqlite" else Dialect.POSTGRESQL
@@ -83,7 +75,6 @@ class Database:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             path = parsed.database or ":memory:"
-            self._sqlite_path = path if path != ":memory:" else None
             self._write_engine = self._sqlite_engine(
                 immediate=True,
                 pool_size=1,
@@ -148,12 +139,6 @@ class Database:
             # Savepoints keep their statement journals in memory, not in a temp file
             # opened and unlinked for every group-commit batch.
             cursor.execute("PRAGMA temp_store=MEMORY")
-            if immediate:
-                # The writer never checkpoints: a checkpoint on COMMIT copies the WAL into
-                # the database file and fsyncs it while every caller of the group-commit
-                # batch waits (measured: a 200-call burst 1.5x slower once the file had
-                # grown). checkpoint_wal() does it off the writer's path instead.
-                cursor.execute("PRAGMA wal_autocheckpoint=0")
             cursor.close()
 
         begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
@@ -223,37 +208,7 @@ class Database:
             return False
         return True
 
-    async def checkpoint_wal(self) -> tuple[int, int] | None:
-        """SQLite: copy what the WAL holds into the database file, on a thread and on a
-        connection of its own (PASSIVE: it waits for neither readers nor the writer, and
-        copies what it can). The server runs it every second; short-lived processes
-        need not, since the last connection to close checkpoints. Returns the WAL's
-        frames and how many of them are now in the database file; None on PostgreSQL."""
-        if self.dialect is not Dialect.SQLITE or self._sqlite_path is None:
-            return None
-        return await asyncio.to_thread(self._checkpoint_passive)
-
-    def _checkpoint_passive(self) -> tuple[int, int] | None:
-        with self._checkpoint_lock:
-            if self._checkpointer is None:
-                assert self._sqlite_path is not None
-                self._checkpointer = sqlite3.connect(
-                    self._sqlite_path, check_same_thread=False, isolation_level=None, timeout=0
-                )
-            _busy, frames, copied = self._checkpointer.execute(
-                "PRAGMA wal_checkpoint(PASSIVE)"
-            ).fetchone()
-            return int(frames), int(copied)
-
-    def _close_checkpointer(self) -> None:
-        with self._checkpoint_lock:
-            if self._checkpointer is not None:
-                self._checkpointer.close()
-                self._checkpointer = None
-
     async def dispose(self) -> None:
-        if self._checkpointer is not None:
-            await asyncio.to_thread(self._close_checkpointer)
         if self._group_commit is not None:
             await self._group_commit.close()
         await self._write_engine.dispose()

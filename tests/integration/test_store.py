@@ -13,10 +13,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from server.events import record_event
-from store.db import Database, Dialect
+from store.db import Database
 from store.events import Events
 from store.payment_models import PaymentIntentRow, RefundRow
-from store.raw import raw_sqlite
 from store.schema import metadata
 
 
@@ -129,29 +128,3 @@ def refund_row(refund_id: str, reference: str, now: dt.datetime) -> RefundRow:
         create_time=now,
         update_time=now,
     )
-
-
-async def test_the_writer_leaves_wal_checkpoints_to_the_background_job(db: Database) -> None:
-    """SQLite: a checkpoint on COMMIT would stall every caller of a group-commit batch,
-    so the writer never checkpoints and ``checkpoint_wal`` copies the WAL, all of it
-    when nobody is writing. PostgreSQL has no such job."""
-    if db.dialect is not Dialect.SQLITE:
-        assert await db.checkpoint_wal() is None
-        return
-    async with db.write() as session:
-        raw = await raw_sqlite(session)
-        assert raw is not None
-        assert raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
-        for n in range(50):
-            await record_event(
-                session,
-                client_id="c1",
-                event_type="payment.succeeded",
-                resource_id=f"pi_{n}",
-                data={"n": n, "padding": "x" * 2000},
-            )
-    done = await db.checkpoint_wal()
-    assert done is not None
-    frames, copied = done
-    assert frames > 0
-    assert copied == frames
