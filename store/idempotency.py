@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import IdempotencyRecordRow
-from store.raw import db_time, parse_optional_time, parse_time, raw_sqlite
+from store.raw import DriverSql, time_of
 
 COMPLETED = "completed"
 IN_FLIGHT = "in_flight"
@@ -29,6 +30,9 @@ class IdempotencyRecord:
     expire_time: dt.datetime
 
 
+#: One text for both stores (``?`` placeholders; store.raw.DriverSql): on the write path of
+#: every mutating call, where building and cache-keying a SQLAlchemy statement cost more
+#: than the statement itself.
 _FIND_SQL = (
     "SELECT client_id, key, method, request_hash, status, response, locked_until, expire_time"
     " FROM idempotency_records WHERE client_id = ? AND key = ?"
@@ -36,53 +40,22 @@ _FIND_SQL = (
 _INSERT_SQL = (
     "INSERT INTO idempotency_records (client_id, key, method, request_hash, status, response,"
     " locked_until, create_time, expire_time) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)"
-    " ON CONFLICT DO NOTHING"
-)
-
-
-#: PostgreSQL's forms of the statements above (driver SQL: no statement to build,
-#: compile or cache-key on every mutating call, which cost more than the round trip).
-_FIND_SQL_PG = (
-    "SELECT client_id, key, method, request_hash, status, response, locked_until, expire_time"
-    " FROM idempotency_records WHERE client_id = $1 AND key = $2"
-)
-_INSERT_SQL_PG = (
-    "INSERT INTO idempotency_records (client_id, key, method, request_hash, status, response,"
-    " locked_until, create_time, expire_time) VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8)"
     " ON CONFLICT DO NOTHING RETURNING key"
 )
-_LOCK_SQL_PG = "SELECT pg_try_advisory_xact_lock($1)"
+_LOCK_SQL = "SELECT pg_try_advisory_xact_lock(?)"
 
 
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    return None if value is None else value.astimezone(dt.UTC)
-
-
-def _pg_record(row: Any) -> IdempotencyRecord:
-    expire_time = _utc(row[7])
-    assert expire_time is not None  # NOT NULL
+def _record_of(row: Sequence[Any]) -> IdempotencyRecord:
+    """A record from a hand-written SELECT's row (times as text on SQLite)."""
     return IdempotencyRecord(
         client_id=row[0],
         key=row[1],
         method=row[2],
         request_hash=row[3],
         status=row[4],
-        response=bytes(row[5]) if row[5] is not None else None,
-        locked_until=_utc(row[6]),
-        expire_time=expire_time,
-    )
-
-
-def _raw_record(row: tuple[Any, ...]) -> IdempotencyRecord:
-    return IdempotencyRecord(
-        client_id=row[0],
-        key=row[1],
-        method=row[2],
-        request_hash=row[3],
-        status=row[4],
-        response=row[5],
-        locked_until=parse_optional_time(row[6]),
-        expire_time=parse_time(row[7]),
+        response=None if row[5] is None else bytes(row[5]),
+        locked_until=None if row[6] is None else time_of(row[6]),
+        expire_time=time_of(row[7]),
     )
 
 
@@ -96,7 +69,7 @@ class IdempotencyRecords:
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-        self._postgres = session.get_bind().dialect.name == "postgresql"
+        self._sql = DriverSql(session)
 
     async def lock_key(self, client_id: str, key: str) -> bool:
         """Hold the key for this transaction; False when another transaction holds it.
@@ -105,24 +78,14 @@ class IdempotencyRecords:
         replica learns at once that the first is still running. SQLite: writes are
         already serialised (one writer), so the lock is always ours.
         """
-        if not self._postgres:
+        if self._sql.dialect != "postgresql":
             return True
-        rows = await self._pg(_LOCK_SQL_PG, (_advisory_lock_id(client_id, key),))
-        return bool(rows[0][0])
-
-    async def _pg(self, statement: str, params: tuple[Any, ...]) -> list[Any]:
-        """Driver SQL on the session's connection, in its transaction (PostgreSQL)."""
-        connection = await self._session.connection()
-        result = await connection.exec_driver_sql(statement, params)
-        return list(result.all()) if result.returns_rows else []
+        [(locked,)] = await self._sql.rows(_LOCK_SQL, (_advisory_lock_id(client_id, key),))
+        return bool(locked)
 
     async def find(self, client_id: str, key: str) -> IdempotencyRecord | None:
-        raw = await raw_sqlite(self._session)
-        if raw is not None:  # the batch writer's hot path: hand-written SQL (store.raw)
-            found = raw.execute(_FIND_SQL, (client_id, key)).fetchone()
-            return None if found is None else _raw_record(found)
-        rows = await self._pg(_FIND_SQL_PG, (client_id, key))
-        return _pg_record(rows[0]) if rows else None
+        rows = await self._sql.rows(_FIND_SQL, (client_id, key))
+        return _record_of(rows[0]) if rows else None
 
     async def insert_completed(
         self,
@@ -136,26 +99,19 @@ class IdempotencyRecords:
         expire_time: dt.datetime,
     ) -> bool:
         """Store the answer; False if the key was taken meanwhile (the caller rolls back)."""
-        raw = await raw_sqlite(self._session)
-        if raw is not None:
-            cursor = raw.execute(
-                _INSERT_SQL,
-                (
-                    client_id,
-                    key,
-                    method,
-                    request_hash,
-                    COMPLETED,
-                    response,
-                    db_time(now),
-                    db_time(expire_time),
-                ),
-            )
-            return cursor.rowcount == 1
-        # PostgreSQL only: on SQLite the hand-written branch above always answers.
-        inserted = await self._pg(
-            _INSERT_SQL_PG,
-            (client_id, key, method, request_hash, COMPLETED, response, now, expire_time),
+        sql = self._sql
+        inserted = await sql.rows(
+            _INSERT_SQL,
+            (
+                client_id,
+                key,
+                method,
+                request_hash,
+                COMPLETED,
+                response,
+                sql.time(now),
+                sql.time(expire_time),
+            ),
         )
         return bool(inserted)
 

@@ -21,7 +21,6 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Final
 
 from sqlalchemy import select
@@ -30,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import utcnow
 from store.payment_models import PaymentIntentRow, RefundRow
-from store.raw import db_time, parse_time, raw_sqlite
+from store.raw import DriverSql, time_of
 
 
 class DuplicateCreateKey(Exception):
@@ -338,55 +337,15 @@ def _intent_of(values: Sequence[Any]) -> PaymentIntentRecord:
         if attempt_key
         else None,
         payment_method_type=payment_method_type,
-        create_time=_time_of(create_time),
-        update_time=_time_of(update_time),
+        create_time=time_of(create_time),
+        update_time=time_of(update_time),
     )
-
-
-def _time_of(value: str | dt.datetime) -> dt.datetime:
-    if isinstance(value, str):
-        return parse_time(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-
-
-@lru_cache(maxsize=256)
-def _dollar_params(statement: str) -> str:
-    """``?`` placeholders as PostgreSQL's ``$1, $2 …`` (the statements hold no ``?`` else)."""
-    parts = statement.split("?")
-    return "".join(
-        part + (f"${index}" if index < len(parts) else "") for index, part in enumerate(parts, 1)
-    )
-
-
-class _Sql:
-    """Hand-written statements on the session's own connection, in its transaction.
-
-    SQLite: the writer's (or reader's) ``sqlite3`` connection inside the caller's
-    savepoint (``store.raw.raw_sqlite``); times and JSON as the ORM stores them (text).
-    PostgreSQL: driver SQL through the session's connection, which begins the
-    transaction if it has not yet, so a statement never runs outside it.
-    """
-
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-        self.dialect = session.get_bind().dialect.name
-
-    async def rows(self, statement: str, params: Sequence[Any]) -> list[Sequence[Any]]:
-        raw = await raw_sqlite(self._session)
-        if raw is not None:
-            return raw.execute(statement, params).fetchall()
-        connection = await self._session.connection()
-        result = await connection.exec_driver_sql(_dollar_params(statement), tuple(params))
-        return list(result.all()) if result.returns_rows else []
-
-    def time(self, value: dt.datetime) -> str | dt.datetime:
-        return db_time(value) if self.dialect == "sqlite" else value
 
 
 class PaymentIntents:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-        self._sql = _Sql(session)
+        self._sql = DriverSql(session)
 
     async def add(self, intent: PaymentIntentRecord, *, create_key: str | None) -> None:
         """Insert; :class:`DuplicateCreateKey` when a concurrent create took the key first."""

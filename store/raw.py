@@ -19,6 +19,7 @@ import datetime as dt
 import functools
 import json
 import sqlite3
+from collections.abc import Sequence
 from typing import Any, Final
 
 from sqlalchemy.engine import make_url
@@ -85,6 +86,49 @@ def db_json(value: object) -> str:
 
 def parse_json(value: str | None) -> Any:
     return {} if value is None or value == "{}" else json.loads(value)
+
+
+def time_of(value: str | dt.datetime) -> dt.datetime:
+    """A time read by hand-written SQL on either store: text on SQLite, a datetime on
+    PostgreSQL (naive ones are UTC)."""
+    if isinstance(value, str):
+        return parse_time(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+@functools.lru_cache(maxsize=256)
+def dollar_params(statement: str) -> str:
+    """``?`` placeholders as PostgreSQL's ``$1, $2 …`` (the statements hold no ``?`` else)."""
+    parts = statement.split("?")
+    return "".join(
+        part + (f"${index}" if index < len(parts) else "") for index, part in enumerate(parts, 1)
+    )
+
+
+class DriverSql:
+    """Hand-written statements on the session's own connection, in its transaction.
+
+    SQLite: the writer's (or reader's) ``sqlite3`` connection inside the caller's
+    savepoint (:func:`raw_sqlite`); times and JSON as the ORM stores them (text).
+    PostgreSQL: driver SQL through the session's connection, which begins the
+    transaction if it has not yet, so a statement never runs outside it. One statement
+    text serves both (``?`` placeholders, see :func:`dollar_params`).
+    """
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self.dialect = session.get_bind().dialect.name
+
+    async def rows(self, statement: str, params: Sequence[Any]) -> list[Sequence[Any]]:
+        raw = await raw_sqlite(self._session)
+        if raw is not None:
+            return raw.execute(statement, params).fetchall()
+        connection = await self._session.connection()
+        result = await connection.exec_driver_sql(dollar_params(statement), tuple(params))
+        return list(result.all()) if result.returns_rows else []
+
+    def time(self, value: dt.datetime) -> str | dt.datetime:
+        return db_time(value) if self.dialect == "sqlite" else value
 
 
 class InlineReader:
