@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import CustomerRow
-from store.raw import parse_json, parse_time
+from store.raw import DriverSql, parse_json, time_of
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,16 +43,18 @@ def _record(row: CustomerRow) -> CustomerRecord:
 _COLUMNS: Final = "id, client_id, external_ref, email, name, metadata, create_time, update_time"
 
 
-def _raw_customer(row: tuple[Any, ...]) -> CustomerRecord:
+def _raw_customer(row: Sequence[Any]) -> CustomerRecord:
+    """A record from a hand-written SELECT's row (times and JSON as text on SQLite)."""
+    metadata = row[5]
     return CustomerRecord(
         id=row[0],
         client_id=row[1],
         external_ref=row[2],
         email=row[3],
         name=row[4],
-        metadata=parse_json(row[5]),
-        create_time=parse_time(row[6]),
-        update_time=parse_time(row[7]),
+        metadata=parse_json(metadata) if isinstance(metadata, str | None) else dict(metadata),
+        create_time=time_of(row[6]),
+        update_time=time_of(row[7]),
     )
 
 
@@ -67,16 +70,16 @@ def customer_inline(
     return None if row is None else _raw_customer(row)
 
 
-def customers_page_inline(
-    conn: sqlite3.Connection,
+def _page_sql(
     client_id: str,
     *,
     before_id: str | None,
     limit: int,
-    email: str | None = None,
-    external_ref: str | None = None,
-) -> list[CustomerRecord]:
-    """ListCustomers' page on the inline reader: newest first, keyset by id."""
+    email: str | None,
+    external_ref: str | None,
+) -> tuple[str, list[Any]]:
+    """ListCustomers' page as one statement for either store: newest first, keyset by id
+    (the cost of a page does not grow with the table)."""
     clauses = ["client_id = ?"]
     values: list[Any] = [client_id]
     for clause, value in (
@@ -87,12 +90,27 @@ def customers_page_inline(
         if value is not None:
             clauses.append(clause)
             values.append(value)
-    rows = conn.execute(
+    statement = (
         f"SELECT {_COLUMNS} FROM customers"  # noqa: S608
-        f" WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT ?",
-        (*values, limit),
-    ).fetchall()
-    return [_raw_customer(row) for row in rows]
+        f" WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT ?"
+    )
+    return statement, [*values, limit]
+
+
+def customers_page_inline(
+    conn: sqlite3.Connection,
+    client_id: str,
+    *,
+    before_id: str | None,
+    limit: int,
+    email: str | None = None,
+    external_ref: str | None = None,
+) -> list[CustomerRecord]:
+    """ListCustomers' page on the inline reader (SQLite), with no session."""
+    statement, values = _page_sql(
+        client_id, before_id=before_id, limit=limit, email=email, external_ref=external_ref
+    )
+    return [_raw_customer(row) for row in conn.execute(statement, values).fetchall()]
 
 
 class Customers:
@@ -132,13 +150,9 @@ class Customers:
         email: str | None = None,
         external_ref: str | None = None,
     ) -> list[CustomerRecord]:
-        """Newest first, keyset by id: the cost of a page does not grow with the table."""
-        query = select(CustomerRow).where(CustomerRow.client_id == client_id)
-        if email is not None:
-            query = query.where(CustomerRow.email == email)
-        if external_ref is not None:
-            query = query.where(CustomerRow.external_ref == external_ref)
-        if before_id is not None:
-            query = query.where(CustomerRow.id < before_id)
-        rows = await self._session.scalars(query.order_by(CustomerRow.id.desc()).limit(limit))
-        return [_record(row) for row in rows]
+        """The same page through the session (PostgreSQL)."""
+        statement, values = _page_sql(
+            client_id, before_id=before_id, limit=limit, email=email, external_ref=external_ref
+        )
+        rows = await DriverSql(self._session).rows(statement, values)
+        return [_raw_customer(row) for row in rows]
