@@ -12,7 +12,6 @@ verified), and passes every other call to Prism serving Plaid's 2020-09-14 descr
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 from collections.abc import AsyncIterator, Iterator
@@ -35,6 +34,7 @@ from store.webhook_models import GatewayEventRow
 from tests.conftest import QUICK_RELAY, TENANT_AUTH, Running, serving
 from tests.contract.prism import PLAID_SPEC, MockPeer, start_mock
 from tests.integration.test_bank_payments import events, get_intent
+from tests.integration.test_payment_gateway_events import eventually
 from tests.integration.test_plaid_payments import (
     EXAMPLE_ACCOUNT,
     EXAMPLE_TRANSFER,
@@ -172,32 +172,39 @@ async def send(server: Running, keys: PlaidKeys, body: bytes) -> dict[str, Any]:
 async def applied(server: Running, body: bytes) -> GatewayEventRow:
     """The stored gateway event of ``body``, once the relay has applied it."""
     payload = json.loads(body)
-    for _ in range(200):
+
+    async def done() -> GatewayEventRow | None:
         async with server.runtime.db.read() as session:
             rows = (
                 await session.scalars(
                     select(GatewayEventRow).where(GatewayEventRow.gateway == "plaid")
                 )
             ).all()
-        done = [
-            row
-            for row in rows
-            if json.loads(row.payload) == payload
-            and row.status in ("processed", "ignored", "failed")
-        ]
-        if done:
-            return done[0]
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"the relay never applied {payload}")
+        finished = ("processed", "ignored", "failed")
+        found = [r for r in rows if json.loads(r.payload) == payload and r.status in finished]
+        return found[0] if found else None
+
+    return await eventually(done)
 
 
 async def intent_leaving(server: Running, intent_id: str, status: int) -> res.PaymentIntent:
-    for _ in range(200):
+    async def moved() -> res.PaymentIntent | None:
         intent = await get_intent(server, intent_id)
-        if intent.status != status:
-            return intent
-        await asyncio.sleep(0.05)
-    return intent
+        return intent if intent.status != status else None
+
+    return await eventually(moved)
+
+
+async def resumes_finished(server: Running) -> None:
+    """Wait until the debits a committed verification started in the background are
+    done, so that what a test then reads is what they left (not a race with them)."""
+    applier = server.runtime.appliers.get("plaid")
+    assert isinstance(applier, PaymentEventApplier)
+
+    async def idle() -> bool:
+        return not applier._resuming
+
+    await eventually(idle)
 
 
 async def method_of(server: Running, method: res.PaymentMethod) -> res.PaymentMethod:
@@ -245,7 +252,7 @@ async def test_automatically_verified_resumes_the_waiting_debit_once(
     late = auth_webhook("VERIFICATION_EXPIRED", item_id)
     await send(server, keys, late)
     assert (await applied(server, late)).status == "ignored"
-    await asyncio.sleep(0.2)
+    await resumes_finished(server)
     again = await get_intent(server, waiting.id)
     assert (again.status, again.gateway_reference) == (
         S.PAYMENT_INTENT_STATUS_PROCESSING,
@@ -287,7 +294,7 @@ async def test_verification_expired_fails_the_waiting_intent(
     late = auth_webhook("AUTOMATICALLY_VERIFIED", item_id)
     await send(server, keys, late)
     assert (await applied(server, late)).status == "ignored"
-    await asyncio.sleep(0.2)
+    await resumes_finished(server)
     still = await get_intent(server, waiting.id)
     assert still.status == S.PAYMENT_INTENT_STATUS_REQUIRES_PAYMENT_METHOD
     shown = await method_of(server, method)
@@ -384,11 +391,10 @@ async def verified_while_plaid_answers(
 
 
 async def answered_once(outage: Outage, path: str) -> None:
-    for _ in range(200):
-        if path in outage.answered:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{path} was never asked")
+    async def asked() -> bool:
+        return path in outage.answered
+
+    await eventually(asked)
 
 
 async def test_a_resumed_debit_plaid_cannot_take_now_is_sent_later_by_the_reconciler(
@@ -402,13 +408,11 @@ async def test_a_resumed_debit_plaid_cannot_take_now_is_sent_later_by_the_reconc
     answer = (429, plaid_error("RATE_LIMIT_EXCEEDED", "RATE_LIMIT"))
     waiting = await verified_while_plaid_answers(server, plaid_front[1], outage, path, answer)
     await answered_once(outage, path)
-    for _ in range(100):  # the resume task records the refusal after Plaid's answer
-        async with server.runtime.db.read() as session:
-            kept = await PaymentIntents(session).get_for_update_any(waiting.id)
-        assert kept is not None
-        if kept.update_time > waiting.update_time.ToDatetime(dt.UTC) and kept.attempt:
-            break
-        await asyncio.sleep(0.05)
+    await resumes_finished(server)  # it records Plaid's refusal after the answer
+    async with server.runtime.db.read() as session:
+        kept = await PaymentIntents(session).get_for_update_any(waiting.id)
+    assert kept is not None
+    assert kept.update_time > waiting.update_time.ToDatetime(dt.UTC)  # recorded again
     assert kept.status is IntentStatus.REQUIRES_ACTION
     assert kept.attempt is not None
     assert kept.attempt.state is AttemptState.OPEN  # still to be sent
