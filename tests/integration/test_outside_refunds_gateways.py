@@ -20,20 +20,21 @@ import stripe
 from isa.payment.v1 import payment_service_pb2 as pb
 from isa.payment.v1 import resources_pb2 as res
 from isa.webhook.v1 import resources_pb2 as whres
-from tests.conftest import QUICK_RELAY, TENANT_AUTH, Running, serving, settings_for
+from tests.conftest import TENANT_AUTH, Running, serving
 from tests.contract.peers import Recorded, RecordingStripe, localstripe_card, start_localstripe
 from tests.integration.test_deposit_refunds import refunds_of
 from tests.integration.test_payment_gateway_events import (
+    STRIPE_SECRET,
     eventually,
     gateway_events,
     get_intent,
     localstripe_call,
+    stripe_settings,
 )
 from tests.integration.test_payments import create
-from tests.integration.test_square_webhooks import PUBLIC_URL, SIGNATURE_KEY, post_square_event
+from tests.integration.test_square_webhooks import post_square_event, square_settings
 
 G = whres.GatewayEventStatus
-STRIPE_SECRET = "whsec_outside_refunds"
 SQUARE_PAYMENT = "sq_pay_outside_1"
 
 
@@ -62,16 +63,7 @@ def localstripe() -> Iterator[str]:
 async def stripe_server(
     migrated_url: str, clients_file: Path, localstripe: str
 ) -> AsyncIterator[Running]:
-    settings = settings_for(
-        migrated_url,
-        ISA_CLIENTS_FILE=str(clients_file),
-        ISA_GATEWAYS="stripe",
-        ISA_STRIPE_API_KEY="sk_test_isa",
-        ISA_STRIPE_API_BASE=localstripe,
-        ISA_STRIPE_WEBHOOK_SECRET=STRIPE_SECRET,
-        **QUICK_RELAY,
-    )
-    async for running in serving(settings):
+    async for running in serving(stripe_settings(migrated_url, clients_file, localstripe)):
         yield running
 
 
@@ -162,18 +154,7 @@ def square_answer(request: Recorded) -> tuple[int, dict[str, Any]]:
 async def square_server(migrated_url: str, clients_file: Path) -> AsyncIterator[Running]:
     fake = RecordingStripe(reply=square_answer)
     await fake.start()
-    settings = settings_for(
-        migrated_url,
-        ISA_CLIENTS_FILE=str(clients_file),
-        ISA_GATEWAYS="square",
-        ISA_SQUARE_ACCESS_TOKEN="EAAA-recorded",
-        ISA_SQUARE_LOCATION_ID="L-RECORDED",
-        ISA_SQUARE_BASE_URL=fake.base,
-        ISA_SQUARE_WEBHOOK_SIGNATURE_KEY=SIGNATURE_KEY,
-        ISA_PUBLIC_RELAY_URL=PUBLIC_URL,
-        **QUICK_RELAY,
-    )
-    async for running in serving(settings):
+    async for running in serving(square_settings(migrated_url, clients_file, fake.base)):
         yield running
     await fake.stop()
 

@@ -29,6 +29,7 @@ from isa.sandbox.v1 import sandbox_service_pb2_grpc as sb_grpc
 from isa.webhook.v1 import resources_pb2 as wres
 from isa.webhook.v1 import webhook_service_pb2 as wpb
 from isa.webhook.v1 import webhook_service_pb2_grpc as wgrpc
+from server.config import Settings
 from server.relay_config import SANDBOX_WEBHOOK_SECRET
 from store.payments import PaymentIntents
 from tests.conftest import (
@@ -54,19 +55,23 @@ def localstripe() -> Iterator[str]:
     yield from start_localstripe()
 
 
+def stripe_settings(migrated_url: str, clients_file: Path, localstripe: str) -> Settings:
+    """The sandbox and Stripe (localstripe) enabled, Stripe's webhooks signed with
+    :data:`STRIPE_SECRET`, the relay applying promptly."""
+    return settings_for(
+        migrated_url,
+        ISA_CLIENTS_FILE=str(clients_file),
+        ISA_GATEWAYS="sandbox,stripe",
+        ISA_STRIPE_API_KEY="sk_test_isa",
+        ISA_STRIPE_API_BASE=localstripe,
+        ISA_STRIPE_WEBHOOK_SECRET=STRIPE_SECRET,
+        **QUICK_RELAY,
+    )
+
+
 @pytest.fixture
 async def server(migrated_url: str, clients_file: Path, localstripe: str) -> AsyncIterator[Running]:
-    running = await start_running(
-        settings_for(
-            migrated_url,
-            ISA_CLIENTS_FILE=str(clients_file),
-            ISA_GATEWAYS="sandbox,stripe",
-            ISA_STRIPE_API_KEY="sk_test_isa",
-            ISA_STRIPE_API_BASE=localstripe,
-            ISA_STRIPE_WEBHOOK_SECRET=STRIPE_SECRET,
-            **QUICK_RELAY,
-        )
-    )
+    running = await start_running(stripe_settings(migrated_url, clients_file, localstripe))
     yield running
     await running.channel.close()
     await running.runtime.stop(grace=0)

@@ -26,6 +26,7 @@ from isa.payment.v1 import resources_pb2 as res
 from isa.webhook.v1 import resources_pb2 as wres
 from isa.webhook.v1 import webhook_service_pb2 as wpb
 from isa.webhook.v1 import webhook_service_pb2_grpc as wgrpc
+from server.config import Settings
 from tests.conftest import QUICK_RELAY, TENANT_AUTH, Running, settings_for, start_running
 from tests.contract.peers import Recorded, RecordingStripe
 from tests.integration.test_payments import create
@@ -59,23 +60,27 @@ async def square() -> AsyncIterator[RecordingStripe]:
     await fake.stop()
 
 
+def square_settings(migrated_url: str, clients_file: Path, base: str) -> Settings:
+    """Square enabled against a recorded-HTTP fake at ``base``, its webhooks signed with
+    :data:`SIGNATURE_KEY` for :data:`PUBLIC_URL`, the relay applying promptly."""
+    return settings_for(
+        migrated_url,
+        ISA_CLIENTS_FILE=str(clients_file),
+        ISA_GATEWAYS="square",
+        ISA_SQUARE_ACCESS_TOKEN="EAAA-recorded",
+        ISA_SQUARE_LOCATION_ID="L-RECORDED",
+        ISA_SQUARE_BASE_URL=base,
+        ISA_SQUARE_WEBHOOK_SIGNATURE_KEY=SIGNATURE_KEY,
+        ISA_PUBLIC_RELAY_URL=PUBLIC_URL,
+        **QUICK_RELAY,
+    )
+
+
 @pytest.fixture
 async def server(
     migrated_url: str, clients_file: Path, square: RecordingStripe
 ) -> AsyncIterator[Running]:
-    running = await start_running(
-        settings_for(
-            migrated_url,
-            ISA_CLIENTS_FILE=str(clients_file),
-            ISA_GATEWAYS="square",
-            ISA_SQUARE_ACCESS_TOKEN="EAAA-recorded",
-            ISA_SQUARE_LOCATION_ID="L-RECORDED",
-            ISA_SQUARE_BASE_URL=square.base,
-            ISA_SQUARE_WEBHOOK_SIGNATURE_KEY=SIGNATURE_KEY,
-            ISA_PUBLIC_RELAY_URL=PUBLIC_URL,
-            **QUICK_RELAY,
-        )
-    )
+    running = await start_running(square_settings(migrated_url, clients_file, square.base))
     yield running
     await running.channel.close()
     await running.runtime.stop(grace=0)
