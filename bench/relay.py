@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Final
@@ -36,6 +36,7 @@ from aiohttp import web
 from bench.harness import TOKEN, BenchError, Server
 from bench.load import Measurement, Tally, percentile
 from bench.rows import serialize
+from isa.webhook.v1 import resources_pb2 as resources
 from isa.webhook.v1 import webhook_service_pb2 as webhooks
 from server.events import record_event
 from store.db import Database
@@ -51,6 +52,9 @@ BASIS: Final = {INBOUND: HEALTHZ, OUTBOUND: DIRECT}
 SANDBOX_SECRET: Final = "whsec_" + base64.b64encode(b"isa-sandbox-webhook-secret").decode()
 OUTBOUND_EVENTS: Final = 2000
 OUTBOUND_DEADLINE_SECONDS: Final = 120.0
+#: How long the harness waits for the accepted webhooks to be applied after the row.
+APPLY_DEADLINE_SECONDS: Final = 120.0
+APPLY_POLL_SECONDS: Final = 0.25
 REPO_ROOT: Final = Path(__file__).resolve().parent.parent
 
 
@@ -180,49 +184,75 @@ async def outbound(
         floor = await drive_http(DIRECT, direct, concurrency=concurrency, duration=2, warmup=0.5)
         sink.arrivals.clear()
 
-        metadata = (("authorization", f"Bearer {token}"),)
-        async with grpc.aio.insecure_channel(target) as channel:
-            create = channel.unary_unary(
-                "/isa.webhook.v1.WebhookService/CreateEndpoint",
-                request_serializer=serialize,
-                response_deserializer=webhooks.CreateEndpointResponse.FromString,
-            )
-            await create(
-                webhooks.CreateEndpointRequest(url=sink.url, description="bench"),
-                metadata=metadata,
-                timeout=10,
-            )
-        db = Database(database_url)
-        created: dict[str, float] = {}
-        try:
-            sink.expected = events
-            async with db.write() as session:
-                for index in range(events):
-                    event = await record_event(
-                        session,
-                        client_id="dev",
-                        event_type="payment.succeeded",
-                        resource_id=f"pi_bench_{index}",
-                        data={"id": f"pi_bench_{index}", "amount": 1999},
-                    )
-                    created[event.id] = event.create_time.timestamp()
-            began = time.time()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(sink.done.wait(), timeout=OUTBOUND_DEADLINE_SECONDS)
-            seconds = max(sink.arrivals.values(), default=began) - began
-        finally:
-            await db.dispose()
-        tally = Tally()
-        for event_id, made in created.items():
-            arrived = sink.arrivals.get(event_id)
-            if arrived is None:
-                tally.codes["NOT_DELIVERED"] += 1
-                tally.samples.setdefault("NOT_DELIVERED", f"{event_id} never arrived")
-            else:
-                tally.latencies.append(max(arrived - made, 0.0))
+        async with bench_endpoint(target, token, sink.url):
+            tally, seconds = await deliveries(database_url, sink, events)
         return [floor, summarize(OUTBOUND, tally, seconds, concurrency)]
     finally:
         await sink.stop()
+
+
+@contextlib.asynccontextmanager
+async def bench_endpoint(target: str, token: str, url: str) -> AsyncIterator[None]:
+    """An endpoint for the receiver, deleted when the row ends: left behind, it would
+    keep receiving every later row's events at a receiver that is gone, and those
+    failing deliveries and their retries would be measured as part of those rows."""
+    metadata = (("authorization", f"Bearer {token}"),)
+    async with grpc.aio.insecure_channel(target) as channel:
+        created = await channel.unary_unary(
+            "/isa.webhook.v1.WebhookService/CreateEndpoint",
+            request_serializer=serialize,
+            response_deserializer=webhooks.CreateEndpointResponse.FromString,
+        )(
+            webhooks.CreateEndpointRequest(url=url, description="bench"),
+            metadata=metadata,
+            timeout=10,
+        )
+        try:
+            yield
+        finally:
+            await channel.unary_unary(
+                "/isa.webhook.v1.WebhookService/DeleteEndpoint",
+                request_serializer=serialize,
+                response_deserializer=webhooks.DeleteEndpointResponse.FromString,
+            )(
+                webhooks.DeleteEndpointRequest(id=created.endpoint.id),
+                metadata=metadata,
+                timeout=10,
+            )
+
+
+async def deliveries(database_url: str, sink: Sink, events: int) -> tuple[Tally, float]:
+    """Write ``events`` outbox events straight into the store, then wait for the sink to
+    receive them: each one's latency, and the time until the last arrived."""
+    db = Database(database_url)
+    created: dict[str, float] = {}
+    try:
+        sink.expected = events
+        async with db.write() as session:
+            for index in range(events):
+                event = await record_event(
+                    session,
+                    client_id="dev",
+                    event_type="payment.succeeded",
+                    resource_id=f"pi_bench_{index}",
+                    data={"id": f"pi_bench_{index}", "amount": 1999},
+                )
+                created[event.id] = event.create_time.timestamp()
+        began = time.time()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(sink.done.wait(), timeout=OUTBOUND_DEADLINE_SECONDS)
+        seconds = max(sink.arrivals.values(), default=began) - began
+    finally:
+        await db.dispose()
+    tally = Tally()
+    for event_id, made in created.items():
+        arrived = sink.arrivals.get(event_id)
+        if arrived is None:
+            tally.codes["NOT_DELIVERED"] += 1
+            tally.samples.setdefault("NOT_DELIVERED", f"{event_id} never arrived")
+        else:
+            tally.latencies.append(max(arrived - made, 0.0))
+    return tally, seconds
 
 
 async def run(args: argparse.Namespace) -> list[Measurement]:
@@ -319,7 +349,51 @@ def measure_relay(
         except (BenchError, ValueError, TypeError) as error:
             measured[row] = str(error)
             on_failure(f"{server.store.name} {row}: {error}")
+        if row == INBOUND:
+            settle(server, on_failure)
     return measured
+
+
+def settle(server: Server, on_failure: Callable[[str], None]) -> None:
+    """Wait until every webhook the inbound row got accepted has been applied.
+
+    The relay answers a webhook once it is stored and applies it in the background, so
+    the row ends with a backlog; left to drain on its own, it would be applied during the
+    rows after it and counted against them.
+    """
+    began = time.monotonic()
+    left = asyncio.run(_wait_applied(server.target, began + APPLY_DEADLINE_SECONDS))
+    took = time.monotonic() - began
+    if left:
+        on_failure(
+            f"{server.store.name} {INBOUND}: webhooks still unapplied"
+            f" {APPLY_DEADLINE_SECONDS:.0f}s after the row"
+        )
+    else:
+        print(
+            f"bench: {server.store.name}: accepted webhooks applied {took:.1f}s after the row",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+async def _wait_applied(target: str, deadline: float) -> bool:
+    """Whether some gateway event is still RECEIVED (not yet applied) at ``deadline``."""
+    metadata = (("authorization", f"Bearer {TOKEN}"),)
+    async with grpc.aio.insecure_channel(target) as channel:
+        pending = channel.unary_unary(
+            "/isa.webhook.v1.WebhookService/ListGatewayEvents",
+            request_serializer=serialize,
+            response_deserializer=webhooks.ListGatewayEventsResponse.FromString,
+        )
+        request = webhooks.ListGatewayEventsRequest(
+            page_size=1, status=resources.GATEWAY_EVENT_STATUS_RECEIVED
+        )
+        while True:
+            found = await pending(request, metadata=metadata, timeout=10)
+            if not found.gateway_events or time.monotonic() >= deadline:
+                return bool(found.gateway_events)
+            await asyncio.sleep(APPLY_POLL_SECONDS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
