@@ -197,6 +197,7 @@ class CreditTransactionRow(Base):
 
     __table_args__ = (
         Index("ix_credit_transactions_client_id_owner_id_id", "client_id", "owner_id", "id"),
+        Index("ix_credit_transactions_purchase_id_type", "purchase_id", "type"),
     )
 
 
