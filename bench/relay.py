@@ -362,7 +362,14 @@ def settle(server: Server, on_failure: Callable[[str], None]) -> None:
     rows after it and counted against them.
     """
     began = time.monotonic()
-    left = asyncio.run(_wait_applied(server.target, began + APPLY_DEADLINE_SECONDS))
+    try:
+        left = asyncio.run(_wait_applied(server.target, began + APPLY_DEADLINE_SECONDS))
+    except grpc.aio.AioRpcError as error:
+        on_failure(
+            f"{server.store.name} {INBOUND}: could not ask which webhooks are unapplied:"
+            f" {error.code().name}: {error.details()}"
+        )
+        return
     took = time.monotonic() - began
     if left:
         on_failure(
