@@ -22,7 +22,7 @@ from typing import Any, Final
 import grpc
 from google.protobuf.message import Message
 
-from bench.rows import CALL_TIMEOUT_SECONDS, Caller, Fixtures, Row, by_name, serialize
+from bench.rows import CALL_TIMEOUT_SECONDS, Caller, Fixtures, Row, bearer, by_name, serialize
 
 Metadata = tuple[tuple[str, str], ...]
 
@@ -166,7 +166,7 @@ async def measure(
     channels: int,
 ) -> Measurement:
     """Run the row's setup, warm up, then count ``duration`` seconds of calls."""
-    metadata: Metadata = (("authorization", f"Bearer {token}"),)
+    metadata: Metadata = bearer(token)
     opened = _open_channels(target, max(1, min(channels, concurrency)))
     try:
         fixtures = await set_up(row, Caller(opened[0], metadata))
@@ -210,7 +210,7 @@ async def burst(row: Row, target: str, token: str, *, calls: int, channels: int)
 
     One call first opens every channel, so the burst measures the server, not dialing.
     """
-    metadata: Metadata = (("authorization", f"Bearer {token}"),)
+    metadata: Metadata = bearer(token)
     opened = _open_channels(target, max(1, min(channels, calls)))
     rounds: list[tuple[float, Tally]] = []
     try:

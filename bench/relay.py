@@ -35,7 +35,7 @@ from aiohttp import web
 
 from bench.harness import TOKEN, BenchError, Server
 from bench.load import Measurement, Tally, percentile
-from bench.rows import serialize
+from bench.rows import Caller, Rpc, bearer
 from isa.webhook.v1 import resources_pb2 as resources
 from isa.webhook.v1 import webhook_service_pb2 as webhooks
 from server.events import record_event
@@ -56,6 +56,16 @@ OUTBOUND_DEADLINE_SECONDS: Final = 120.0
 APPLY_DEADLINE_SECONDS: Final = 120.0
 APPLY_POLL_SECONDS: Final = 0.25
 REPO_ROOT: Final = Path(__file__).resolve().parent.parent
+
+CREATE_ENDPOINT: Final = Rpc(
+    "/isa.webhook.v1.WebhookService/CreateEndpoint", webhooks.CreateEndpointResponse
+)
+DELETE_ENDPOINT: Final = Rpc(
+    "/isa.webhook.v1.WebhookService/DeleteEndpoint", webhooks.DeleteEndpointResponse
+)
+LIST_GATEWAY_EVENTS: Final = Rpc(
+    "/isa.webhook.v1.WebhookService/ListGatewayEvents", webhooks.ListGatewayEventsResponse
+)
 
 
 def sandbox_request(index: int, prefix: str) -> tuple[bytes, dict[str, str]]:
@@ -196,28 +206,16 @@ async def bench_endpoint(target: str, token: str, url: str) -> AsyncIterator[Non
     """An endpoint for the receiver, deleted when the row ends: left behind, it would
     keep receiving every later row's events at a receiver that is gone, and those
     failing deliveries and their retries would be measured as part of those rows."""
-    metadata = (("authorization", f"Bearer {token}"),)
     async with grpc.aio.insecure_channel(target) as channel:
-        created = await channel.unary_unary(
-            "/isa.webhook.v1.WebhookService/CreateEndpoint",
-            request_serializer=serialize,
-            response_deserializer=webhooks.CreateEndpointResponse.FromString,
-        )(
-            webhooks.CreateEndpointRequest(url=url, description="bench"),
-            metadata=metadata,
-            timeout=10,
+        caller = Caller(channel, bearer(token))
+        created = await caller.call(
+            CREATE_ENDPOINT, webhooks.CreateEndpointRequest(url=url, description="bench")
         )
         try:
             yield
         finally:
-            await channel.unary_unary(
-                "/isa.webhook.v1.WebhookService/DeleteEndpoint",
-                request_serializer=serialize,
-                response_deserializer=webhooks.DeleteEndpointResponse.FromString,
-            )(
-                webhooks.DeleteEndpointRequest(id=created.endpoint.id),
-                metadata=metadata,
-                timeout=10,
+            await caller.call(
+                DELETE_ENDPOINT, webhooks.DeleteEndpointRequest(id=created.endpoint.id)
             )
 
 
@@ -386,18 +384,13 @@ def settle(server: Server, on_failure: Callable[[str], None]) -> None:
 
 async def _wait_applied(target: str, deadline: float) -> bool:
     """Whether some gateway event is still RECEIVED (not yet applied) at ``deadline``."""
-    metadata = (("authorization", f"Bearer {TOKEN}"),)
+    request = webhooks.ListGatewayEventsRequest(
+        page_size=1, status=resources.GATEWAY_EVENT_STATUS_RECEIVED
+    )
     async with grpc.aio.insecure_channel(target) as channel:
-        pending = channel.unary_unary(
-            "/isa.webhook.v1.WebhookService/ListGatewayEvents",
-            request_serializer=serialize,
-            response_deserializer=webhooks.ListGatewayEventsResponse.FromString,
-        )
-        request = webhooks.ListGatewayEventsRequest(
-            page_size=1, status=resources.GATEWAY_EVENT_STATUS_RECEIVED
-        )
+        caller = Caller(channel, bearer(TOKEN))
         while True:
-            found = await pending(request, metadata=metadata, timeout=10)
+            found = await caller.call(LIST_GATEWAY_EVENTS, request)
             if not found.gateway_events or time.monotonic() >= deadline:
                 return bool(found.gateway_events)
             await asyncio.sleep(APPLY_POLL_SECONDS)

@@ -71,6 +71,11 @@ def serialize(message: Message) -> bytes:
     return message.SerializeToString()
 
 
+def bearer(token: str) -> tuple[tuple[str, str], ...]:
+    """The call metadata that authenticates as the client holding ``token``."""
+    return (("authorization", f"Bearer {token}"),)
+
+
 class Caller:
     """Setup's way to call the server: the same channel, token and deadline as the load."""
 
