@@ -75,6 +75,13 @@ class _Unit:
         self.committed.add_done_callback(_retrieved)
 
 
+def _report(unit: _Unit, error: BaseException | None) -> None:
+    """Tell the writer how the unit's body ended, unless the writer stopped waiting
+    (:meth:`GroupCommitWriter.close` cancelled it mid-unit; the batch is failing)."""
+    if not unit.done.done():
+        unit.done.set_result(error)
+
+
 def _retrieved(future: asyncio.Future[Any]) -> None:
     if not future.cancelled():
         future.exception()
@@ -124,15 +131,15 @@ class GroupCommitWriter:
             session = await unit.ready
         except asyncio.CancelledError:
             if unit.ready.done() and not unit.ready.cancelled():
-                unit.done.set_result(asyncio.CancelledError())  # handed over just now
+                _report(unit, asyncio.CancelledError())  # handed over just now
             raise
         try:
             yield session
             await session.flush()  # the unit's own objects, inside its own savepoint
         except BaseException as error:
-            unit.done.set_result(error)
+            _report(unit, error)
             raise
-        unit.done.set_result(None)
+        _report(unit, None)
         await asyncio.shield(unit.committed)
 
     def _queue_for(self, loop: asyncio.AbstractEventLoop) -> asyncio.Queue[_Unit]:
@@ -159,8 +166,9 @@ class GroupCommitWriter:
                     if index == len(units) and len(units) < self._max_batch and not queue.empty():
                         units.append(queue.get_nowait())
         except BaseException as error:
-            self._fail(units, self._translate(error))
-            if isinstance(error, asyncio.CancelledError):
+            stopped = isinstance(error, asyncio.CancelledError)  # close(): the writer stops
+            self._fail(units, self._translate(_closed() if stopped else error))
+            if stopped:
                 raise
             return
         for unit in units:
@@ -173,8 +181,8 @@ class GroupCommitWriter:
         for unit in units:
             if not unit.ready.done():
                 unit.ready.set_exception(failure)  # never started: BEGIN failed
-            elif _kept(unit) or not unit.done.done():
-                _settle(unit.committed, failure)  # its work was lost with the batch
+            else:  # its work, if it kept any, was lost with the batch
+                _settle(unit.committed, failure)
 
     async def _run_unit(self, session: AsyncSession, unit: _Unit) -> None:
         """Hand the session over inside a savepoint; keep or undo what the unit did."""
@@ -202,4 +210,9 @@ class GroupCommitWriter:
         while queue is not None and not queue.empty():
             unit = queue.get_nowait()
             if not unit.ready.done():
-                unit.ready.set_exception(self._translate(ConnectionError("store closed")))
+                unit.ready.set_exception(self._translate(_closed()))
+
+
+def _closed() -> ConnectionError:
+    """Why the calls that :meth:`GroupCommitWriter.close` cut short failed."""
+    return ConnectionError("store closed")

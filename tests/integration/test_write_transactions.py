@@ -7,14 +7,17 @@ takes nobody else's with it, and a caller that gives up never stalls the others.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from server.errors import StoreUnavailable
 from store.customers import CustomerRecord, Customers
 from store.db import Database
 from store.ids import new_id
+from store.migrate import upgrade
 from store.models import CustomerRow, utcnow
 
 
@@ -152,3 +155,26 @@ async def test_count_is_exact_after_mixed_load(db: Database) -> None:
     async with db.read() as session:
         count = await session.scalar(select(func.count()).select_from(CustomerRow))
     assert count == 80
+
+
+async def test_a_write_cut_short_by_closing_the_store_fails_its_caller(tmp_path: Path) -> None:
+    """Closing a SQLite store while a caller's write holds the writer (shutdown): the
+    caller is told the store is unavailable, as its write never committed, instead of
+    tripping over the writer's own cancellation. (On PostgreSQL a write holds its own
+    pooled connection, which closing the engine leaves alone: nothing is cut short.)"""
+    db = Database(f"sqlite:///{tmp_path}/isa.db")
+    await upgrade(db)
+    holding, gate = asyncio.Event(), asyncio.Event()
+
+    async def slow() -> None:
+        async with db.write() as session:
+            await Customers(session).add(customer("slow"))
+            holding.set()
+            await gate.wait()
+
+    caller = asyncio.create_task(slow())
+    await asyncio.wait_for(holding.wait(), 10)
+    await db.dispose()
+    gate.set()
+    (outcome,) = await asyncio.wait_for(asyncio.gather(caller, return_exceptions=True), 10)
+    assert isinstance(outcome, StoreUnavailable), repr(outcome)
