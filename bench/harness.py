@@ -169,6 +169,11 @@ class Server:
                 start_new_session=True,
             )
 
+    @property
+    def pid(self) -> int | None:
+        """The ``isa serve`` process (with ``--workers N``, the workers' parent)."""
+        return None if self._process is None else self._process.pid
+
     def exit_code(self) -> int | None:
         """``None`` while running; the exit status once the process has ended."""
         return None if self._process is None else self._process.poll()

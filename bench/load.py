@@ -22,6 +22,7 @@ from typing import Any, Final
 import grpc
 from google.protobuf.message import Message
 
+from bench.cpu import ServerClock, WindowCpu, spent
 from bench.rows import CALL_TIMEOUT_SECONDS, Caller, Fixtures, Row, bearer, by_name, serialize
 
 Metadata = tuple[tuple[str, str], ...]
@@ -46,6 +47,10 @@ class Measurement:
     channels: int
     #: A burst row's every round, in seconds (``seconds`` is their median).
     rounds_seconds: list[float] = field(default_factory=list)
+    #: The server's CPU per OK call over the window, all its threads (bench.cpu).
+    server_us_per_call: float | None = None
+    #: The share of the window the server's main thread was on a CPU (bench.cpu).
+    server_main_busy: float | None = None
 
     @classmethod
     def from_json(cls, text: str) -> Measurement:
@@ -155,6 +160,26 @@ def _open_channels(target: str, count: int) -> list[grpc.aio.Channel]:
     return [grpc.aio.insecure_channel(target, options=options) for _ in range(count)]
 
 
+async def _server_cpu(clock: ServerClock | None, window: Window) -> WindowCpu | None:
+    """The server's CPU from the window's start to its end (sampled by this loop)."""
+    if clock is None:
+        return None
+    await asyncio.sleep(max(0.0, window.start - time.perf_counter()))
+    before, began = clock.sample(), time.perf_counter()
+    await asyncio.sleep(max(0.0, window.stop - time.perf_counter()))
+    return spent(before, clock.sample(), time.perf_counter() - began)
+
+
+def _with_cpu(measured: Measurement, cpu: WindowCpu | None) -> Measurement:
+    if cpu is None or measured.ok == 0:
+        return measured
+    return replace(
+        measured,
+        server_us_per_call=cpu.cpu_seconds * 1e6 / measured.ok,
+        server_main_busy=cpu.main_busy,
+    )
+
+
 async def measure(
     row: Row,
     target: str,
@@ -164,8 +189,10 @@ async def measure(
     duration: float,
     warmup: float,
     channels: int,
+    server_pid: int | None = None,
 ) -> Measurement:
-    """Run the row's setup, warm up, then count ``duration`` seconds of calls."""
+    """Run the row's setup, warm up, then count ``duration`` seconds of calls (and, given
+    the server's pid, what it spent meanwhile)."""
     metadata: Metadata = bearer(token)
     opened = _open_channels(target, max(1, min(channels, concurrency)))
     try:
@@ -187,13 +214,16 @@ async def measure(
             tally=Tally(),
             stride=concurrency,
         )
+        clock = None if server_pid is None else ServerClock(server_pid)
+        watching = asyncio.create_task(_server_cpu(clock, drive.window))
         await asyncio.gather(
             *(drive.caller(slot, methods[slot % len(methods)]) for slot in range(concurrency))
         )
         seconds = time.perf_counter() - drive.window.start
+        cpu = await watching
     finally:
         await asyncio.gather(*(channel.close() for channel in opened))
-    return summarize(row, drive.tally, seconds, concurrency, len(opened))
+    return _with_cpu(summarize(row, drive.tally, seconds, concurrency, len(opened)), cpu)
 
 
 #: Bursts per burst row: one burst is a single sample of a few hundred milliseconds, so a
@@ -282,6 +312,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--burst", type=int, default=0, help="instead: this many calls at once, one time"
     )
+    parser.add_argument(
+        "--server-pid", type=int, default=None, help="the server's pid: also report its CPU"
+    )
     return parser.parse_args(argv)
 
 
@@ -303,6 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 duration=args.duration,
                 warmup=args.warmup,
                 channels=args.channels,
+                server_pid=args.server_pid,
             )
         )
     except SetupError as error:

@@ -141,6 +141,7 @@ def load(server: Server, row: Row, options: Options) -> Measurement:
         "--concurrency", str(options.concurrency), "--duration", str(options.duration),
         "--warmup", str(options.warmup), "--channels", str(options.channels),
         *(("--burst", str(row.burst)) if row.burst else ()),
+        *(("--server-pid", str(server.pid)) if server.pid is not None else ()),
     ]  # fmt: skip
     budget = options.warmup + options.duration + LOAD_SLACK_SECONDS
     try:

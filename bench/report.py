@@ -19,7 +19,17 @@ from typing import Any, Final
 from bench.load import Measurement
 
 RESULTS_DIR: Final = Path(__file__).resolve().parent / "results"
-HEADERS: Final = ("store", "row", "throughput/s", "p50 ms", "p99 ms", "errors", "ratio")
+HEADERS: Final = (
+    "store",
+    "row",
+    "throughput/s",
+    "p50 ms",
+    "p99 ms",
+    "errors",
+    "ratio",
+    "server us/call",
+    "main busy",
+)
 RIGHT_ALIGNED: Final = frozenset(range(2, len(HEADERS)))
 
 
@@ -43,7 +53,7 @@ def _number(value: float | None, digits: int) -> str:
 def cells(entry: Entry) -> tuple[str, ...]:
     found = entry.measurement
     if found is None:
-        return (entry.store, entry.row, "FAILED", "-", "-", "-", "-")
+        return (entry.store, entry.row, "FAILED", "-", "-", "-", "-", "-", "-")
     errors = f"{found.errors} !" if found.errors else "0"
     return (
         entry.store,
@@ -53,6 +63,8 @@ def cells(entry: Entry) -> tuple[str, ...]:
         _number(found.p99_ms, 2),
         errors,
         _number(entry.ratio, 2),
+        _number(found.server_us_per_call, 0),
+        "-" if found.server_main_busy is None else f"{found.server_main_busy:.0%}",
     )
 
 
@@ -83,6 +95,9 @@ def notes(entries: Sequence[Entry]) -> list[str]:
         "'workers 2/1' rows: throughput under --workers 2 / the same row under --workers 1; "
         "'slow gateway' row: total wall time of the burst / the latency injected per call "
         "(the median of its bursts)",
+        "server us/call: the server's CPU (all its threads) per OK call over the window; "
+        "main busy: the share of the window its main thread (the event loop) was on a CPU, "
+        "near 100% when that thread is what limits the row",
     ]
     for entry in entries:
         found = entry.measurement
