@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-import time
+import subprocess
+import sys
 from pathlib import Path
 
 from bench.cpu import CpuSample, ServerClock, _cpu_seconds, spent
@@ -34,13 +35,38 @@ def test_the_share_of_the_window_is_the_main_threads_cpu_over_its_length() -> No
     assert supervised.main_busy is None
 
 
-def test_a_busy_process_is_seen_spending() -> None:
-    clock = ServerClock(os.getpid())
-    before = clock.sample()
-    deadline = time.process_time() + 0.3
-    while time.process_time() < deadline:
-        pass
-    after = clock.sample()
+BUSY_THEN_WAIT = """
+import sys, time
+sys.stdin.readline()
+deadline = time.process_time() + 0.3
+while time.process_time() < deadline:
+    pass
+print("spent", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_busy_server_is_seen_spending() -> None:
+    """A process with no children of its own, as ``isa serve --workers 1`` is: its main
+    thread is read as well as its total."""
+    busy = subprocess.Popen(
+        [sys.executable, "-c", BUSY_THEN_WAIT],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        clock = ServerClock(busy.pid)
+        before = clock.sample()
+        assert busy.stdin is not None
+        assert busy.stdout is not None
+        busy.stdin.write("go\n")
+        busy.stdin.flush()
+        assert busy.stdout.readline().strip() == "spent"
+        after = clock.sample()
+    finally:
+        busy.kill()
+        busy.wait()
     assert before is not None
     assert after is not None
     assert before.main_thread is not None
