@@ -21,13 +21,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.ledger_models import USER_KINDS, LedgerAccountRow, LedgerEntryRow
-from store.raw import db_time, raw_sqlite
+from store.raw import DriverSql, db_time, raw_sqlite
 
 CREDITS = "credits"
 
@@ -141,57 +139,7 @@ class Ledger:
         raw = await raw_sqlite(self._session)
         if raw is not None:
             return _post_raw(raw, transfer_id, legs, now)
-        after: dict[str, int] = {}
-        for leg in sorted((leg for leg in legs if leg.amount), key=lambda leg: leg.account.id):
-            after[leg.account.id] = await self._apply(leg, now)
-        entries = [
-            {
-                "transfer_id": transfer_id,
-                "account_id": leg.account.id,
-                "currency": leg.account.currency,
-                "amount": leg.amount,
-                "balance_after": after[leg.account.id],
-                "create_time": now,
-            }
-            for leg in legs
-            if leg.amount
-        ]
-        if entries:
-            await self._session.execute(insert(LedgerEntryRow), entries)
-        return after
-
-    async def _apply(self, leg: Leg, now: dt.datetime) -> int:
-        account = leg.account
-        if leg.amount < 0 and account.kind.is_user:
-            # A user debit succeeds only where the balance covers it; under the row lock
-            # this check and the write are one step.
-            balance = await self._session.scalar(
-                update(LedgerAccountRow)
-                .where(LedgerAccountRow.id == account.id, LedgerAccountRow.balance >= -leg.amount)
-                .values(balance=LedgerAccountRow.balance + leg.amount, update_time=now)
-                .returning(LedgerAccountRow.balance)
-            )
-            if balance is None:
-                raise Overdraft(account, -leg.amount)
-            return int(balance)
-        upsert = (pg_insert if self._postgres else sqlite_insert)(LedgerAccountRow).values(
-            id=account.id,
-            client_id=account.client_id,
-            owner_id=account.owner_id,
-            kind=account.kind.value,
-            currency=account.currency,
-            balance=leg.amount,
-            create_time=now,
-            update_time=now,
-        )
-        statement = upsert.on_conflict_do_update(
-            index_elements=[LedgerAccountRow.id],
-            set_={
-                "balance": LedgerAccountRow.balance + upsert.excluded.balance,
-                "update_time": upsert.excluded.update_time,
-            },
-        ).returning(LedgerAccountRow.balance)
-        return int((await self._session.execute(statement)).scalar_one())
+        return await _post_driver(DriverSql(self._session), transfer_id, legs, now)
 
     async def lock(self, account: AccountRef) -> int:
         """Lock an account's row for this transaction (PostgreSQL); returns its balance."""
@@ -271,43 +219,68 @@ def _post_raw(
     moving = [(leg.account.id, leg) for leg in legs if leg.amount]  # each id derived once
     after: dict[str, int] = {}
     for account_id, leg in sorted(moving, key=_first):
-        account = leg.account
-        amount = leg.amount
-        if amount < 0 and account.kind.is_user:
-            found = raw.execute(_DEBIT_SQL, (amount, stamp, account_id, -amount)).fetchone()
-            if found is None:
-                raise Overdraft(account, -amount)
-        else:
-            found = raw.execute(
-                _UPSERT_SQL,
-                (
-                    account_id,
-                    account.client_id,
-                    account.owner_id,
-                    account.kind.value,
-                    account.currency,
-                    amount,
-                    stamp,
-                    stamp,
-                ),
-            ).fetchone()
+        found = raw.execute(*_account_move(account_id, leg, stamp)).fetchone()
+        if found is None:
+            raise Overdraft(leg.account, -leg.amount)
         after[account_id] = int(found[0])
     if moving:  # entries in the legs' order, as on PostgreSQL
-        values: list[object] = []
-        for account_id, leg in moving:
-            values.extend(
-                (
-                    transfer_id,
-                    account_id,
-                    leg.account.currency,
-                    leg.amount,
-                    after[account_id],
-                    stamp,
-                )
-            )
-        # One multi-row INSERT: a single statement is cheaper than executemany's per-row calls.
-        raw.execute(_entries_sql(len(moving)), values)
+        raw.execute(_entries_sql(len(moving)), _entry_values(transfer_id, moving, after, stamp))
     return after
+
+
+async def _post_driver(
+    sql: DriverSql, transfer_id: str, legs: Sequence[Leg], now: dt.datetime
+) -> dict[str, int]:
+    """``Ledger.post`` in the same hand-written SQL through PostgreSQL's driver: through
+    SQLAlchemy's Core the upsert alone (its ``excluded`` namespace is rebuilt, column by
+    column, for every statement) cost more than the database's whole work. Accounts are
+    moved in id order, so concurrent postings take their row locks in one order."""
+    stamp = sql.time(now)
+    moving = [(leg.account.id, leg) for leg in legs if leg.amount]
+    after: dict[str, int] = {}
+    for account_id, leg in sorted(moving, key=_first):
+        found = await sql.rows(*_account_move(account_id, leg, stamp))
+        if not found:
+            raise Overdraft(leg.account, -leg.amount)
+        after[account_id] = int(found[0][0])
+    if moving:
+        await sql.rows(_entries_sql(len(moving)), _entry_values(transfer_id, moving, after, stamp))
+    return after
+
+
+def _account_move(account_id: str, leg: Leg, stamp: object) -> tuple[str, tuple[object, ...]]:
+    """The one statement that moves an account by its leg, and its parameters.
+
+    A user account's debit happens only where the balance covers it (under the row lock
+    the check and the write are one step): no row comes back when it does not. Anything
+    else is an upsert, which creates the account on its first movement.
+    """
+    account, amount = leg.account, leg.amount
+    if amount < 0 and account.kind.is_user:
+        return _DEBIT_SQL, (amount, stamp, account_id, -amount)
+    return _UPSERT_SQL, (
+        account_id,
+        account.client_id,
+        account.owner_id,
+        account.kind.value,
+        account.currency,
+        amount,
+        stamp,
+        stamp,
+    )
+
+
+def _entry_values(
+    transfer_id: str, moving: Sequence[tuple[str, Leg]], after: dict[str, int], stamp: object
+) -> list[object]:
+    """One multi-row INSERT's parameters: a single statement is cheaper than executemany's
+    per-row calls."""
+    values: list[object] = []
+    for account_id, leg in moving:
+        values.extend(
+            (transfer_id, account_id, leg.account.currency, leg.amount, after[account_id], stamp)
+        )
+    return values
 
 
 def _first(pair: tuple[str, Leg]) -> str:
