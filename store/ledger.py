@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.ledger_models import USER_KINDS, LedgerAccountRow, LedgerEntryRow
-from store.raw import DriverSql, db_time, raw_sqlite
+from store.raw import DriverSql, raw_sqlite
 
 CREDITS = "credits"
 
@@ -136,10 +136,7 @@ class Ledger:
         when a user account cannot cover its debit.
         """
         check_balanced(legs)
-        raw = await raw_sqlite(self._session)
-        if raw is not None:
-            return _post_raw(raw, transfer_id, legs, now)
-        return await _post_driver(DriverSql(self._session), transfer_id, legs, now)
+        return await _post(DriverSql(self._session), transfer_id, legs, now)
 
     async def lock(self, account: AccountRef) -> int:
         """Lock an account's row for this transaction (PostgreSQL); returns its balance."""
@@ -211,30 +208,15 @@ def _balance_raw(raw: sqlite3.Connection, account_id: str) -> int:
     return 0 if found is None else int(found[0])
 
 
-def _post_raw(
-    raw: sqlite3.Connection, transfer_id: str, legs: Sequence[Leg], now: dt.datetime
-) -> dict[str, int]:
-    """``Ledger.post`` in hand-written SQL on the writer's own connection (store.raw)."""
-    stamp = db_time(now)
-    moving = [(leg.account.id, leg) for leg in legs if leg.amount]  # each id derived once
-    after: dict[str, int] = {}
-    for account_id, leg in sorted(moving, key=_first):
-        found = raw.execute(*_account_move(account_id, leg, stamp)).fetchone()
-        if found is None:
-            raise Overdraft(leg.account, -leg.amount)
-        after[account_id] = int(found[0])
-    if moving:  # entries in the legs' order, as on PostgreSQL
-        raw.execute(_entries_sql(len(moving)), _entry_values(transfer_id, moving, after, stamp))
-    return after
-
-
-async def _post_driver(
+async def _post(
     sql: DriverSql, transfer_id: str, legs: Sequence[Leg], now: dt.datetime
 ) -> dict[str, int]:
-    """``Ledger.post`` in the same hand-written SQL through PostgreSQL's driver: through
-    SQLAlchemy's Core the upsert alone (its ``excluded`` namespace is rebuilt, column by
-    column, for every statement) cost more than the database's whole work. Accounts are
-    moved in id order, so concurrent postings take their row locks in one order."""
+    """``Ledger.post`` in hand-written SQL on either store (store.raw): SQLite's writer
+    connection inside the caller's savepoint, or PostgreSQL's driver. Through SQLAlchemy's
+    Core the upsert alone (its ``excluded`` namespace is rebuilt, column by column, for
+    every statement) cost more than the database's whole work. Accounts are moved in id
+    order, so concurrent postings take their row locks in one order; the entries follow
+    in the legs' order."""
     stamp = sql.time(now)
     moving = [(leg.account.id, leg) for leg in legs if leg.amount]
     after: dict[str, int] = {}
