@@ -37,29 +37,30 @@ class WindowCpu:
     main_busy: float | None  # the main thread's CPU seconds / the window's seconds
 
 
-def _cpu_seconds(stat: Path) -> float | None:
-    """utime + stime of a ``/proc/.../stat`` file (fields 14 and 15)."""
+def _stat_fields(stat: Path) -> list[str] | None:
+    """A ``/proc/.../stat`` file's fields from the third (state) on; None once gone."""
     try:
         text = stat.read_text()
     except OSError:
         return None
     # The command name (field 2) may hold spaces and parentheses: split after its end.
-    fields = text[text.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / _TICKS_PER_SECOND
+    return text[text.rindex(")") + 2 :].split()
+
+
+def _cpu_seconds(stat: Path) -> float | None:
+    """utime + stime of a ``/proc/.../stat`` file (fields 14 and 15)."""
+    fields = _stat_fields(stat)
+    return None if fields is None else (int(fields[11]) + int(fields[12])) / _TICKS_PER_SECOND
 
 
 def _children(pid: int) -> list[int]:
-    """The processes whose parent is ``pid`` (the workers of ``--workers N``)."""
+    """The processes whose parent (field 4) is ``pid``: the workers of ``--workers N``."""
     found = []
     for entry in PROC.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            text = (entry / "stat").read_text()
-        except OSError:
-            continue
-        if int(text[text.rindex(")") + 2 :].split()[1]) == pid:
-            found.append(int(entry.name))
+        if entry.name.isdigit():
+            fields = _stat_fields(entry / "stat")
+            if fields is not None and int(fields[1]) == pid:
+                found.append(int(entry.name))
     return found
 
 
