@@ -10,7 +10,7 @@ import asyncio
 import datetime as dt
 import ipaddress
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
@@ -19,7 +19,7 @@ from aiohttp import web
 from google.protobuf import descriptor_pool
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 
 from gateways.registry import Registry
 from gateways.router import Router
@@ -104,6 +104,28 @@ class HealthSetter(Protocol):
     async def set(self, service: str, status: int) -> None: ...
 
     async def enter_graceful_shutdown(self) -> None: ...
+
+
+class GenericOnly:
+    """A server as grpc's generated ``add_*Servicer_to_server`` functions see it, taking
+    only the generic handlers they register (Health, reflection).
+
+    Those functions also register each method as a "registered method". grpc.aio then
+    keeps one pending request per registered method beside the generic one and runs
+    ``asyncio.wait`` over all of them for every incoming call, whatever its method: with
+    Health's three and reflection's one, that walk cost each call ~45 us of the event
+    loop's time (Health/Check itself went from 249 to 199 us of server CPU per call
+    without it). Served as generic handlers, the same methods answer the same way.
+    """
+
+    def __init__(self, server: grpc.aio.Server) -> None:
+        self._server = server
+
+    def add_generic_rpc_handlers(self, handlers: Sequence[grpc.GenericRpcHandler]) -> None:
+        self._server.add_generic_rpc_handlers(handlers)
+
+    def add_registered_method_handlers(self, _service: str, _handlers: object) -> None:
+        """Not registered: the generic handlers added alongside serve these methods."""
 
 
 @dataclass
@@ -259,14 +281,16 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
         # generic lookup is one dict probe per service.
         server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(name, handlers),))
     health_servicer = health_aio.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection(
-        (
-            *served,
-            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-            reflection.SERVICE_NAME,
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, GenericOnly(server))
+    reflection_pb2_grpc.add_ServerReflectionServicer_to_server(
+        reflection.aio.ReflectionServicer(
+            (
+                *served,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            )
         ),
-        server,
+        GenericOnly(server),
     )
     grpc_port = server.add_insecure_port(settings.grpc_addr)
     if grpc_port == 0:

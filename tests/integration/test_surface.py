@@ -7,6 +7,7 @@ import logging
 
 import grpc
 import pytest
+from google.protobuf import descriptor_pb2
 from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
@@ -44,6 +45,32 @@ async def test_reflection_lists_every_service(server: Running) -> None:
     assert names == sorted(
         [*ISA_SERVICES, "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"]
     )
+
+
+async def test_reflection_describes_a_service_by_symbol(server: Running) -> None:
+    """What ``grpcurl describe`` asks: the file that defines a service."""
+    stub = reflection_pb2_grpc.ServerReflectionStub(server.channel)
+
+    async def one_request():  # type: ignore[no-untyped-def]
+        yield reflection_pb2.ServerReflectionRequest(
+            file_containing_symbol="isa.wallet.v1.WalletService"
+        )
+
+    responses = [response async for response in stub.ServerReflectionInfo(one_request())]
+    files = [
+        descriptor_pb2.FileDescriptorProto.FromString(raw)
+        for raw in responses[0].file_descriptor_response.file_descriptor_proto
+    ]
+    services = {f"{f.package}.{s.name}" for f in files for s in f.service}
+    assert "isa.wallet.v1.WalletService" in services
+
+
+async def test_health_watch_streams_the_current_status(server: Running) -> None:
+    stub = health_pb2_grpc.HealthStub(server.channel)
+    watch = stub.Watch(health_pb2.HealthCheckRequest(service="isa.wallet.v1.WalletService"))
+    first = await watch.read()
+    watch.cancel()
+    assert first.status == health_pb2.HealthCheckResponse.SERVING
 
 
 @pytest.mark.parametrize("service", ["", *ISA_SERVICES])
