@@ -35,6 +35,7 @@ from gateways.types import (
     MicroDepositResult,
     RefundRequest,
     RefundResult,
+    RefundRetrieveRequest,
     RetrieveRequest,
     SavedMethod,
 )
@@ -61,6 +62,11 @@ class CardPayments(Gateway, Protocol):
     async def cancel(self, request: CancelRequest) -> ChargeResult: ...
 
     async def refund(self, request: RefundRequest) -> RefundResult: ...
+
+    async def retrieve_refund(self, request: RefundRetrieveRequest) -> RefundResult:
+        """A refund this gateway made, as it stands now; an unknown reference raises
+        :class:`gateways.errors.GatewayRejected`."""
+        ...
 
 
 @runtime_checkable

@@ -127,6 +127,14 @@ class RetrieveRequest:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RefundRetrieveRequest:
+    """Read a refund's current state: one the gateway left pending, whose webhook may
+    never come (Square's refunds all start PENDING)."""
+
+    gateway_reference: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CaptureRequest:
     gateway_reference: str
     amount: int  # minor units; less than authorized releases the rest

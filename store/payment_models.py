@@ -122,6 +122,7 @@ class RefundRow(Base):
         Index("ix_refunds_client_id_id", "client_id", "id"),
         Index("ix_refunds_payment_intent_id_id", "payment_intent_id", "id"),
         Index("ix_refunds_attempt_state", "attempt_state"),
+        Index("ix_refunds_status_update_time", "status", "update_time"),
         Index("ix_refunds_gateway_gateway_reference", "gateway", "gateway_reference"),
         # one refund per gateway refund, once the gateway gave it an id
         Index(

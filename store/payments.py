@@ -745,6 +745,24 @@ class Refunds:
         )
         return [(client_id, refund_id) for client_id, refund_id in rows.all()]
 
+    async def awaiting_gateway(
+        self, *, older_than: dt.datetime, limit: int
+    ) -> list[tuple[str, str]]:
+        """(client_id, id) of refunds the gateway answered "pending" and has not settled
+        since ``older_than`` (by webhook or by an earlier look), least recently first."""
+        rows = await self._session.execute(
+            select(RefundRow.client_id, RefundRow.id)
+            .where(
+                RefundRow.status == RefundStatus.PENDING.value,
+                RefundRow.attempt_state == AttemptState.DONE.value,
+                RefundRow.gateway_reference != "",
+                RefundRow.update_time < older_than,
+            )
+            .order_by(RefundRow.update_time)
+            .limit(limit)
+        )
+        return [(client_id, refund_id) for client_id, refund_id in rows.all()]
+
     async def _apply(self, refund_id: str, **values: object) -> RefundRecord:
         row = await self._session.scalar(
             select(RefundRow).where(RefundRow.id == refund_id).with_for_update()

@@ -59,6 +59,7 @@ from gateways.types import (
     PaymentError,
     RefundRequest,
     RefundResult,
+    RefundRetrieveRequest,
     RetrieveRequest,
     SavedMethod,
 )
@@ -114,6 +115,7 @@ class _State:
     tokens: dict[str, TestCard] = field(default_factory=dict)
     methods: dict[str, tuple[str, TestCard]] = field(default_factory=dict)  # ref → (customer, card)
     customers: set[str] = field(default_factory=set)
+    refunds: dict[str, RefundResult] = field(default_factory=dict)
     injected: set[tuple[str, str]] = field(default_factory=set)
     charges_made: int = 0
 
@@ -285,15 +287,28 @@ class SandboxGateway(SandboxBankRail):
             if payment.amount_refunded + request.amount > payment.amount_received:
                 raise GatewayRejected(NAME, "refund above amount received", code="amount_too_large")
             payment.amount_refunded += request.amount
-            return RefundResult(
+            refund = RefundResult(
                 outcome=Outcome.SUCCEEDED,
                 gateway_reference=_ref("re"),
                 amount=request.amount,
                 currency=payment.currency,
                 payment_reference=payment.reference,
             )
+            self._state.refunds[refund.gateway_reference] = refund
+            return refund
 
         return await self._call("refund", request.idempotency_key, act)
+
+    async def retrieve_refund(self, request: RefundRetrieveRequest) -> RefundResult:
+        def act() -> RefundResult:
+            refund = self._state.refunds.get(request.gateway_reference)
+            if refund is None:
+                raise GatewayRejected(
+                    NAME, f"no such refund: {request.gateway_reference!r}", code="resource_missing"
+                )
+            return refund
+
+        return await self._read(act)
 
     # --- saved methods -------------------------------------------------------------------
 

@@ -183,6 +183,11 @@ class SquareApi:
             )
         )
 
+    async def get_refund(self, refund_id: str) -> Params:
+        return await self._call(
+            lambda: self._client.refunds.get(refund_id, request_options=_NO_RETRIES)
+        )
+
     # --- customers and cards on file -----------------------------------------------------
 
     async def create_customer(self, params: Params, key: str) -> Params:

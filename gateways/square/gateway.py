@@ -41,6 +41,7 @@ from gateways.types import (
     PaymentError,
     RefundRequest,
     RefundResult,
+    RefundRetrieveRequest,
     RetrieveRequest,
     SavedMethod,
     derive_key,
@@ -283,6 +284,10 @@ class SquareGateway:
         if request.reason:
             params["reason"] = request.reason[:_REASON_LIMIT]
         answer = await self._api.refund_payment(params, request.idempotency_key)
+        return refund_result(answer["refund"])
+
+    async def retrieve_refund(self, request: RefundRetrieveRequest) -> RefundResult:
+        answer = await self._api.get_refund(request.gateway_reference)
         return refund_result(answer["refund"])
 
     # --- customers and cards on file -----------------------------------------------------

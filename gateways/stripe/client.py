@@ -145,6 +145,9 @@ class StripeApi:
             lambda: self._client.v1.refunds.create_async(params, self._options(key))  # type: ignore[arg-type]
         )
 
+    async def retrieve_refund(self, refund_id: str) -> Params:
+        return await self._call(lambda: self._client.v1.refunds.retrieve_async(refund_id))
+
     # --- customers and payment methods ---------------------------------------------------
 
     async def create_customer(self, params: Params, key: str) -> Params:

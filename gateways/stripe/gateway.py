@@ -35,6 +35,7 @@ from gateways.types import (
     PaymentError,
     RefundRequest,
     RefundResult,
+    RefundRetrieveRequest,
     RetrieveRequest,
     SavedMethod,
 )
@@ -228,6 +229,9 @@ class StripeGateway:
         if request.reason in _REFUND_REASONS:
             params["reason"] = request.reason
         return refund_result(await self._api.create_refund(params, request.idempotency_key))
+
+    async def retrieve_refund(self, request: RefundRetrieveRequest) -> RefundResult:
+        return refund_result(await self._api.retrieve_refund(request.gateway_reference))
 
     # --- saved methods -------------------------------------------------------------------
 

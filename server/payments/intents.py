@@ -34,6 +34,7 @@ from gateways.types import (
     PaymentError,
     RefundRequest,
     RefundResult,
+    RefundRetrieveRequest,
     RetrieveRequest,
     derive_key,
 )
@@ -142,6 +143,10 @@ _HIDDEN_IN_EVENTS: Final = frozenset(
     {"client_id", "attempt", "requested_gateway", "commission_bps"}
 )
 STALE_ATTEMPT: Final = dt.timedelta(seconds=30)
+#: How long a refund the gateway answered "pending" waits for its webhook before the
+#: reconciler asks the gateway, and between two such looks. Square's refunds all start
+#: PENDING and most settle within minutes; a lost webhook must not leave one for ever.
+PENDING_REFUND_LOOK: Final = dt.timedelta(minutes=10)
 #: The metadata saying where a refund came from; ``gateway`` for one made at the gateway
 #: (a dashboard) and adopted from its webhook.
 ORIGIN: Final = "isa_origin"
@@ -1051,12 +1056,22 @@ class PaymentIntentService:
         if intent.attempt.state is AttemptState.UNKNOWN or (_busy(intent) and _stale(intent)):
             await self._run_attempt(intent)
 
-    async def reconcile(self, *, stale_after: dt.timedelta = STALE_ATTEMPT) -> int:
-        """Ask the gateways about every attempt with no known outcome; returns how many settled."""
-        cutoff = utcnow() - stale_after
+    async def reconcile(
+        self,
+        *,
+        stale_after: dt.timedelta = STALE_ATTEMPT,
+        pending_refund_look: dt.timedelta = PENDING_REFUND_LOOK,
+    ) -> int:
+        """Ask the gateways about every attempt with no known outcome, and about refunds
+        they left pending for ``pending_refund_look``; returns how many settled."""
+        now = utcnow()
+        cutoff = now - stale_after
         async with self._db.read() as session:
             intents = await PaymentIntents(session).unsettled(older_than=cutoff, limit=100)
             refunds = await Refunds(session).unsettled(older_than=cutoff, limit=100)
+            awaiting = await Refunds(session).awaiting_gateway(
+                older_than=now - pending_refund_look, limit=100
+            )
         settled = 0
         for client_id, intent_id in intents:
             intent = await self.get(client_id, intent_id)
@@ -1072,7 +1087,40 @@ class PaymentIntentService:
             refund = await self.get_refund(client_id, refund_id)
             after = await self._run_refund(refund)
             settled += after.attempt.state is AttemptState.DONE
+        for client_id, refund_id in awaiting:
+            refund = await self.get_refund(client_id, refund_id)
+            after = await self._look_up_refund(refund)
+            settled += after.status is not RefundStatus.PENDING
         return settled
+
+    async def _look_up_refund(self, refund: Refund) -> Refund:
+        """Read a refund the gateway left pending and apply how it stands now, as its
+        webhook would have. Still pending, it is looked at again a period later; a
+        gateway that cannot be asked now is asked on a later run."""
+        try:
+            gateway = self._router_gateway(refund.gateway)
+            result = await gateway.retrieve_refund(
+                RefundRetrieveRequest(gateway_reference=refund.gateway_reference)
+            )
+        except (OutcomeUnknown, GatewayUnavailable, GatewayAuthError, GatewayRejected) as lost:
+            log.warning("refund %s: could not read it from %s: %s", refund.id, refund.gateway, lost)
+            return refund
+        except GatewayUnavailableError as disabled:
+            log.warning("refund %s: %s", refund.id, disabled.message)
+            return refund
+        if result.gateway_reference != refund.gateway_reference:
+            log.warning(
+                "refund %s: %s answered for refund %s, not %s; nothing applied",
+                refund.id,
+                refund.gateway,
+                result.gateway_reference,
+                refund.gateway_reference,
+            )
+            return refund
+        async with self._db.write() as session:
+            return await self.apply_gateway_refund(
+                session, refund_id=refund.id, gateway=refund.gateway, result=result
+            )
 
     async def _run_attempt(
         self, intent: PaymentIntent, finish: IntentFinish = _unanswered

@@ -23,6 +23,7 @@ from gateways.types import (
     ChargeRequest,
     Outcome,
     RefundRequest,
+    RefundRetrieveRequest,
     RetrieveRequest,
 )
 
@@ -158,4 +159,37 @@ async def test_refunding_more_than_received_is_refused(
                 currency="usd",
                 idempotency_key=keys(),
             )
+        )
+
+
+async def test_a_refund_reads_back_as_the_gateway_holds_it(
+    card_gateway: CardPayments, cards: Cards, peer_lacks: frozenset[str], keys: Keys
+) -> None:
+    """What the reconciler reads of a refund left pending (its webhook lost)."""
+    lacking(peer_lacks, "reading back what was made")
+    paid = await card_gateway.charge(charge(keys, cards["visa"]))
+    made = await card_gateway.refund(
+        RefundRequest(
+            gateway_reference=paid.gateway_reference,
+            amount=1000,
+            currency="usd",
+            idempotency_key=keys(),
+        )
+    )
+    read = await card_gateway.retrieve_refund(
+        RefundRetrieveRequest(gateway_reference=made.gateway_reference)
+    )
+    assert read.gateway_reference == made.gateway_reference
+    assert read.outcome is made.outcome
+    assert (read.amount, read.currency) == (1000, "usd")
+    assert read.payment_reference == paid.gateway_reference
+
+
+async def test_reading_an_unknown_refund_is_refused(
+    card_gateway: CardPayments, peer_lacks: frozenset[str]
+) -> None:
+    lacking(peer_lacks, "reading back what was made")
+    with pytest.raises(GatewayRejected):
+        await card_gateway.retrieve_refund(
+            RefundRetrieveRequest(gateway_reference="re_never_made_here")
         )

@@ -27,6 +27,7 @@ from gateways.types import (
     MethodType,
     Outcome,
     RefundRequest,
+    RefundRetrieveRequest,
     RetrieveRequest,
 )
 from server.config import Secret
@@ -87,7 +88,10 @@ def cards() -> dict[str, str]:
 
 @pytest.fixture
 def peer_lacks() -> frozenset[str]:
-    return frozenset({"declines", "idempotent replays", "refund limits"})
+    # Prism answers every read with the description's one example, whatever the id.
+    return frozenset(
+        {"declines", "idempotent replays", "refund limits", "reading back what was made"}
+    )
 
 
 async def test_a_payment_is_created_read_captured_canceled_and_refunded(
@@ -132,6 +136,17 @@ async def test_a_payment_is_created_read_captured_canceled_and_refunded(
         f"POST /v2/payments/{reference}/cancel",
         "POST /v2/refunds",
     ]
+
+
+async def test_a_refund_is_read_with_get_payment_refund(
+    square_gateway: SquareGateway, prism: MockPeer
+) -> None:
+    read = await square_gateway.retrieve_refund(RefundRetrieveRequest(gateway_reference="R_1"))
+    # Prism's example of GetPaymentRefund: a COMPLETED refund of 5.55 USD.
+    assert read.outcome is Outcome.SUCCEEDED
+    assert (read.amount, read.currency) == (555, "usd")
+    assert read.payment_reference == "bP9mAsEMYPUGjjGNaNO5ZDVyLhSZY"
+    assert prism.paths() == ["GET /v2/refunds/R_1"]
 
 
 async def test_a_partial_capture_update_and_complete_are_valid_requests(

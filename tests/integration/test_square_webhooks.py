@@ -15,6 +15,7 @@ import hmac
 import json
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -76,14 +77,23 @@ def square_settings(migrated_url: str, clients_file: Path, base: str) -> Setting
     )
 
 
+@asynccontextmanager
+async def square_server(migrated_url: str, clients_file: Path, base: str) -> AsyncIterator[Running]:
+    """The service with Square (at ``base``) as its only gateway, stopped on exit."""
+    running = await start_running(square_settings(migrated_url, clients_file, base))
+    try:
+        yield running
+    finally:
+        await running.channel.close()
+        await running.runtime.stop(grace=0)
+
+
 @pytest.fixture
 async def server(
     migrated_url: str, clients_file: Path, square: RecordingStripe
 ) -> AsyncIterator[Running]:
-    running = await start_running(square_settings(migrated_url, clients_file, square.base))
-    yield running
-    await running.channel.close()
-    await running.runtime.stop(grace=0)
+    async with square_server(migrated_url, clients_file, square.base) as running:
+        yield running
 
 
 async def post_square_event(server: Running, event: dict[str, Any]) -> int:
