@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import EventRow
-from store.raw import db_time, raw_sqlite
+from store.raw import DriverSql
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,10 +40,6 @@ _INSERT_SQL: Final = (
     "INSERT INTO events (id, client_id, type, resource_id, gateway_event_id, payload,"
     " create_time) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
-_INSERT_SQL_PG: Final = (
-    "INSERT INTO events (id, client_id, type, resource_id, gateway_event_id, payload,"
-    " create_time) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-)
 
 
 class Events:
@@ -51,30 +47,12 @@ class Events:
         self._session = session
 
     async def append(self, event: EventRecord) -> EventRecord:
-        """Hand-written SQL on both stores: every change of every resource appends one.
-
-        SQLite: on the writer's own connection (store.raw). PostgreSQL: driver SQL on the
-        session's connection, in its transaction (an ORM unit of work costs more Python
-        than the insert costs the database).
-        """
-        raw = await raw_sqlite(self._session)
-        if raw is not None:
-            raw.execute(
-                _INSERT_SQL,
-                (
-                    event.id,
-                    event.client_id,
-                    event.type,
-                    event.resource_id,
-                    event.gateway_event_id,
-                    event.payload,
-                    db_time(event.create_time),
-                ),
-            )
-            return event
-        connection = await self._session.connection()
-        await connection.exec_driver_sql(
-            _INSERT_SQL_PG,
+        """Hand-written SQL on both stores (store.raw.DriverSql): every change of every
+        resource appends one, and an ORM unit of work costs more Python than the insert
+        costs the database."""
+        sql = DriverSql(self._session)
+        await sql.rows(
+            _INSERT_SQL,
             (
                 event.id,
                 event.client_id,
@@ -82,7 +60,7 @@ class Events:
                 event.resource_id,
                 event.gateway_event_id,
                 event.payload,
-                event.create_time,
+                sql.time(event.create_time),
             ),
         )
         return event

@@ -16,9 +16,8 @@ from store.ledger_models import (
     LedgerAccountRow,
     WalletRow,
     WalletTransactionRow,
-    WalletTransferRow,
 )
-from store.raw import db_json, db_time, parse_json, parse_time, raw_sqlite
+from store.raw import DriverSql, db_json, parse_json, parse_time
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,28 +111,6 @@ def _transaction(row: WalletTransactionRow) -> WalletTransactionRecord:
     )
 
 
-def _transaction_values(record: WalletTransactionRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "client_id": record.client_id,
-        "wallet_id": record.wallet_id,
-        "type": record.type,
-        "status": record.status,
-        "amount": record.amount,
-        "currency": record.currency,
-        "balance_after": record.balance_after,
-        "payment_method_id": record.payment_method_id,
-        "payment_reference": record.payment_reference,
-        "transfer_id": record.transfer_id,
-        "counterparty_wallet_id": record.counterparty_wallet_id,
-        "description": record.description,
-        "error_message": record.error_message,
-        "metadata_": dict(record.metadata),
-        "create_time": record.create_time,
-        "update_time": record.update_time,
-    }
-
-
 _TRANSACTION_COLUMNS = (
     "id, client_id, wallet_id, type, status, amount, currency, balance_after,"
     " payment_method_id, payment_reference, transfer_id, counterparty_wallet_id, description,"
@@ -163,13 +140,13 @@ def _existing_wallets_sql(count: int) -> str:
     return f"SELECT id FROM wallets WHERE client_id = ? AND id IN ({marks})"  # noqa: S608
 
 
-def _raw_transaction_values(record: WalletTransactionRecord) -> tuple[Any, ...]:
+def _transaction_values(sql: DriverSql, record: WalletTransactionRecord) -> tuple[Any, ...]:
     return (
         record.id, record.client_id, record.wallet_id, record.type, record.status,
         record.amount, record.currency, record.balance_after, record.payment_method_id,
         record.payment_reference, record.transfer_id, record.counterparty_wallet_id,
         record.description, record.error_message, db_json(record.metadata),
-        db_time(record.create_time), db_time(record.update_time),
+        sql.time(record.create_time), sql.time(record.update_time),
     )  # fmt: skip
 
 
@@ -343,16 +320,10 @@ class Wallets:
         return None if row is None else _wallet(row)
 
     async def existing_ids(self, client_id: str, wallet_ids: Sequence[str]) -> set[str]:
-        raw = await raw_sqlite(self._session)
-        if raw is not None:
-            found = raw.execute(_existing_wallets_sql(len(wallet_ids)), (client_id, *wallet_ids))
-            return {row[0] for row in found.fetchall()}
-        rows = await self._session.scalars(
-            select(WalletRow.id).where(
-                WalletRow.id.in_(list(wallet_ids)), WalletRow.client_id == client_id
-            )
+        found = await DriverSql(self._session).rows(
+            _existing_wallets_sql(len(wallet_ids)), (client_id, *wallet_ids)
         )
-        return set(rows)
+        return {row[0] for row in found}
 
 
 class WalletTransactions:
@@ -360,14 +331,9 @@ class WalletTransactions:
         self._session = session
 
     async def add_all(self, records: Sequence[WalletTransactionRecord]) -> None:
-        raw = await raw_sqlite(self._session)
-        if raw is not None:
-            values = [value for r in records for value in _raw_transaction_values(r)]
-            raw.execute(_insert_transactions_sql(len(records)), values)
-            return
-        await self._session.execute(
-            insert(WalletTransactionRow), [_transaction_values(r) for r in records]
-        )
+        sql = DriverSql(self._session)
+        values = [value for r in records for value in _transaction_values(sql, r)]
+        await sql.rows(_insert_transactions_sql(len(records)), values)
 
     async def get(self, client_id: str, transaction_id: str) -> WalletTransactionRecord | None:
         row = await self._session.scalar(
@@ -458,42 +424,23 @@ class WalletTransfers:
         self._session = session
 
     async def add(self, record: WalletTransferRecord) -> WalletTransferRecord:
-        raw = await raw_sqlite(self._session)
-        if raw is not None:
-            raw.execute(
-                _INSERT_TRANSFER_SQL,
-                (
-                    record.id,
-                    record.client_id,
-                    record.from_wallet_id,
-                    record.to_wallet_id,
-                    record.amount,
-                    record.currency,
-                    record.note,
-                    record.status,
-                    record.from_transaction_id,
-                    record.to_transaction_id,
-                    db_json(record.metadata),
-                    db_time(record.create_time),
-                    db_time(record.update_time),
-                ),
-            )
-            return record
-        await self._session.execute(
-            insert(WalletTransferRow).values(
-                id=record.id,
-                client_id=record.client_id,
-                from_wallet_id=record.from_wallet_id,
-                to_wallet_id=record.to_wallet_id,
-                amount=record.amount,
-                currency=record.currency,
-                note=record.note,
-                status=record.status,
-                from_transaction_id=record.from_transaction_id,
-                to_transaction_id=record.to_transaction_id,
-                metadata_=dict(record.metadata),
-                create_time=record.create_time,
-                update_time=record.update_time,
-            )
+        sql = DriverSql(self._session)
+        await sql.rows(
+            _INSERT_TRANSFER_SQL,
+            (
+                record.id,
+                record.client_id,
+                record.from_wallet_id,
+                record.to_wallet_id,
+                record.amount,
+                record.currency,
+                record.note,
+                record.status,
+                record.from_transaction_id,
+                record.to_transaction_id,
+                db_json(record.metadata),
+                sql.time(record.create_time),
+                sql.time(record.update_time),
+            ),
         )
         return record
