@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import CustomerRow
-from store.raw import DriverSql, parse_json, time_of
+from store.raw import DriverSql, json_of, time_of
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,7 +52,7 @@ def _raw_customer(row: Sequence[Any]) -> CustomerRecord:
         external_ref=row[2],
         email=row[3],
         name=row[4],
-        metadata=parse_json(metadata) if isinstance(metadata, str | None) else dict(metadata),
+        metadata=dict(json_of(metadata)),
         create_time=time_of(row[6]),
         update_time=time_of(row[7]),
     )

@@ -88,6 +88,12 @@ def parse_json(value: str | None) -> Any:
     return {} if value is None or value == "{}" else json.loads(value)
 
 
+def json_of(value: Any) -> Any:
+    """JSON read by hand-written SQL on either store: text on SQLite, already decoded on
+    PostgreSQL (the driver's codec)."""
+    return parse_json(value) if value is None or isinstance(value, str) else value
+
+
 def time_of(value: str | dt.datetime) -> dt.datetime:
     """A time read by hand-written SQL on either store: text on SQLite, a datetime on
     PostgreSQL (naive ones are UTC)."""

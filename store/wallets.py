@@ -7,17 +7,16 @@ import functools
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.ledger_models import (
-    LedgerAccountRow,
     WalletRow,
     WalletTransactionRow,
 )
-from store.raw import DriverSql, db_json, parse_json, parse_time
+from store.raw import DriverSql, db_json, json_of, time_of
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,7 +149,7 @@ def _transaction_values(sql: DriverSql, record: WalletTransactionRecord) -> tupl
     )  # fmt: skip
 
 
-def _raw_transaction(row: tuple[Any, ...]) -> WalletTransactionRecord:
+def _raw_transaction(row: Sequence[Any]) -> WalletTransactionRecord:
     return WalletTransactionRecord(
         id=row[0],
         client_id=row[1],
@@ -166,9 +165,9 @@ def _raw_transaction(row: tuple[Any, ...]) -> WalletTransactionRecord:
         counterparty_wallet_id=row[11],
         description=row[12],
         error_message=row[13],
-        metadata=parse_json(row[14]),
-        create_time=parse_time(row[15]),
-        update_time=parse_time(row[16]),
+        metadata=dict(json_of(row[14])),
+        create_time=time_of(row[15]),
+        update_time=time_of(row[16]),
     )
 
 
@@ -184,14 +183,26 @@ def wallet_view_inline(
     conn: sqlite3.Connection, client_id: str, *, wallet_id: str | None, owner_id: str | None
 ) -> WalletView | None:
     """GetWallet's read as one indexed join on the inline reader (store.raw)."""
-    where = "w.id = ?" if wallet_id is not None else "w.owner_id = ?"
     rows = conn.execute(
+        _wallet_view_sql(by_id=wallet_id is not None),
+        (client_id, wallet_id if wallet_id is not None else owner_id),
+    ).fetchall()
+    return _wallet_view(client_id, rows)
+
+
+@functools.cache
+def _wallet_view_sql(*, by_id: bool) -> str:
+    """One text for both stores (``?`` placeholders, store.raw.DriverSql)."""
+    where = "w.id = ?" if by_id else "w.owner_id = ?"
+    return (
         "SELECT w.id, w.owner_id, w.metadata, w.create_time, w.update_time,"  # noqa: S608
         " a.kind, a.currency, a.balance, a.update_time FROM wallets w"
         " LEFT JOIN ledger_accounts a ON a.client_id = w.client_id AND a.owner_id = w.id"
-        f" WHERE w.client_id = ? AND {where}",
-        (client_id, wallet_id if wallet_id is not None else owner_id),
-    ).fetchall()
+        f" WHERE w.client_id = ? AND {where}"
+    )
+
+
+def _wallet_view(client_id: str, rows: Sequence[Sequence[Any]]) -> WalletView | None:
     if not rows:
         return None
     first = rows[0]
@@ -199,11 +210,11 @@ def wallet_view_inline(
         id=first[0],
         client_id=client_id,
         owner_id=first[1],
-        metadata=parse_json(first[2]),
-        create_time=parse_time(first[3]),
-        update_time=parse_time(first[4]),
+        metadata=dict(json_of(first[2])),
+        create_time=time_of(first[3]),
+        update_time=time_of(first[4]),
     )
-    accounts = [(r[5], r[6], int(r[7]), parse_time(r[8])) for r in rows if r[5] is not None]
+    accounts = [(r[5], r[6], int(r[7]), time_of(r[8])) for r in rows if r[5] is not None]
     return WalletView(wallet=wallet, accounts=accounts)
 
 
@@ -229,57 +240,50 @@ def transactions_page_inline(
     type: str | None = None,
 ) -> list[WalletTransactionRecord] | None:
     """A history page (newest first, keyset on (wallet_id, id)); None: no such wallet."""
-    if (
-        conn.execute(
-            "SELECT 1 FROM wallets WHERE id = ? AND client_id = ?", (wallet_id, client_id)
-        ).fetchone()
-        is None
-    ):
+    if conn.execute(_WALLET_EXISTS_SQL, (wallet_id, client_id)).fetchone() is None:
         return None
+    statement, values = _page_query(
+        client_id, wallet_id, before_id=before_id, limit=limit, currency=currency, type=type
+    )
+    return [_raw_transaction(row) for row in conn.execute(statement, values).fetchall()]
+
+
+_WALLET_EXISTS_SQL: Final = "SELECT 1 FROM wallets WHERE id = ? AND client_id = ?"
+
+
+def _page_query(
+    client_id: str,
+    wallet_id: str,
+    *,
+    before_id: str | None,
+    limit: int,
+    currency: str | None,
+    type: str | None,
+) -> tuple[str, tuple[Any, ...]]:
+    """A history page's statement, one text for both stores (store.raw.DriverSql)."""
     clauses = ["wallet_id = ?", "client_id = ?"]
     values: list[Any] = [wallet_id, client_id]
     for clause, value in (("currency = ?", currency), ("type = ?", type), ("id < ?", before_id)):
         if value is not None:
             clauses.append(clause)
             values.append(value)
-    rows = conn.execute(
+    statement = (
         f"SELECT {_TRANSACTION_COLUMNS} FROM wallet_transactions"  # noqa: S608
-        f" WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT ?",
-        (*values, limit),
-    ).fetchall()
-    return [_raw_transaction(row) for row in rows]
+        f" WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT ?"
+    )
+    return statement, (*values, limit)
 
 
 async def wallet_view(
     session: AsyncSession, client_id: str, *, wallet_id: str | None, owner_id: str | None
 ) -> WalletView | None:
-    """GetWallet's read as one indexed join through the session (PostgreSQL)."""
-    key = WalletRow.id == wallet_id if wallet_id is not None else WalletRow.owner_id == owner_id
-    rows = (
-        await session.execute(
-            select(
-                *_WALLET_COLUMNS,
-                LedgerAccountRow.kind,
-                LedgerAccountRow.currency,
-                LedgerAccountRow.balance,
-                LedgerAccountRow.update_time.label("account_update_time"),
-            )
-            .outerjoin(
-                LedgerAccountRow,
-                (LedgerAccountRow.client_id == WalletRow.client_id)
-                & (LedgerAccountRow.owner_id == WalletRow.id),
-            )
-            .where(WalletRow.client_id == client_id, key)
-        )
-    ).all()
-    if not rows:
-        return None
-    accounts = [
-        (row.kind, row.currency, int(row.balance), row.account_update_time)
-        for row in rows
-        if row.kind is not None
-    ]
-    return WalletView(wallet=_wallet(rows[0]), accounts=accounts)
+    """GetWallet's read through the session (PostgreSQL): the same join as
+    :func:`wallet_view_inline`, as driver SQL (building the select cost more than it)."""
+    rows = await DriverSql(session).rows(
+        _wallet_view_sql(by_id=wallet_id is not None),
+        (client_id, wallet_id if wallet_id is not None else owner_id),
+    )
+    return _wallet_view(client_id, rows)
 
 
 class Wallets:
@@ -401,22 +405,17 @@ class WalletTransactions:
         limit: int,
         currency: str | None = None,
         type: str | None = None,
-    ) -> list[WalletTransactionRecord]:
-        """Newest first, keyset by id on (wallet_id, id): a page costs the same at any depth."""
-        query = select(WalletTransactionRow).where(
-            WalletTransactionRow.wallet_id == wallet_id,
-            WalletTransactionRow.client_id == client_id,
+    ) -> list[WalletTransactionRecord] | None:
+        """Newest first, keyset by id on (wallet_id, id): a page costs the same at any
+        depth. None: no such wallet. The statements of :func:`transactions_page_inline`,
+        as driver SQL (building the select cost more than running it)."""
+        sql = DriverSql(self._session)
+        if not await sql.rows(_WALLET_EXISTS_SQL, (wallet_id, client_id)):
+            return None
+        statement, values = _page_query(
+            client_id, wallet_id, before_id=before_id, limit=limit, currency=currency, type=type
         )
-        if currency is not None:
-            query = query.where(WalletTransactionRow.currency == currency)
-        if type is not None:
-            query = query.where(WalletTransactionRow.type == type)
-        if before_id is not None:
-            query = query.where(WalletTransactionRow.id < before_id)
-        rows = await self._session.scalars(
-            query.order_by(WalletTransactionRow.id.desc()).limit(limit)
-        )
-        return [_transaction(row) for row in rows]
+        return [_raw_transaction(row) for row in await sql.rows(statement, values)]
 
 
 class WalletTransfers:

@@ -305,16 +305,16 @@ class WalletService:
                 raise NotFound("wallet", wallet_id)
             return page_of(found, page)
         async with self._db.read() as session:
-            if await Wallets(session).get(client_id, wallet_id) is None:
-                raise NotFound("wallet", wallet_id)
             rows = await WalletTransactions(session).page(
                 client_id,
                 wallet_id,
                 before_id=page.before_id,
                 limit=page.size + 1,
                 currency=where.currency,
-                type=None if where.type is None else where.type.value,
+                type=kind,
             )
+        if rows is None:
+            raise NotFound("wallet", wallet_id)
         return page_of(rows, page)
 
     # -- deposits: the ledger side; the payment itself goes through a PaymentPort ----
