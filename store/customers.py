@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import CustomerRow
@@ -25,19 +24,6 @@ class CustomerRecord:
     metadata: dict[str, str] = field(default_factory=dict)
     create_time: dt.datetime
     update_time: dt.datetime
-
-
-def _record(row: CustomerRow) -> CustomerRecord:
-    return CustomerRecord(
-        id=row.id,
-        client_id=row.client_id,
-        external_ref=row.external_ref,
-        email=row.email,
-        name=row.name,
-        metadata=dict(row.metadata_ or {}),
-        create_time=row.create_time,
-        update_time=row.update_time,
-    )
 
 
 _COLUMNS: Final = "id, client_id, external_ref, email, name, metadata, create_time, update_time"
@@ -63,11 +49,11 @@ def customer_inline(
 ) -> CustomerRecord | None:
     """GetCustomer's read on the inline reader (store.raw): one indexed lookup, no
     session (the ORM's select cost several times the whole rest of the call)."""
-    row = conn.execute(
-        f"SELECT {_COLUMNS} FROM customers WHERE id = ? AND client_id = ?",  # noqa: S608
-        (customer_id, client_id),
-    ).fetchone()
+    row = conn.execute(_GET_SQL, (customer_id, client_id)).fetchone()
     return None if row is None else _raw_customer(row)
+
+
+_GET_SQL: Final = f"SELECT {_COLUMNS} FROM customers WHERE id = ? AND client_id = ?"  # noqa: S608
 
 
 def _page_sql(
@@ -134,12 +120,9 @@ class Customers:
         return customer
 
     async def get(self, client_id: str, customer_id: str) -> CustomerRecord | None:
-        row = await self._session.scalar(
-            select(CustomerRow).where(
-                CustomerRow.id == customer_id, CustomerRow.client_id == client_id
-            )
-        )
-        return None if row is None else _record(row)
+        """The lookup of :func:`customer_inline` through the session, as driver SQL."""
+        rows = await DriverSql(self._session).rows(_GET_SQL, (customer_id, client_id))
+        return _raw_customer(rows[0]) if rows else None
 
     async def page(
         self,
