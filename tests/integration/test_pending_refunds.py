@@ -15,12 +15,11 @@ from typing import Any
 
 import pytest
 
-from gateways.router import Router
 from isa.payment.v1 import payment_service_pb2 as pb
 from isa.payment.v1 import resources_pb2 as res
-from server.payments.intents import PaymentIntentService
 from tests.conftest import TENANT_AUTH, Running
 from tests.contract.peers import Recorded, RecordingStripe
+from tests.integration.test_payment_faults import reconciler
 from tests.integration.test_payments import create, events, key
 from tests.integration.test_square_webhooks import square_server
 
@@ -75,11 +74,6 @@ async def server(
 ) -> AsyncIterator[Running]:
     async with square_server(migrated_url, clients_file, square.base) as running:
         yield running
-
-
-def reconciler(server: Running) -> PaymentIntentService:
-    """The domain code the background task runs, over the server's store and gateways."""
-    return PaymentIntentService(server.runtime.db, Router(server.runtime.gateways))
 
 
 def lookups(square: RecordingStripe) -> int:
