@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.ledger_models import (
@@ -16,7 +17,12 @@ from store.ledger_models import (
     CreditReservationRow,
     CreditTransactionRow,
 )
-from store.raw import db_json, db_time, parse_json, parse_optional_time, parse_time, raw_sqlite
+from store.raw import (
+    DriverSql,
+    db_json,
+    json_of,
+    time_of,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -165,20 +171,20 @@ _GRANT_COLUMNS = (
 )
 
 
-def _raw_grant(row: tuple[Any, ...]) -> CreditGrantRecord:
+def _raw_grant(row: Sequence[Any]) -> CreditGrantRecord:
     return CreditGrantRecord(
         id=row[0],
         client_id=row[1],
         owner_id=row[2],
         amount=int(row[3]),
         remaining=int(row[4]),
-        expire_time=parse_optional_time(row[5]),
+        expire_time=None if row[5] is None else time_of(row[5]),
         reason=row[6],
         source=row[7],
         purchase_id=row[8],
-        metadata=parse_json(row[9]),
-        create_time=parse_time(row[10]),
-        update_time=parse_time(row[11]),
+        metadata=json_of(row[9]),
+        create_time=time_of(row[10]),
+        update_time=time_of(row[11]),
     )
 
 
@@ -227,46 +233,20 @@ class Credits:
         self, client_id: str, owner_id: str, now: dt.datetime, *, source_order: dict[str, int]
     ) -> list[CreditGrantRecord]:
         """Unexpired grants with credits left, in spending order: soonest expiry first
-        (never-expiring last), then by source (``source_order``), then oldest first."""
-        raw = await raw_sqlite(self._session)
-        if raw is not None:  # the batch writer's hot path (store.raw)
-            rows = raw.execute(
-                _spendable_sql(tuple(source_order.values())),
-                (client_id, owner_id, db_time(now), *source_order),
-            ).fetchall()
-            return [_raw_grant(row) for row in rows]
-        rank = case(source_order, value=CreditGrantRow.source, else_=len(source_order))
-        query = (
-            select(CreditGrantRow)
-            .where(
-                CreditGrantRow.client_id == client_id,
-                CreditGrantRow.owner_id == owner_id,
-                CreditGrantRow.remaining > 0,
-                (CreditGrantRow.expire_time.is_(None)) | (CreditGrantRow.expire_time > now),
-            )
-            .order_by(
-                CreditGrantRow.expire_time.is_(None),
-                CreditGrantRow.expire_time,
-                rank,
-                CreditGrantRow.id,
-            )
-        )
+        (never-expiring last), then by source (``source_order``), then oldest first.
+        On PostgreSQL their rows stay locked until the caller's transaction ends."""
+        sql = DriverSql(self._session)
+        statement = _spendable_sql(tuple(source_order.values()))
         if self._postgres:
-            query = query.with_for_update()
-        return [_grant(row) for row in await self._session.scalars(query)]
+            statement += " FOR UPDATE"
+        rows = await sql.rows(statement, (client_id, owner_id, sql.time(now), *source_order))
+        return [_raw_grant(row) for row in rows]
 
     async def change_remaining(self, grant_id: str, delta: int, now: dt.datetime) -> None:
-        raw = await raw_sqlite(self._session)
-        if raw is not None:
-            raw.execute(
-                "UPDATE credit_grants SET remaining = remaining + ?, update_time = ? WHERE id = ?",
-                (delta, db_time(now), grant_id),
-            )
-            return
-        await self._session.execute(
-            update(CreditGrantRow)
-            .where(CreditGrantRow.id == grant_id)
-            .values(remaining=CreditGrantRow.remaining + delta, update_time=now)
+        sql = DriverSql(self._session)
+        await sql.rows(
+            "UPDATE credit_grants SET remaining = remaining + ?, update_time = ? WHERE id = ?",
+            (delta, sql.time(now), grant_id),
         )
 
     async def expired_grants(self, now: dt.datetime, *, limit: int) -> list[CreditGrantRecord]:
@@ -383,37 +363,18 @@ class Credits:
     # -- history ---------------------------------------------------------------------
 
     async def add_transaction(self, record: CreditTransactionRecord) -> CreditTransactionRecord:
-        raw = await raw_sqlite(self._session)
-        if raw is not None:
-            raw.execute(
-                "INSERT INTO credit_transactions (id, client_id, owner_id, type, amount,"
-                " balance_after, reason, grant_id, reservation_id, purchase_id, metadata,"
-                " create_time, update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    record.id, record.client_id, record.owner_id, record.type, record.amount,
-                    record.balance_after, record.reason, record.grant_id, record.reservation_id,
-                    record.purchase_id, db_json(record.metadata), db_time(record.create_time),
-                    db_time(record.update_time),
-                ),
-            )  # fmt: skip
-            return record
-        await self._session.execute(
-            insert(CreditTransactionRow).values(
-                id=record.id,
-                client_id=record.client_id,
-                owner_id=record.owner_id,
-                type=record.type,
-                amount=record.amount,
-                balance_after=record.balance_after,
-                reason=record.reason,
-                grant_id=record.grant_id,
-                reservation_id=record.reservation_id,
-                purchase_id=record.purchase_id,
-                metadata_=dict(record.metadata),
-                create_time=record.create_time,
-                update_time=record.update_time,
-            )
-        )
+        sql = DriverSql(self._session)
+        await sql.rows(
+            "INSERT INTO credit_transactions (id, client_id, owner_id, type, amount,"
+            " balance_after, reason, grant_id, reservation_id, purchase_id, metadata,"
+            " create_time, update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.id, record.client_id, record.owner_id, record.type, record.amount,
+                record.balance_after, record.reason, record.grant_id, record.reservation_id,
+                record.purchase_id, db_json(record.metadata), sql.time(record.create_time),
+                sql.time(record.update_time),
+            ),
+        )  # fmt: skip
         return record
 
     async def transactions_page(

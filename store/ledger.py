@@ -16,16 +16,16 @@ import datetime as dt
 import enum
 import functools
 import hashlib
-import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.ledger_models import USER_KINDS, LedgerAccountRow, LedgerEntryRow
-from store.raw import DriverSql, raw_sqlite
+from store.raw import DriverSql
 
 CREDITS = "credits"
 
@@ -117,6 +117,10 @@ def check_balanced(legs: Sequence[Leg]) -> None:
         raise UnbalancedTransfer("an account appears twice in one transfer")
 
 
+_BALANCE_SQL: Final = "SELECT balance FROM ledger_accounts WHERE id = ?"
+_LOCK_BALANCE_SQL: Final = _BALANCE_SQL + " FOR UPDATE"
+
+
 class Ledger:
     """Postings and balance reads inside the caller's transaction."""
 
@@ -124,7 +128,7 @@ class Ledger:
         self._session = session
 
     @property
-    def _postgres(self) -> bool:  # asked only off SQLite's raw path
+    def _postgres(self) -> bool:
         return self._session.get_bind().dialect.name == "postgresql"
 
     async def post(
@@ -140,23 +144,15 @@ class Ledger:
 
     async def lock(self, account: AccountRef) -> int:
         """Lock an account's row for this transaction (PostgreSQL); returns its balance."""
-        raw = await raw_sqlite(self._session)
-        if raw is not None:  # the single writer already excludes everyone else
-            return _balance_raw(raw, account.id)
-        query = select(LedgerAccountRow.balance).where(LedgerAccountRow.id == account.id)
-        if self._postgres:
-            query = query.with_for_update()
-        balance = await self._session.scalar(query)
-        return int(balance or 0)
+        # On SQLite the single writer already excludes everyone else.
+        return await self._balance(account, _LOCK_BALANCE_SQL if self._postgres else _BALANCE_SQL)
 
     async def balance(self, account: AccountRef) -> int:
-        raw = await raw_sqlite(self._session)
-        if raw is not None:
-            return _balance_raw(raw, account.id)
-        balance = await self._session.scalar(
-            select(LedgerAccountRow.balance).where(LedgerAccountRow.id == account.id)
-        )
-        return int(balance or 0)
+        return await self._balance(account, _BALANCE_SQL)
+
+    async def _balance(self, account: AccountRef, statement: str) -> int:
+        found = await DriverSql(self._session).rows(statement, (account.id,))
+        return int(found[0][0]) if found else 0
 
     async def balances_of(self, client_id: str, owner_ids: Iterable[str]) -> list[AccountBalance]:
         rows = await self._session.execute(
@@ -199,13 +195,6 @@ _ENTRY_SQL = (
     "INSERT INTO ledger_entries (transfer_id, account_id, currency, amount, balance_after,"
     " create_time) VALUES (?, ?, ?, ?, ?, ?)"
 )
-
-
-def _balance_raw(raw: sqlite3.Connection, account_id: str) -> int:
-    found = raw.execute(
-        "SELECT balance FROM ledger_accounts WHERE id = ?", (account_id,)
-    ).fetchone()
-    return 0 if found is None else int(found[0])
 
 
 async def _post(
