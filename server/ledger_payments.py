@@ -298,7 +298,13 @@ class IntentPayments:
                 )
         elif has_prefix(reference, "crp"):
             if stage is RefundStage.REQUESTED:
-                await self._credits.revoke_purchase(session, reference, refund.id, refund.amount)
+                await self._credits.revoke_purchase(
+                    session,
+                    reference,
+                    refund.id,
+                    refund.amount,
+                    refunded_before=await self._intents.refunded_besides(session, refund),
+                )
             elif stage is RefundStage.ADOPTED:
                 await self._credits.revoke_purchase_share(
                     session, reference, refund.id, refund.amount

@@ -675,14 +675,22 @@ class CreditService:
     # -- refunds of purchases: the card refund takes the purchased credits back ------
 
     async def revoke_purchase(
-        self, session: AsyncSession, purchase_id: str, refund_id: str, amount: int
+        self,
+        session: AsyncSession,
+        purchase_id: str,
+        refund_id: str,
+        amount: int,
+        *,
+        refunded_before: int = 0,
     ) -> CreditTransaction | None:
-        """The purchase's payment is being refunded: revoke all its credits now.
+        """The purchase's payment is being refunded: revoke all its credits left now.
 
-        Only a full refund of a purchase none of whose credits were used is possible:
-        a partial one fails ``PARTIAL_REFUND_NOT_SUPPORTED``, one after any use
-        ``PURCHASED_CREDITS_CONSUMED`` (both FAILED_PRECONDITION; nothing changes).
-        None when there is nothing to revoke (the purchase FAILED: no credits granted).
+        Only a refund of all the money left (the price less ``refunded_before``, what
+        earlier refunds, such as one made in the gateway's dashboard, took or hold) is
+        possible, and only while none of the credits those refunds left were used: else
+        ``PARTIAL_REFUND_NOT_SUPPORTED`` or ``PURCHASED_CREDITS_CONSUMED`` (both
+        FAILED_PRECONDITION; nothing changes). None when there is nothing to revoke (the
+        purchase FAILED, or earlier refunds revoked every credit).
         """
         credits = Credits(session)
         purchase = await credits.purchase_for_update(purchase_id)
@@ -695,30 +703,36 @@ class CreditService:
                 f"credit purchase {purchase.id} is still pending; refund it once it is paid",
                 metadata={"credit_purchase_id": purchase.id},
             )
-        if amount != purchase.amount:
+        refundable = purchase.amount - refunded_before
+        if amount != refundable:
             raise InvalidState(
                 f"credit purchase {purchase.id} can only be refunded in full "
-                f"({purchase.amount} {purchase.currency}), not {amount}",
+                f"({refundable} {purchase.currency} left), not {amount}",
                 reason="PARTIAL_REFUND_NOT_SUPPORTED",
-                metadata={"credit_purchase_id": purchase.id, "refundable": str(purchase.amount)},
+                metadata={"credit_purchase_id": purchase.id, "refundable": str(refundable)},
             )
         ledger = Ledger(session)
         available = available_account(purchase.client_id, purchase.owner_id)
         await ledger.lock(available)
         grant = await credits.grant_for_update(purchase.grant_id)
-        if grant is None or grant.remaining != grant.amount:
-            used = 0 if grant is None else grant.amount - grant.remaining
+        lines = await credits.purchase_transactions(purchase.id, CreditTransactionType.REFUND.value)
+        granted = purchase.credits if grant is None else grant.amount
+        held = granted + sum(line.amount for line in lines)  # less what refunds took
+        if grant is None or grant.remaining != held:
+            used = held if grant is None else held - grant.remaining
             raise InsufficientCredits(
-                f"{used} of the {purchase.credits} credits of purchase {purchase.id} were "
+                f"{used} of the {held} credits of purchase {purchase.id} left to revoke were "
                 "already used (consumed, reserved or expired); nothing was refunded",
                 reason="PURCHASED_CREDITS_CONSUMED",
                 metadata={"credit_purchase_id": purchase.id, "used": str(used)},
             )
+        if grant.remaining == 0:
+            return None
         return await self._move_grant(
             session,
             purchase,
             grant,
-            -grant.amount,
+            -grant.remaining,
             refund_id=refund_id,
             step="revoke",
             reason=f"refund {refund_id} of purchase {purchase.id}",

@@ -661,6 +661,14 @@ class PaymentIntentService:
                 return refund
         return await self._run_refund(refund, finish)
 
+    async def refunded_besides(self, session: AsyncSession, refund: Refund) -> int:
+        """What the refund's payment gave back or holds for other refunds (pending or
+        succeeded, ours or made at the gateway): the money a new refund must fit beside."""
+        committed = await Refunds(session).committed_amount(refund.payment_intent_id)
+        if refund.status in (RefundStatus.PENDING, RefundStatus.SUCCEEDED):
+            committed -= refund.amount
+        return committed
+
     async def schedule_refund(
         self,
         session: AsyncSession,

@@ -56,6 +56,7 @@ from tests.integration.test_payment_gateway_events import (
     settled,
 )
 from tests.integration.test_payments import create, events
+from tests.integration.test_surface import error_info
 from tests.ledger_support import assert_ledger_ok, error_reason
 
 G = whres.GatewayEventStatus
@@ -373,6 +374,52 @@ async def test_an_outside_refund_of_a_credit_purchase_revokes_its_share(
     assert await available_credits(server) == 0
     assert sorted(await refund_credit_lines(server)) == [(-56, bought.id), (-34, bought.id)]
     assert (await get_intent(server, intent.id)).amount_refunded == 1_000
+    await assert_ledger_ok(server.runtime.db)
+
+
+async def test_after_an_outside_partial_refund_the_rest_of_a_credit_purchase_is_refundable(
+    server: Running,
+) -> None:
+    """A dashboard refund took part of the price: the rest is one CreateRefund away,
+    revoking every credit that refund left, and nothing less than the rest is accepted."""
+    method = await saved_method(server, "pm_card_visa")
+    bought = await purchase(server, purchase_request(method, "credits_100"))  # 100 for 1000
+    intent = await get_intent(server, bought.payment_intent_id)
+    await adopted(server, await outside_refund(server, intent, "re_dash_cr5", 333))
+    assert await available_credits(server) == 100 - 34
+
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await refund(server, intent.id, amount=300)
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert error_reason(caught.value) == "PARTIAL_REFUND_NOT_SUPPORTED"
+    assert error_info(caught.value).metadata["refundable"] == "667"
+
+    rest = await refund(server, intent.id)
+    assert (rest.status, rest.amount) == (res.REFUND_STATUS_SUCCEEDED, 667)
+    assert await available_credits(server) == 0
+    assert sorted(await refund_credit_lines(server)) == [(-66, bought.id), (-34, bought.id)]
+    assert (await get_intent(server, intent.id)).amount_refunded == 1_000
+    await assert_ledger_ok(server.runtime.db)
+
+
+async def test_after_an_outside_partial_refund_credits_used_since_block_the_rest(
+    server: Running,
+) -> None:
+    method = await saved_method(server, "pm_card_visa")
+    bought = await purchase(server, purchase_request(method, "credits_100"))
+    intent = await get_intent(server, bought.payment_intent_id)
+    await adopted(server, await outside_refund(server, intent, "re_dash_cr6", 500))
+    await credits(server).ConsumeCredits(
+        cpb.ConsumeCreditsRequest(owner_id="ana", amount=5, idempotency_key=key()),
+        metadata=TENANT_AUTH,
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await refund(server, intent.id)
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert error_reason(caught.value) == "PURCHASED_CREDITS_CONSUMED"
+    assert error_info(caught.value).metadata["used"] == "5"
+    assert [r.amount for r in await refunds_of(server, intent.id)] == [500]
+    assert await available_credits(server) == 45
     await assert_ledger_ok(server.runtime.db)
 
 
