@@ -155,6 +155,7 @@ class Runtime:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.grpc_server.stop(grace)
         await self.relay_runner.cleanup()
+        await self.appliers.close(grace)
         await self.gateways.close()
         await close_verifiers(self.verifiers)
         await self.db.dispose()

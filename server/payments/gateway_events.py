@@ -83,6 +83,21 @@ class PaymentEventApplier:
             self._resuming.add(task)
             task.add_done_callback(self._resumed)
 
+    async def close(self, grace: float) -> None:
+        """Resumptions still running after ``grace`` are cancelled: the reconciler sends
+        their debits after the restart (they were recorded with the verification)."""
+        if not self._resuming:
+            return
+        _, running = await asyncio.wait(set(self._resuming), timeout=grace)
+        for task in running:
+            task.cancel()
+        if running:
+            log.info(
+                "%d debit resumption(s) cancelled at shutdown; the reconciler sends them",
+                len(running),
+            )
+            await asyncio.gather(*running, return_exceptions=True)
+
     def _resumed(self, task: asyncio.Task[None]) -> None:
         self._resuming.discard(task)
         if not task.cancelled() and (failed := task.exception()) is not None:

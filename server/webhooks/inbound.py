@@ -92,6 +92,8 @@ class GatewayEventApplier(Protocol):
     is IGNORED). Raising from either marks the event FAILED (retried), and apply's writes
     are rolled back. :meth:`committed` is told once apply's transaction committed (a
     reader's cursor moves on only then, so a failed apply reads the same changes again).
+    :meth:`close` is awaited at shutdown, before the gateways and the store close: work
+    ``committed`` started in the background gets ``grace`` seconds to finish.
     """
 
     async def prepare(self, event: NormalizedGatewayEvent) -> Any: ...
@@ -101,6 +103,8 @@ class GatewayEventApplier(Protocol):
     ) -> ApplyResult: ...
 
     def committed(self, prepared: Any) -> None: ...
+
+    async def close(self, grace: float) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +133,10 @@ class Appliers:
     @property
     def gateways(self) -> tuple[str, ...]:
         return tuple(sorted(self._by_gateway))
+
+    async def close(self, grace: float) -> None:
+        """Let every applier's background work finish within ``grace`` (together)."""
+        await asyncio.gather(*(applier.close(grace) for applier in self._by_gateway.values()))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

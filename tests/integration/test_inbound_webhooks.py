@@ -90,6 +90,9 @@ class StateApplier:
     def committed(self, prepared: None) -> None:
         """Nothing prepared, so nothing to move on once applied."""
 
+    async def close(self, grace: float) -> None:
+        """Nothing runs in the background."""
+
     async def apply(
         self, session: AsyncSession, event: NormalizedGatewayEvent, prepared: None
     ) -> ApplyResult:
