@@ -50,13 +50,12 @@ from server.payments.sandbox import SandboxHelpers
 from server.protos import load_descriptors
 from server.servicers.credit import PENDING_CREDIT_METHODS, CreditServicer
 from server.servicers.payment import (
-    CARD_CHECKED_PAYMENT_METHODS,
     PENDING_PAYMENT_METHODS,
     PaymentDomain,
     PaymentServicer,
 )
 from server.servicers.sandbox import (
-    CARD_CHECKED_SANDBOX_METHODS,
+    CARD_ACCEPTING_SANDBOX_METHODS,
     PENDING_SANDBOX_METHODS,
     SandboxServicer,
 )
@@ -91,10 +90,10 @@ NOT_YET: Final = {
 }
 
 
-#: The methods whose requests are refused when any field holds a card number.
-CARD_CHECKED: Final[Mapping[str, frozenset[str]]] = {
-    "isa.payment.v1.PaymentService": CARD_CHECKED_PAYMENT_METHODS,
-    "isa.sandbox.v1.SandboxService": CARD_CHECKED_SANDBOX_METHODS,
+#: The only methods whose requests may hold a card number: every other request of every
+#: service is refused when any field does (nothing would store or echo it).
+CARD_ACCEPTING: Final[Mapping[str, frozenset[str]]] = {
+    "isa.sandbox.v1.SandboxService": CARD_ACCEPTING_SANDBOX_METHODS,
 }
 
 
@@ -274,7 +273,7 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
             policy=policy,
             pending=pending,
             default_note=NOT_YET[name],
-            card_checked=CARD_CHECKED.get(name, ()),
+            card_accepting=CARD_ACCEPTING.get(name, ()),
         )
         # Generic only, on purpose: grpc.aio's serving loop keeps one pending request per
         # *registered* method and runs asyncio.wait over all of them for every incoming

@@ -61,17 +61,18 @@ def method_handlers(
     policy: CallPolicy,
     pending: Mapping[str, str],
     default_note: str,
-    card_checked: Collection[str] = (),
+    card_accepting: Collection[str] = (),
 ) -> dict[str, MethodHandler]:
-    """Handlers for every method of ``service``; ``pending`` notes what is not built yet,
-    ``card_checked`` names the methods whose requests may carry no raw card number."""
+    """Handlers for every method of ``service``; ``pending`` notes what is not built yet.
+    Every request is refused if it holds a raw card number, but those of the methods
+    ``card_accepting`` names (the sandbox's stand-in for a client-side card library)."""
     names = {method.name for method in service.methods}
     strays = [name for name in vars(type(servicer)) if name[:1].isupper() and name not in names]
-    unknown_checked = sorted(set(card_checked) - names)
-    if strays or unknown_checked:
+    unknown_accepting = sorted(set(card_accepting) - names)
+    if strays or unknown_accepting:
         raise TypeError(
             f"{type(servicer).__name__} names methods not in {service.full_name}: "
-            f"{strays + unknown_checked}"
+            f"{strays + unknown_accepting}"
         )
     handlers: dict[str, MethodHandler] = {}
     for method in service.methods:
@@ -81,7 +82,7 @@ def method_handlers(
         if implementation is None:
             implementation = _unimplemented(method, pending.get(method.name, default_note))
         response_class = message_factory.GetMessageClass(method.output_type)
-        parsing = _parsing(method, implementation, refuse_cards=method.name in card_checked)
+        parsing = _parsing(method, implementation, refuse_cards=method.name not in card_accepting)
         handlers[method.name] = grpc.unary_unary_rpc_method_handler(
             policy.wrap(f"/{service.full_name}/{method.name}", parsing),
             request_deserializer=None,

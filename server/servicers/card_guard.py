@@ -16,14 +16,18 @@ from google.protobuf.message import Message
 
 from server.servicers.support import Checks
 
-#: A card-shaped run: an issuer's first digit (2-6), 13-19 digits either contiguous or in
-#: the printed groupings (4-4-4-4[-1..3], Amex 4-6-5) with one space or dash, and no digit
+#: Where card numbers start: Mastercard's 2-series (22-27), Amex, Diners and JCB (30,
+#: 34-39), and every 4, 5 and 6 (Visa, Mastercard, Maestro, Discover, UnionPay). Keys
+#: stamped with a date (20xx, 21xx) and 31-33 are no issuer's, so never taken for cards.
+_ISSUER: Final = r"(?:2[2-7]|3[04-9]|[4-6]\d)"
+#: A card-shaped run: 13-19 digits from an issuer's prefix, either contiguous or in the
+#: printed groupings (4-4-4-4[-1..3], Amex 4-6-5) with one space or dash, and no digit
 #: right before or after (so longer numeric ids and keys are not mistaken for cards).
 _CARD_SHAPED: Final = re.compile(
     r"(?<!\d)(?:"
-    r"[2-6]\d{12,18}"
-    r"|[2-6]\d{3}([ -])\d{4}\1\d{4}\1\d{4}(?:\1?\d{1,3})?"
-    r"|3\d{3}([ -])\d{6}\2\d{5}"
+    rf"{_ISSUER}\d{{11,17}}"
+    rf"|{_ISSUER}\d{{2}}([ -])\d{{4}}\1\d{{4}}\1\d{{4}}(?:\1?\d{{1,3}})?"
+    r"|3[47]\d{2}([ -])\d{6}\2\d{5}"
     r")(?!\d)"
 )
 

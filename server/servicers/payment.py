@@ -658,10 +658,3 @@ class PaymentServicer:
         return await run_gateway_idempotent(
             self._idempotency, request, key, pb.CreateAccountLinkResponse, link
         )
-
-
-#: Only gateway tokens may reach PaymentService: every method it serves refuses raw card
-#: numbers in any field (checked once, where requests are parsed: ``server.handlers``).
-CARD_CHECKED_PAYMENT_METHODS: Final = frozenset(
-    name for name in vars(PaymentServicer) if name[:1].isupper()
-)

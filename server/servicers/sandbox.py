@@ -29,8 +29,9 @@ from server.servicers.wallet import transaction_message
 PENDING_SANDBOX_METHODS: Final = {
     "AdvanceTestClock": "test clocks arrive with subscriptions",
 }
-#: Refuse raw card numbers (``server.handlers``); CreateTestCardToken takes one by design.
-CARD_CHECKED_SANDBOX_METHODS: Final = frozenset({"CompleteAuthentication", "AdvanceBankTransfer"})
+#: The one method whose request may hold a card number (``server.handlers`` refuses them
+#: everywhere else): CreateTestCardToken stands in for a gateway's client-side library.
+CARD_ACCEPTING_SANDBOX_METHODS: Final = frozenset({"CreateTestCardToken"})
 
 
 _RETURN_CODE: Final = re.compile(r"R[0-9]{2}")

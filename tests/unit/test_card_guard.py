@@ -19,6 +19,12 @@ from server.servicers.support import Checks
         "x4000000000000002y",
         "3782 822463 10005",
         "5555555555554444",
+        "2223003122003222",  # Mastercard's 2-series
+        "3056930009020004",  # Diners
+        "3566002020360505",  # JCB
+        "6011111111111117",  # Discover
+        "6200000000000005",  # UnionPay
+        "4222222222222",  # 13-digit Visa
     ],
 )
 def test_card_numbers_are_found(text: str) -> None:
@@ -35,6 +41,8 @@ def test_card_numbers_are_found(text: str) -> None:
         "bench-pi-391827364512-57",
         "142424242424242428",  # a card inside a longer number is a longer number
         "pi_01jd8x7m3k5v2p9q8r7s6t5u4w",
+        "order-20261204123453",  # Luhn-valid, but a date: no issuer starts with 20
+        "run-3312345678901238",  # Luhn-valid, but no issuer starts with 33
     ],
 )
 def test_ids_and_keys_are_not_cards(text: str) -> None:
