@@ -71,6 +71,9 @@ CreditPurchase = CreditPurchaseRecord
 
 DEFAULT_RESERVATION_TTL: Final = dt.timedelta(minutes=15)
 MAX_RESERVATION_TTL: Final = dt.timedelta(hours=24)
+#: The most credits one grant gives: grants are drawn from the client's issued-credits
+#: account, whose balance (like every balance) must stay within a 64-bit integer.
+MAX_GRANT: Final = 1_000_000_000
 EXPIRING_SOON: Final = dt.timedelta(days=30)
 SWEEP_BATCH: Final = 200
 #: A REFUND credit line's metadata naming the refund it revokes or restores for.

@@ -19,6 +19,7 @@ from server.idempotency import Idempotency
 from server.interceptors import Context
 from server.ledger.credits import (
     DEFAULT_RESERVATION_TTL,
+    MAX_GRANT,
     MAX_RESERVATION_TTL,
     CreditBalance,
     CreditGrant,
@@ -51,6 +52,9 @@ from server.servicers.wallet import (
     check_amount,
     check_saved_method,
 )
+
+#: The unit of every credit amount, as violations name it.
+CREDITS: Final = "credits"
 
 #: Methods not built yet, with the note their UNIMPLEMENTED answer carries.
 PENDING_CREDIT_METHODS: Final[dict[str, str]] = {}
@@ -265,12 +269,12 @@ class CreditServicer:
         checks = Checks()
         expire_time = None
         if request.HasField("expire_time"):
-            expire_time = request.expire_time.ToDatetime(dt.UTC)
-            if expire_time <= dt.datetime.now(dt.UTC):
+            expire_time = checks.time("expire_time", request.expire_time)
+            if expire_time is not None and expire_time <= dt.datetime.now(dt.UTC):
                 checks.fail("expire_time", "must be in the future (unset: never expires)")
         new = NewGrant(
             owner_id=check_owner(checks, request.owner_id),
-            amount=check_amount(checks, "amount", request.amount),
+            amount=check_amount(checks, "amount", request.amount, unit=CREDITS, maximum=MAX_GRANT),
             expire_time=expire_time,
             reason=checks.text("reason", request.reason, max_length=500),
             metadata=checks.metadata("metadata", request.metadata),
@@ -291,7 +295,7 @@ class CreditServicer:
         checks = Checks()
         new = NewConsumption(
             owner_id=check_owner(checks, request.owner_id),
-            amount=check_amount(checks, "amount", request.amount),
+            amount=check_amount(checks, "amount", request.amount, unit=CREDITS),
             reason=checks.text("reason", request.reason, max_length=500),
             metadata=checks.metadata("metadata", request.metadata),
         )
@@ -315,12 +319,13 @@ class CreditServicer:
         checks = Checks()
         ttl = DEFAULT_RESERVATION_TTL
         if request.HasField("ttl"):
-            ttl = request.ttl.ToTimedelta()
-            if ttl <= dt.timedelta(0) or ttl > MAX_RESERVATION_TTL:
+            asked = checks.duration("ttl", request.ttl)
+            ttl = DEFAULT_RESERVATION_TTL if asked is None else asked
+            if asked is not None and (ttl <= dt.timedelta(0) or ttl > MAX_RESERVATION_TTL):
                 checks.fail("ttl", "must be positive and at most 24 hours (unset: 15 minutes)")
         new = NewReservation(
             owner_id=check_owner(checks, request.owner_id),
-            amount=check_amount(checks, "amount", request.amount),
+            amount=check_amount(checks, "amount", request.amount, unit=CREDITS),
             ttl=ttl,
             reason=checks.text("reason", request.reason, max_length=500),
             metadata=checks.metadata("metadata", request.metadata),

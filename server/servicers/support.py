@@ -10,6 +10,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Final, TypeVar
 
+from google.protobuf.duration_pb2 import Duration
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +29,11 @@ MAX_METADATA_VALUE_LENGTH: Final = 500
 _PRINTABLE: Final = re.compile(r"^[\x21-\x7e]+$")
 _EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CURSOR_PREFIX: Final = "p1:"
+#: A Timestamp's valid range (0001-01-01 to 9999-12-31, UTC), as protobuf defines it.
+_TIMESTAMP_SECONDS: Final = range(-62_135_596_800, 253_402_300_800)
+#: A Duration's valid range (about ±10,000 years), as protobuf defines it.
+_DURATION_SECONDS: Final = range(-315_576_000_000, 315_576_000_001)
+_NANOS: Final = 1_000_000_000
 
 
 class Checks:
@@ -66,6 +72,23 @@ class Checks:
                     f"values must be at most {MAX_METADATA_VALUE_LENGTH} characters",
                 )
         return dict(value)
+
+    def time(self, field: str, stamp: Timestamp) -> dt.datetime | None:
+        """The instant a Timestamp names, or None (a violation) when it is not a valid
+        Timestamp: protobuf's own conversion raises on those, which would be INTERNAL."""
+        if stamp.seconds not in _TIMESTAMP_SECONDS or not 0 <= stamp.nanos < _NANOS:
+            self.fail(field, "is not a valid timestamp (years 0001 to 9999, nanos 0 to 999999999)")
+            return None
+        return stamp.ToDatetime(dt.UTC)
+
+    def duration(self, field: str, span: Duration) -> dt.timedelta | None:
+        """The span a Duration names, or None (a violation) when it is not a valid
+        Duration (out of range, or nanos of the wrong sign or size)."""
+        sign_differs = (span.seconds > 0 and span.nanos < 0) or (span.seconds < 0 < span.nanos)
+        if span.seconds not in _DURATION_SECONDS or abs(span.nanos) >= _NANOS or sign_differs:
+            self.fail(field, "is not a valid duration")
+            return None
+        return span.ToTimedelta()
 
     def idempotency_key(self, value: str, *, required: bool) -> str:
         if not value:

@@ -129,9 +129,18 @@ def transfer_message(
     return message
 
 
-def check_amount(checks: Checks, field: str, amount: int) -> int:
+def check_amount(
+    checks: Checks,
+    field: str,
+    amount: int,
+    *,
+    unit: str = "minor units of the currency",
+    maximum: int | None = None,
+) -> int:
     if amount <= 0:
-        checks.fail(field, "must be positive (minor units of the currency)")
+        checks.fail(field, f"must be positive ({unit})")
+    elif maximum is not None and amount > maximum:
+        checks.fail(field, f"must be at most {maximum} {unit}")
     return amount
 
 

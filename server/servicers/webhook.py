@@ -319,8 +319,9 @@ class WebhookServicer:
         endpoint_id = checks.resource_id("id", request.id, prefix="we")
         ttl = DEFAULT_PREVIOUS_SECRET_TTL
         if request.HasField("previous_secret_ttl"):
-            ttl = request.previous_secret_ttl.ToTimedelta()
-            if ttl < dt.timedelta(0) or ttl > MAX_PREVIOUS_SECRET_TTL:
+            asked = checks.duration("previous_secret_ttl", request.previous_secret_ttl)
+            ttl = ttl if asked is None else asked
+            if asked is not None and (ttl < dt.timedelta(0) or ttl > MAX_PREVIOUS_SECRET_TTL):
                 checks.fail("previous_secret_ttl", "must be between 0 and 7 days")
         key = checks.idempotency_key(request.idempotency_key, required=False)
         checks.raise_if_any()

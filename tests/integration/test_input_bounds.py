@@ -1,0 +1,194 @@
+"""Inputs at and past their types' edges get INVALID_ARGUMENT naming the field, never
+INTERNAL: out-of-range Timestamps and Durations, amounts that would overflow a 64-bit
+balance, and card numbers in any service's request (refused unread, never stored)."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+
+import grpc
+import pytest
+from google.protobuf.duration_pb2 import Duration
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy import text
+
+from isa.credit.v1 import credit_service_pb2 as cpb
+from isa.wallet.v1 import wallet_service_pb2 as wpb
+from isa.webhook.v1 import webhook_service_pb2 as hpb
+from server.ledger.credits import MAX_GRANT
+from tests.conftest import TENANT_AUTH, Running
+from tests.integration.test_deposits_and_purchases import credits, wallets
+from tests.integration.test_payment_gateway_events import webhooks
+from tests.ledger_support import assert_ledger_ok, field_violations
+
+INT64_MAX = 2**63 - 1
+CARD = "4242424242424242"
+_keys = itertools.count()
+
+
+def key() -> str:
+    return f"bounds-{next(_keys)}"
+
+
+async def invalid(call: grpc.aio.UnaryUnaryMultiCallable, request: Message) -> dict[str, str]:
+    """The field violations of a call that must be refused INVALID_ARGUMENT."""
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call(request, metadata=TENANT_AUTH)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT, caught.value.details()
+    return field_violations(caught.value)
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        Timestamp(seconds=INT64_MAX),
+        Timestamp(seconds=-(2**63)),
+        Timestamp(seconds=253_402_300_800),  # 10000-01-01
+        Timestamp(seconds=4_102_444_800, nanos=-1),
+        Timestamp(seconds=4_102_444_800, nanos=1_000_000_000),
+    ],
+)
+async def test_a_grant_expiring_at_no_valid_time_is_refused(
+    server: Running, stamp: Timestamp
+) -> None:
+    request = cpb.GrantCreditsRequest(
+        owner_id="ana", amount=10, expire_time=stamp, idempotency_key=key()
+    )
+    assert set(await invalid(credits(server).GrantCredits, request)) == {"expire_time"}
+
+
+@pytest.mark.parametrize(
+    "ttl",
+    [
+        Duration(seconds=INT64_MAX),
+        Duration(seconds=-(2**63)),
+        Duration(seconds=60, nanos=-1),  # nanos must share the seconds' sign
+        Duration(seconds=0, nanos=1_000_000_000),
+        Duration(seconds=0),
+    ],
+)
+async def test_a_reservation_for_no_valid_span_is_refused(server: Running, ttl: Duration) -> None:
+    request = cpb.ReserveCreditsRequest(owner_id="ana", amount=1, ttl=ttl, idempotency_key=key())
+    assert set(await invalid(credits(server).ReserveCredits, request)) == {"ttl"}
+
+
+@pytest.mark.parametrize("ttl", [Duration(seconds=INT64_MAX), Duration(seconds=-(2**63))])
+async def test_rotating_a_secret_with_no_valid_overlap_is_refused(
+    server: Running, ttl: Duration
+) -> None:
+    created = await webhooks(server).CreateEndpoint(
+        hpb.CreateEndpointRequest(url="https://example.com/hooks"), metadata=TENANT_AUTH
+    )
+    request = hpb.RotateEndpointSecretRequest(id=created.endpoint.id, previous_secret_ttl=ttl)
+    fields = await invalid(webhooks(server).RotateEndpointSecret, request)
+    assert set(fields) == {"previous_secret_ttl"}
+
+
+async def test_a_zero_overlap_still_retires_the_old_secret_at_once(server: Running) -> None:
+    created = await webhooks(server).CreateEndpoint(
+        hpb.CreateEndpointRequest(url="https://example.com/hooks"), metadata=TENANT_AUTH
+    )
+    rotated = await webhooks(server).RotateEndpointSecret(
+        hpb.RotateEndpointSecretRequest(id=created.endpoint.id, previous_secret_ttl=Duration()),
+        metadata=TENANT_AUTH,
+    )
+    assert rotated.endpoint.secret != created.endpoint.secret
+
+
+@pytest.mark.parametrize("amount", [MAX_GRANT + 1, INT64_MAX])
+async def test_a_grant_too_large_for_the_ledger_is_refused_and_moves_nothing(
+    server: Running, amount: int
+) -> None:
+    request = cpb.GrantCreditsRequest(owner_id="ana", amount=amount, idempotency_key=key())
+    fields = await invalid(credits(server).GrantCredits, request)
+    assert fields == {"amount": f"must be at most {MAX_GRANT} credits"}
+    balance = await credits(server).GetCreditBalance(
+        cpb.GetCreditBalanceRequest(owner_id="ana"), metadata=TENANT_AUTH
+    )
+    assert balance.credit_balance.total == 0
+    await assert_ledger_ok(server.runtime.db)
+
+
+async def test_the_largest_grant_is_given_whole(server: Running) -> None:
+    made = await credits(server).GrantCredits(
+        cpb.GrantCreditsRequest(owner_id="ana", amount=MAX_GRANT, idempotency_key=key()),
+        metadata=TENANT_AUTH,
+    )
+    assert made.credit_grant.remaining == MAX_GRANT
+    await assert_ledger_ok(server.runtime.db)
+
+
+CARD_CARRYING = [
+    pytest.param(wallets, "CreateWallet", wpb.CreateWalletRequest(owner_id=CARD), "owner_id"),
+    pytest.param(
+        wallets,
+        "Transfer",
+        wpb.TransferRequest(
+            from_wallet_id="wal_a",
+            to_wallet_id="wal_b",
+            amount=1,
+            currency="usd",
+            note=f"card {CARD[:4]} {CARD[4:8]} {CARD[8:12]} {CARD[12:]}",
+            idempotency_key="t-1",
+        ),
+        "note",
+    ),
+    pytest.param(
+        credits,
+        "GrantCredits",
+        cpb.GrantCreditsRequest(
+            owner_id="ana", amount=5, metadata={"card": CARD}, idempotency_key="g-1"
+        ),
+        "metadata['card']",
+    ),
+    pytest.param(
+        credits,
+        "PurchaseCredits",
+        cpb.PurchaseCreditsRequest(
+            owner_id="ana", package_id=CARD, payment_method_id="pm_card_visa", idempotency_key="p"
+        ),
+        "package_id",
+    ),
+    pytest.param(
+        webhooks,
+        "CreateEndpoint",
+        hpb.CreateEndpointRequest(url=f"https://example.com/{CARD}"),
+        "url",
+    ),
+    pytest.param(
+        credits,
+        "ConsumeCredits",
+        cpb.ConsumeCreditsRequest(owner_id="ana", amount=1, idempotency_key=f"k-{CARD}"),
+        "idempotency_key",
+    ),
+]
+
+
+@pytest.mark.parametrize(("stub", "method", "request_message", "field"), CARD_CARRYING)
+async def test_a_card_number_in_any_service_is_refused_unread_and_never_stored(
+    server: Running,
+    caplog: pytest.LogCaptureFixture,
+    stub: object,
+    method: str,
+    request_message: Message,
+    field: str,
+) -> None:
+    call = getattr(stub(server), method)  # type: ignore[operator]
+    with caplog.at_level(logging.DEBUG), pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call(request_message, metadata=TENANT_AUTH)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    violations = field_violations(caught.value)
+    assert list(violations) == [field]
+    assert CARD not in str(caught.value.details()) + str(violations)
+    assert CARD not in caplog.text
+    async with server.runtime.db.read() as session:
+        stored = await session.execute(
+            text(
+                "SELECT (SELECT count(*) FROM idempotency_records) + (SELECT count(*) FROM "
+                "wallets) + (SELECT count(*) FROM webhook_endpoints) + (SELECT count(*) "
+                "FROM credit_grants) + (SELECT count(*) FROM events)"
+            )
+        )
+        assert stored.scalar_one() == 0
