@@ -159,9 +159,9 @@ class CallPolicy:
             try:
                 client = client_for(authorization)
                 if client is None:
-                    await context.abort_with_status(_UNAUTHENTICATED)
+                    await _abort(context, _UNAUTHENTICATED)
                 elif not client.may_call(service):
-                    await context.abort_with_status(_not_allowed(client, service))
+                    await _abort(context, _not_allowed(client, service))
                 current_client.set(client)
                 return await mapping_errors(behavior, request, context)
             except AbortError:
@@ -231,19 +231,30 @@ async def mapping_errors(behavior: Behavior, request: Any, context: Context) -> 
             if deadline is not None:
                 deadline.disarm()
     except DomainError as error:
-        await context.abort_with_status(status_for(error))
+        await _abort(context, status_for(error))
     except AbortError:
         raise
     except asyncio.CancelledError:
         if deadline is None or not deadline.passed:
             raise
-        await context.abort_with_status(_DEADLINE_EXCEEDED)
+        await _abort(context, _DEADLINE_EXCEEDED)
     except TimeoutError:
         if deadline is None or not deadline.expired:
             await _abort_unexpected(context)
-        await context.abort_with_status(_DEADLINE_EXCEEDED)
+        await _abort(context, _DEADLINE_EXCEEDED)
     except Exception:
         await _abort_unexpected(context)
+
+
+async def _abort(context: Context, status: grpc.Status) -> None:
+    """End the call with ``status``, keeping the call's request id in its trailing
+    metadata: aborting replaces what ``set_trailing_metadata`` set, and an error is
+    where a caller needs the id most."""
+    trailing = tuple(status.trailing_metadata)
+    request_id = current_request_id.get()
+    if request_id:
+        trailing += ((REQUEST_ID_HEADER, request_id),)
+    await context.abort(status.code, status.details, trailing)
 
 
 async def _abort_unexpected(context: Context) -> None:
@@ -253,4 +264,4 @@ async def _abort_unexpected(context: Context) -> None:
         "unexpected error",
         extra={"correlation_id": correlation_id, "request_id": current_request_id.get()},
     )
-    await context.abort_with_status(internal_status(correlation_id))
+    await _abort(context, internal_status(correlation_id))

@@ -130,6 +130,28 @@ async def test_request_id_is_echoed_or_made(server: Running) -> None:
     assert len(made) == 32
 
 
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        pytest.param((*TENANT_AUTH, ("x-request-id", "req-err")), id="bad-input"),
+        pytest.param((("x-request-id", "req-err"),), id="unauthenticated"),
+    ],
+)
+async def test_errors_carry_the_request_id_beside_their_details(
+    server: Running, metadata: tuple[tuple[str, str], ...]
+) -> None:
+    """A failed call is the one whose id a caller quotes: aborting must keep it."""
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await server.payments().GetCustomer(pb.GetCustomerRequest(id=""), metadata=metadata)
+    assert caught.value.code() in (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.UNAUTHENTICATED,
+    )
+    trailing = tuple(caught.value.trailing_metadata() or ())
+    assert ("x-request-id", "req-err") in trailing
+    assert error_info(caught.value).domain == "isa.payments"
+
+
 async def test_every_call_logs_one_json_line_with_its_facts(
     server: Running, caplog: pytest.LogCaptureFixture
 ) -> None:

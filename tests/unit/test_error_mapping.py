@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from typing import Any
 
@@ -18,22 +19,31 @@ class Aborted(Exception):
     pass
 
 
+@dataclasses.dataclass(frozen=True)
+class Ended:
+    """How the call ended: what ``abort`` was given."""
+
+    code: grpc.StatusCode
+    details: str
+    trailing_metadata: tuple[tuple[str, str | bytes], ...]
+
+
 class FakeContext:
     """Just what the error mapping touches of grpc.aio.ServicerContext."""
 
     def __init__(self, time_remaining: float | None = None) -> None:
         self._remaining = time_remaining
-        self.status: grpc.Status | None = None
+        self.status: Ended | None = None
 
     def time_remaining(self) -> float | None:
         return self._remaining
 
-    async def abort_with_status(self, status: grpc.Status) -> None:
-        self.status = status
+    async def abort(self, code: grpc.StatusCode, details: str, trailing_metadata: Any = ()) -> None:
+        self.status = Ended(code, details, tuple(trailing_metadata))
         raise Aborted
 
 
-def details_of(status: grpc.Status) -> tuple[status_pb2.Status, error_details_pb2.ErrorInfo]:
+def details_of(status: Ended) -> tuple[status_pb2.Status, error_details_pb2.ErrorInfo]:
     raw = dict(status.trailing_metadata)["grpc-status-details-bin"]
     rich = status_pb2.Status.FromString(raw)
     info = error_details_pb2.ErrorInfo()
