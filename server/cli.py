@@ -18,7 +18,7 @@ from server.config import Settings, load_settings
 from server.errors import ConfigError
 from server.ledger.check import check_ledger
 from store.db import Database
-from store.migrate import upgrade
+from store.migrate import applied_revisions, head_revisions, upgrade
 
 log = logging.getLogger("isa")
 
@@ -60,15 +60,30 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def _migrate(settings: Settings) -> None:
     db = Database(settings.database_url)
     try:
+        before = await applied_revisions(db)
         await upgrade(db)
+        after = await applied_revisions(db)
     finally:
         await db.dispose()
-    log.info("store schema is up to date", extra={"store": db.dialect.value})
+    store = db.dialect.value
+    if before == after:
+        log.info("store schema was already up to date", extra={"store": store})
+    else:
+        log.info(
+            "store schema migrated",
+            extra={"store": store, "from": sorted(before), "to": sorted(after)},
+        )
 
 
 async def _ledger_check(settings: Settings) -> int:
     db = Database(settings.database_url)
     try:
+        if await applied_revisions(db) != head_revisions():
+            print(
+                "isa: the store's schema is not up to date: run `isa migrate` first",
+                file=sys.stderr,
+            )
+            return 2
         report = await check_ledger(db)
     finally:
         await db.dispose()

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from server.config import async_url
@@ -35,3 +37,18 @@ async def upgrade(db: Database, revision: str = "heads") -> None:
 
     async with db.write_engine.begin() as connection:
         await connection.run_sync(run)
+
+
+def head_revisions() -> frozenset[str]:
+    """The revisions a current schema is at (every head of the migration scripts)."""
+    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+async def applied_revisions(db: Database) -> frozenset[str]:
+    """The revisions the store's schema is at: empty for a store never migrated."""
+
+    def read(connection: Connection) -> frozenset[str]:
+        return frozenset(MigrationContext.configure(connection).get_current_heads())
+
+    async with db.write_engine.connect() as connection:
+        return await connection.run_sync(read)

@@ -146,3 +146,21 @@ def test_bad_configuration_is_a_clear_message(env: dict[str, str]) -> None:
     )
     assert result.returncode == 2
     assert "unknown gateways: venmo" in result.stderr
+
+
+def run_isa(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*ISA, *args], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_migrate_says_what_it_did_and_ledger_check_needs_it_first(env: dict[str, str]) -> None:
+    """An unmigrated store is an operator's mistake to name, not a traceback to read."""
+    unmigrated = run_isa(env, "ledger", "check")
+    assert unmigrated.returncode == 2
+    assert "run `isa migrate` first" in unmigrated.stderr
+    assert "Traceback" not in unmigrated.stderr
+    assert "store schema migrated" in run_isa(env, "migrate").stderr
+    assert "already up to date" in run_isa(env, "migrate").stderr
+    checked = run_isa(env, "ledger", "check")
+    assert (checked.returncode, checked.stdout.strip()) == (0, "ledger OK: 0 accounts checked")
