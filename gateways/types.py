@@ -477,8 +477,11 @@ ACH_RETURN_REASONS: Mapping[str, str] = {
 BANK_ACCOUNT_RETURNED = "bank_account_returned"
 
 
-def ach_return_error(return_code: str, message: str = "") -> PaymentError:
+def ach_return_error(
+    return_code: str, message: str = "", *, direction: BankTransferDirection | None = None
+) -> PaymentError:
     """The payer-facing error of an ACH return (``decline_code`` e.g. ``R01``)."""
     reason = ACH_RETURN_REASONS.get(return_code, "returned by the bank")
-    text = message or f"The bank returned the debit ({return_code}: {reason})."
+    what = "payout" if direction is BankTransferDirection.CREDIT else "debit"
+    text = message or f"The bank returned the {what} ({return_code}: {reason})."
     return PaymentError(code=BANK_ACCOUNT_RETURNED, decline_code=return_code, message=text)

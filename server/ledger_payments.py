@@ -382,7 +382,8 @@ def _payout_reference(transfer: BankTransferResult) -> PaymentReference:
     if transfer.outcome in (Outcome.DECLINED, Outcome.CANCELED):
         error = transfer.error
         message = (error.message or error.code) if error else "the bank refused the payout"
-        code = f" ({transfer.return_code})" if transfer.return_code else ""
+        code = transfer.return_code or ""
+        code = f" ({code})" if code and code not in message else ""
         return PaymentReference(
             reference=transfer.gateway_reference,
             outcome=PaymentOutcome.FAILED,

@@ -25,6 +25,7 @@ from gateways.plaid.client import NAME, Params, PaymentRefused, PlaidApi, PlaidC
 from gateways.types import (
     BankAccount,
     BankAccountRequest,
+    BankTransferDirection,
     BankTransferEvent,
     BankTransferEventPage,
     BankTransferRequest,
@@ -103,6 +104,10 @@ def parse_time(value: Any) -> dt.datetime:
     return parsed.astimezone(dt.UTC)
 
 
+#: A Plaid transfer's ``type`` (what we send as ``direction.value``) → the direction.
+_DIRECTIONS: Final = {direction.value: direction for direction in BankTransferDirection}
+
+
 def _failure(found: Any) -> Mapping[str, Any]:
     return found if isinstance(found, dict) else {}
 
@@ -120,7 +125,9 @@ def transfer_result(
     return_code = str(failure.get("ach_return_code") or "") if status == "returned" else ""
     error = None
     if status == "returned":
-        error = ach_return_error(return_code or "R00", str(failure.get("description") or ""))
+        direction = _DIRECTIONS.get(str(transfer.get("type") or ""))
+        description = str(failure.get("description") or "")
+        error = ach_return_error(return_code or "R00", description, direction=direction)
     elif status == "failed":
         error = PaymentError(
             code=str(failure.get("failure_code") or "transfer_failed").lower(),

@@ -133,7 +133,11 @@ class _Transfer:
             amount=self.amount,
             return_code=self.return_code,
             settled_before_return=self.settled_before_return,
-            error=ach_return_error(self.return_code) if self.return_code else None,
+            error=(
+                ach_return_error(self.return_code, direction=self.direction)
+                if self.return_code
+                else None
+            ),
         )
 
 

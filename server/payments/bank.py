@@ -511,7 +511,7 @@ class BankPaymentService:
             tail = (
                 "the account can no longer be verified"
                 if result.verification is BankVerification.FAILED
-                else f"{left} attempts left"
+                else f"{left} attempt{'s' if left != 1 else ''} left"
                 if left is not None
                 else "try again"
             )

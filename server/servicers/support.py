@@ -86,7 +86,11 @@ class Checks:
         Duration (out of range, or nanos of the wrong sign or size)."""
         sign_differs = (span.seconds > 0 and span.nanos < 0) or (span.seconds < 0 < span.nanos)
         if span.seconds not in _DURATION_SECONDS or abs(span.nanos) >= _NANOS or sign_differs:
-            self.fail(field, "is not a valid duration")
+            self.fail(
+                field,
+                "is not a valid duration (at most 10,000 years; nanos below 1e9, "
+                "of the seconds' sign)",
+            )
             return None
         return span.ToTimedelta()
 

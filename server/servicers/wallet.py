@@ -164,8 +164,8 @@ def check_saved_method(checks: Checks, payment_method_id: str) -> str:
     elif not has_prefix(payment_method_id, "pm"):
         checks.fail(
             "payment_method_id",
-            "must be a saved payment method id ('pm_…' from AttachPaymentMethod), "
-            "not a gateway token",
+            "must be a saved payment method id ('pm_…' as AttachPaymentMethod answers it); "
+            "gateway tokens such as pm_card_visa are not accepted here",
         )
     return payment_method_id
 

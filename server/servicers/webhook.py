@@ -84,7 +84,10 @@ def check_url(checks: Checks, field: str, url: str) -> str:
         checks.fail(field, "is not a valid URL")
         return url
     if parts.scheme not in {"https", "http"} or not host:
-        checks.fail(field, "must be an https URL such as https://example.com/webhooks")
+        checks.fail(
+            field,
+            "must be an https URL such as https://example.com/webhooks (http for localhost only)",
+        )
     elif parts.scheme == "http" and not _is_local(host):
         checks.fail(field, "must use https (http is allowed for localhost only)")
     return url

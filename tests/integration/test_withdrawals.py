@@ -211,7 +211,9 @@ async def test_a_returned_payout_restores_the_funds(server: Running) -> None:
     held = await withdraw(server, withdraw_request(wallet_id, await bank_account(server)))
     returned = await advance(server, held.id, RETURN, "R03")
     assert returned.status == W.WALLET_TRANSACTION_STATUS_FAILED
-    assert "R03" in returned.last_error.message
+    assert returned.last_error.message == (
+        "The bank returned the payout (R03: no account or unable to locate the account)."
+    )
     assert returned.balance_after == FUNDED
     assert await balances(server, wallet_id) == ({"usd": FUNDED}, {"usd": 0})
     with pytest.raises(grpc.aio.AioRpcError) as again:  # a failed payout is final
