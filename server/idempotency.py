@@ -171,7 +171,7 @@ class Idempotency:
             raise IdempotencyKeyReused(
                 f"idempotency key {call.key!r} was used for a different request; "
                 "use a new key for a new request",
-                metadata={"idempotency_key": call.key, "first_method": record.method},
+                metadata={"idempotency_key": call.key, "first_request": record.method},
             )
         if record.status == IN_FLIGHT or record.response is None:
             raise self._in_use(call)

@@ -33,15 +33,23 @@ async def assert_ledger_ok(db: Database) -> None:
     assert report.problems == (), report.problems
 
 
-def error_reason(error: grpc.aio.AioRpcError) -> str:
+def _error_info(error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
     status = rpc_status.from_call(error)
     assert status is not None
     for detail in status.details:
         if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
             info = error_details_pb2.ErrorInfo()
             detail.Unpack(info)
-            return str(info.reason)
+            return info
     raise AssertionError("no ErrorInfo in the status details")
+
+
+def error_reason(error: grpc.aio.AioRpcError) -> str:
+    return str(_error_info(error).reason)
+
+
+def error_metadata(error: grpc.aio.AioRpcError) -> dict[str, str]:
+    return dict(_error_info(error).metadata)
 
 
 def field_violations(error: grpc.aio.AioRpcError) -> dict[str, str]:

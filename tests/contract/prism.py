@@ -237,7 +237,10 @@ def _wait_for_prism(process: subprocess.Popen[bytes], port: int, output: Any) ->
 def start_mock(spec_path: Path) -> Iterator[MockPeer]:
     """Prism on a free port serving ``spec_path``, behind the validating proxy."""
     if not PRISM.exists():
-        raise RuntimeError(f"{PRISM} is missing: `make setup` installs Prism")
+        raise RuntimeError(
+            f"{PRISM} is missing: `make test` installs it "
+            "(alone: `make .venv/prism/node_modules/.bin/prism`)"
+        )
     spec = description(spec_path)
     port = free_port()
     output = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below

@@ -42,7 +42,12 @@ from server.payments.outcomes import IntentOutcomes
 from store.models import EventRow
 from tests.conftest import OTHER_AUTH, TENANT_AUTH, Running, settings_for, start_running
 from tests.integration.test_payment_gateway_events import post_sandbox
-from tests.ledger_support import assert_ledger_ok, error_reason, field_violations
+from tests.ledger_support import (
+    assert_ledger_ok,
+    error_metadata,
+    error_reason,
+    field_violations,
+)
 
 W = wres.WalletTransactionStatus
 P = cres.CreditPurchaseStatus
@@ -365,6 +370,7 @@ async def test_replaying_a_deposit_returns_the_same_transaction_and_charges_once
         await deposit(server, changed)
     assert caught.value.code() == grpc.StatusCode.ALREADY_EXISTS
     assert error_reason(caught.value) == "IDEMPOTENCY_KEY_REUSED"
+    assert error_metadata(caught.value)["first_request"] == "isa.wallet.v1.DepositRequest"
     await assert_ledger_ok(server.runtime.db)
 
 
