@@ -299,7 +299,13 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
     inbound = InboundWebhooks(
         verifiers, gateway_events, metrics, max_body_bytes=settings.relay.max_body_bytes
     )
-    relay_app = create_app(db, metrics, inbound, max_body_bytes=settings.relay.max_body_bytes)
+    relay_app = create_app(
+        db,
+        metrics,
+        inbound,
+        max_body_bytes=settings.relay.max_body_bytes,
+        sandbox="sandbox" in settings.gateways,
+    )
     runner = web.AppRunner(relay_app, access_log=None)
     await runner.setup()
     relay_host, relay_port = split_address(settings.relay_addr)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import itertools
 import json
+from urllib.parse import urlsplit
 
+import aiohttp
 import grpc
 import pytest
 from sqlalchemy import select
@@ -112,6 +114,10 @@ async def test_3d_secure_redirects_then_completes_or_fails(
     assert intent.status == S.PAYMENT_INTENT_STATUS_REQUIRES_ACTION
     assert intent.next_action.type == res.NEXT_ACTION_TYPE_REDIRECT
     assert "/sandbox/authenticate/" in intent.next_action.redirect_url
+    path = urlsplit(intent.next_action.redirect_url).path  # the relay is on a test port here
+    async with aiohttp.ClientSession() as http, http.get(server.relay_url + path) as page:
+        assert page.status == 200
+        assert "CompleteAuthentication" in await page.text()
     done = await sandbox.CompleteAuthentication(
         sb.CompleteAuthenticationRequest(payment_intent_id=intent.id, succeed=succeed),
         metadata=TENANT_AUTH,
