@@ -599,20 +599,23 @@ class WalletService:
     async def settle_withdrawal(
         self, session: AsyncSession, transaction_id: str
     ) -> WalletTransaction:
-        """The payout settled: the held amount leaves through gateway clearing."""
+        """The payout settled: the held amount leaves through gateway clearing; event
+        wallet.withdrawal.succeeded."""
         record = await self._pending(session, transaction_id, TransactionType.WITHDRAWAL)
         if record.status != TransactionStatus.PENDING.value:
             return record
-        return await self._settle_held(session, record)
+        return await _withdrawal_event(session, await self._settle_held(session, record))
 
     async def fail_withdrawal(
         self, session: AsyncSession, transaction_id: str, error_message: str
     ) -> WalletTransaction:
-        """The payout failed or was returned: the held amount is available again."""
+        """The payout failed or was returned: the held amount is available again; event
+        wallet.withdrawal.failed."""
         record = await self._pending(session, transaction_id, TransactionType.WITHDRAWAL)
         if record.status != TransactionStatus.PENDING.value:
             return record
-        return await self._release_held(session, record, error_message)
+        released = await self._release_held(session, record, error_message)
+        return await _withdrawal_event(session, released)
 
     # -- orchestration with the payments side ---------------------------------------
 
@@ -728,7 +731,8 @@ class WalletService:
         if record.status != TransactionStatus.SUCCEEDED.value:
             return record
         clearing = clearing_account(record.client_id, record.currency)
-        return await self._restore(session, record, clearing, "returned", error_message)
+        restored = await self._restore(session, record, clearing, "returned", error_message)
+        return await _withdrawal_event(session, restored)
 
     async def apply_payout(
         self, session: AsyncSession, transaction_id: str, result: PaymentReference
@@ -911,3 +915,18 @@ def _insufficient(wallet_id: str, currency: str, amount: int) -> InsufficientFun
         f"wallet {wallet_id} cannot cover {amount} {currency}",
         metadata={"wallet_id": wallet_id, "currency": currency, "amount": str(amount)},
     )
+
+
+async def _withdrawal_event(session: AsyncSession, record: WalletTransaction) -> WalletTransaction:
+    """Tell the client how its payout ended (a bounced payout is news only the bank
+    brings, days later): wallet.withdrawal.succeeded or wallet.withdrawal.failed, the
+    latter also for a payout returned after it settled."""
+    ended = "succeeded" if record.status == TransactionStatus.SUCCEEDED.value else "failed"
+    await record_event(
+        session,
+        client_id=record.client_id,
+        event_type=f"wallet.withdrawal.{ended}",
+        resource_id=record.id,
+        data=record,
+    )
+    return record

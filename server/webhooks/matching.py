@@ -46,6 +46,8 @@ KNOWN_EVENT_TYPES: Final = frozenset(
         "wallet.deposit.succeeded",
         "wallet.deposit.refunded",
         "wallet.transfer.completed",
+        "wallet.withdrawal.succeeded",
+        "wallet.withdrawal.failed",
         "credit.purchased",
         "credit.expired",
         "brokerage.order.filled",

@@ -36,6 +36,7 @@ from tests.conftest import (
     settings_for,
     start_running,
 )
+from tests.integration.test_bank_payments import events
 from tests.integration.test_deposits_and_purchases import eventually, saved_method
 from tests.integration.test_payment_gateway_events import gateway_events
 from tests.ledger_support import assert_ledger_ok, error_reason, field_violations, fund
@@ -188,6 +189,7 @@ async def test_a_withdrawal_holds_the_funds_until_its_payout_settles(server: Run
     assert settled.status == W.WALLET_TRANSACTION_STATUS_SUCCEEDED
     assert settled.balance_after == 7_500
     assert await balances(server, wallet_id) == ({"usd": 7_500}, {"usd": 0})
+    assert await events(server, held.id) == ["wallet.withdrawal.succeeded"]
     assert (await transaction(server, held.id)).status == W.WALLET_TRANSACTION_STATUS_SUCCEEDED
 
     async def relayed() -> list[gres.GatewayEvent]:  # the sandbox's webhook: a no-op repeat
@@ -214,6 +216,7 @@ async def test_a_returned_payout_restores_the_funds(server: Running) -> None:
     assert returned.last_error.message == (
         "The bank returned the payout (R03: no account or unable to locate the account)."
     )
+    assert await events(server, held.id) == ["wallet.withdrawal.failed"]
     assert returned.balance_after == FUNDED
     assert await balances(server, wallet_id) == ({"usd": FUNDED}, {"usd": 0})
     with pytest.raises(grpc.aio.AioRpcError) as again:  # a failed payout is final
@@ -533,6 +536,11 @@ async def test_a_payout_returned_after_settlement_credits_the_wallet_back(server
     assert returned.balance_after == FUNDED
     assert await balances(server, wallet_id) == ({"usd": FUNDED}, {"usd": 0})
     await assert_ledger_ok(server.runtime.db)
+    # the bounce is news the client could not learn otherwise
+    assert await events(server, held.id) == [
+        "wallet.withdrawal.succeeded",
+        "wallet.withdrawal.failed",
+    ]
 
     async def relayed() -> list[gres.GatewayEvent]:  # the bank's webhook too: a repeat
         return [
