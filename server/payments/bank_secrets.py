@@ -8,7 +8,9 @@ because a key that silently changes would make every stored token undecryptable.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 from pathlib import Path
 from typing import Final
 
@@ -61,12 +63,19 @@ def load_cipher(key: Secret | None, *, data_dir: Path, development: bool) -> Tok
         )
     path = data_dir / KEY_FILE
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process made it first: use theirs
-        else:
-            with os.fdopen(descriptor, "wb") as out:
-                out.write(Fernet.generate_key())
+        _make_key_file(path)
     return TokenCipher(Secret(path.read_text().strip()))
+
+
+def _make_key_file(path: Path) -> None:
+    """Write a new key whole, then link it into place: workers starting together never
+    read a file another one has created but not written yet, and all use one key."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "wb") as out:  # mkstemp makes it 0600
+            out.write(Fernet.generate_key())
+        with contextlib.suppress(FileExistsError):  # another process made it first
+            os.link(draft, path)
+    finally:
+        os.unlink(draft)

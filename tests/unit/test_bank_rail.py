@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from gateways.errors import GatewayRejected
 from gateways.sandbox import SandboxConfig, SandboxGateway
@@ -35,6 +36,27 @@ def test_a_development_key_is_made_once_readable_by_its_owner_only(tmp_path: Pat
     assert second.decrypt(ciphertext) == "access-sandbox-secret"
     assert "KEY" not in repr(first)
     assert path.read_text().strip() not in repr(first)
+
+
+def test_a_worker_looking_while_another_makes_the_key_sees_none_or_all_of_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers start together: one that finds the key file must find a whole key (an
+    empty file, created before the key was written, failed `isa serve --workers 2`)."""
+    path = tmp_path / "data" / KEY_FILE
+    seen: list[str | None] = []
+    make_key = Fernet.generate_key
+
+    def generate_while_another_looks() -> bytes:
+        seen.append(path.read_text() if path.exists() else None)  # the other worker
+        return make_key()
+
+    monkeypatch.setattr(Fernet, "generate_key", staticmethod(generate_while_another_looks))
+    made = load_cipher(None, data_dir=tmp_path / "data", development=True)
+    assert seen == [None]
+    again = load_cipher(None, data_dir=tmp_path / "data", development=True)
+    assert again.decrypt(made.encrypt("access-sandbox-y")) == "access-sandbox-y"
+    assert sorted(p.name for p in path.parent.iterdir()) == [KEY_FILE]  # no draft left
 
 
 def test_without_a_key_configured_clients_refuse_to_start(tmp_path: Path) -> None:
