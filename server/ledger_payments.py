@@ -382,12 +382,13 @@ def _payout_reference(transfer: BankTransferResult) -> PaymentReference:
     if transfer.outcome in (Outcome.DECLINED, Outcome.CANCELED):
         error = transfer.error
         message = (error.message or error.code) if error else "the bank refused the payout"
-        code = transfer.return_code or ""
-        code = f" ({code})" if code and code not in message else ""
+        returned = transfer.return_code
+        if returned and returned not in message:  # the sandbox's message already names it
+            message = f"{message} ({returned})"
         return PaymentReference(
             reference=transfer.gateway_reference,
             outcome=PaymentOutcome.FAILED,
-            error_message=f"{message}{code}",
+            error_message=message,
         )
     return PaymentReference(reference=transfer.gateway_reference, outcome=PaymentOutcome.PENDING)
 

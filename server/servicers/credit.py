@@ -318,10 +318,10 @@ class CreditServicer:
     ) -> pb.ReserveCreditsResponse:
         checks = Checks()
         ttl = DEFAULT_RESERVATION_TTL
-        if request.HasField("ttl"):
-            asked = checks.duration("ttl", request.ttl)
-            ttl = DEFAULT_RESERVATION_TTL if asked is None else asked
-            if asked is not None and (ttl <= dt.timedelta(0) or ttl > MAX_RESERVATION_TTL):
+        asked = checks.duration("ttl", request.ttl) if request.HasField("ttl") else None
+        if asked is not None:
+            ttl = asked
+            if not dt.timedelta(0) < ttl <= MAX_RESERVATION_TTL:
                 checks.fail("ttl", "must be positive and at most 24 hours (unset: 15 minutes)")
         new = NewReservation(
             owner_id=check_owner(checks, request.owner_id),

@@ -321,10 +321,14 @@ class WebhookServicer:
         checks = Checks()
         endpoint_id = checks.resource_id("id", request.id, prefix="we")
         ttl = DEFAULT_PREVIOUS_SECRET_TTL
-        if request.HasField("previous_secret_ttl"):
-            asked = checks.duration("previous_secret_ttl", request.previous_secret_ttl)
-            ttl = ttl if asked is None else asked
-            if asked is not None and (ttl < dt.timedelta(0) or ttl > MAX_PREVIOUS_SECRET_TTL):
+        asked = (
+            checks.duration("previous_secret_ttl", request.previous_secret_ttl)
+            if request.HasField("previous_secret_ttl")
+            else None
+        )
+        if asked is not None:
+            ttl = asked
+            if not dt.timedelta(0) <= ttl <= MAX_PREVIOUS_SECRET_TTL:
                 checks.fail("previous_secret_ttl", "must be between 0 and 7 days")
         key = checks.idempotency_key(request.idempotency_key, required=False)
         checks.raise_if_any()
