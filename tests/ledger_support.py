@@ -33,9 +33,9 @@ async def assert_ledger_ok(db: Database) -> None:
     assert report.problems == (), report.problems
 
 
-def _error_info(error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
+def error_info(error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
     status = rpc_status.from_call(error)
-    assert status is not None
+    assert status is not None, "the status carries no details"
     for detail in status.details:
         if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
             info = error_details_pb2.ErrorInfo()
@@ -45,11 +45,7 @@ def _error_info(error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
 
 
 def error_reason(error: grpc.aio.AioRpcError) -> str:
-    return str(_error_info(error).reason)
-
-
-def error_metadata(error: grpc.aio.AioRpcError) -> dict[str, str]:
-    return dict(_error_info(error).metadata)
+    return str(error_info(error).reason)
 
 
 def field_violations(error: grpc.aio.AioRpcError) -> dict[str, str]:

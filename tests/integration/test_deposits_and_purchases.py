@@ -44,7 +44,7 @@ from tests.conftest import OTHER_AUTH, TENANT_AUTH, Running, settings_for, start
 from tests.integration.test_payment_gateway_events import post_sandbox
 from tests.ledger_support import (
     assert_ledger_ok,
-    error_metadata,
+    error_info,
     error_reason,
     field_violations,
 )
@@ -370,7 +370,7 @@ async def test_replaying_a_deposit_returns_the_same_transaction_and_charges_once
         await deposit(server, changed)
     assert caught.value.code() == grpc.StatusCode.ALREADY_EXISTS
     assert error_reason(caught.value) == "IDEMPOTENCY_KEY_REUSED"
-    assert error_metadata(caught.value)["first_request"] == "isa.wallet.v1.DepositRequest"
+    assert error_info(caught.value).metadata["first_request"] == "isa.wallet.v1.DepositRequest"
     await assert_ledger_ok(server.runtime.db)
 
 

@@ -8,10 +8,8 @@ import logging
 import grpc
 import pytest
 from google.protobuf import descriptor_pb2
-from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from grpc_status import rpc_status
 
 from isa.brokerage.v1 import brokerage_service_pb2 as brokerage_pb
 from isa.brokerage.v1 import brokerage_service_pb2_grpc as brokerage_grpc
@@ -19,19 +17,9 @@ from isa.payment.v1 import payment_service_pb2 as pb
 from server.app import NOT_YET
 from server.logs import JsonFormatter
 from tests.conftest import BILLING_AUTH, TENANT_AUTH, Running, bearer
+from tests.ledger_support import error_info
 
 ISA_SERVICES = sorted(NOT_YET)
-
-
-def error_info(error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
-    status = rpc_status.from_call(error)
-    assert status is not None, "the status carries no details"
-    for detail in status.details:
-        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-            info = error_details_pb2.ErrorInfo()
-            detail.Unpack(info)
-            return info
-    raise AssertionError("no ErrorInfo in the status details")
 
 
 async def test_reflection_lists_every_service(server: Running) -> None:
