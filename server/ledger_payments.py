@@ -29,6 +29,7 @@ neither domain imports the other. Two halves:
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +39,11 @@ from gateways.types import BANK_ACCOUNT_RETURNED, BankTransferResult, Outcome
 from server.errors import DomainError, InvalidInput, InvalidState, NotFound, NotYetAvailable
 from server.ledger.credits import CreditService
 from server.ledger.payments import (
+    PAYMENT_CANCELED,
+    PAYMENT_FAILED,
+    PAYOUT_FAILED,
+    REFUND_FAILED,
+    UNEXPLAINED,
     ChargeNotMade,
     ChargeRequest,
     PaymentOutcome,
@@ -59,6 +65,7 @@ from server.payments.methods import gateway_failure
 from server.payments.outcomes import IntentOutcome, RefundStage
 from store.db import Database
 from store.ids import has_prefix
+from store.last_error import LastError
 from store.payment_methods import PaymentMethods
 from store.payments import IntentStatus, PaymentIntents, RefundRecord
 
@@ -98,13 +105,19 @@ def outcome_of(intent: PaymentIntent) -> PaymentOutcome:
     return PaymentOutcome.PENDING
 
 
-def failure_message(intent: PaymentIntent) -> str:
+def payment_failure(intent: PaymentIntent) -> LastError:
+    """Why the intent failed, as the deposit or purchase it collects repeats it."""
     if intent.status is IntentStatus.CANCELED:
-        return f"the payment was canceled ({intent.cancellation_reason or 'canceled'})"
+        reason = intent.cancellation_reason or "canceled"
+        return LastError(code=PAYMENT_CANCELED, message=f"the payment was canceled ({reason})")
     error = intent.last_error
     if error is None:
-        return "the payment failed"
-    return error.message or error.decline_code or error.code or "the payment failed"
+        return UNEXPLAINED
+    return LastError(
+        code=error.code or PAYMENT_FAILED,
+        decline_code=error.decline_code,
+        message=error.message or error.decline_code or error.code or "the payment failed",
+    )
 
 
 class IntentPayments:
@@ -162,7 +175,7 @@ class IntentPayments:
         return PaymentReference(
             reference=intent.id,
             outcome=outcome,
-            error_message=failure_message(intent) if outcome is PaymentOutcome.FAILED else "",
+            error=payment_failure(intent) if outcome is PaymentOutcome.FAILED else None,
         )
 
     async def check_payout_method(
@@ -218,7 +231,7 @@ class IntentPayments:
         if before == "succeeded" and result.outcome is PaymentOutcome.FAILED:
             # The bank sent the credit back after settling it: the money is ours again.
             after = await self._wallets.return_settled_withdrawal(
-                session, record.id, result.error_message
+                session, record.id, result.failure
             )
             log.warning(
                 "payout %s of %s was returned after settlement (%s): wallet credited back",
@@ -251,7 +264,7 @@ class IntentPayments:
             outcome=PaymentOutcome.SUCCEEDED
             if outcome is IntentOutcome.SUCCEEDED
             else PaymentOutcome.FAILED,
-            error_message="" if outcome is IntentOutcome.SUCCEEDED else failure_message(intent),
+            error=None if outcome is IntentOutcome.SUCCEEDED else payment_failure(intent),
         )
         status = ""
         if has_prefix(reference, "wtx") and _ach_returned(intent, outcome):
@@ -291,10 +304,8 @@ class IntentPayments:
             elif stage is RefundStage.SUCCEEDED:
                 await self._wallets.settle_deposit_refund(session, refund.id)
             else:
-                error = refund.last_error
-                message = (error.message or error.code) if error else ""
                 await self._wallets.fail_deposit_refund(
-                    session, refund.id, f"the refund failed: {message or 'refund_failed'}"
+                    session, refund.id, _refund_failure(refund.last_error)
                 )
         elif has_prefix(reference, "crp"):
             if stage is RefundStage.REQUESTED:
@@ -353,8 +364,9 @@ class IntentPayments:
     ) -> None:
         """Fail a deposit whose ACH debit was returned; take it back if it had settled
         and the wallet still holds it."""
-        message = f"the bank returned the payment: {failure_message(intent)}"
-        reversed_ = await self._wallets.reverse_deposit(session, reference, message)
+        returned = payment_failure(intent)
+        failure = replace(returned, message=f"the bank returned the payment: {returned.message}")
+        reversed_ = await self._wallets.reverse_deposit(session, reference, failure)
         if reversed_ is None:
             log.error(
                 "payment intent %s was returned after settlement but the wallet no longer "
@@ -373,6 +385,17 @@ class IntentPayments:
         return created is not None and created.id == intent.id
 
 
+def _refund_failure(error: LastError | None) -> LastError:
+    """A deposit's refund line that failed: the refund's own reason, said to be one."""
+    if error is None:
+        return LastError(code=REFUND_FAILED, message=f"the refund failed: {REFUND_FAILED}")
+    return LastError(
+        code=error.code or REFUND_FAILED,
+        decline_code=error.decline_code,
+        message=f"the refund failed: {error.message or error.code or REFUND_FAILED}",
+    )
+
+
 def _payout_reference(transfer: BankTransferResult) -> PaymentReference:
     """What the ledger makes of an ACH credit's state: settled, returned, or in flight."""
     if transfer.outcome is Outcome.SUCCEEDED:
@@ -385,10 +408,13 @@ def _payout_reference(transfer: BankTransferResult) -> PaymentReference:
         returned = transfer.return_code
         if returned and returned not in message:  # the sandbox's message already names it
             message = f"{message} ({returned})"
+        code = (error.code if error else "") or (
+            BANK_ACCOUNT_RETURNED if returned else PAYOUT_FAILED
+        )
         return PaymentReference(
             reference=transfer.gateway_reference,
             outcome=PaymentOutcome.FAILED,
-            error_message=message,
+            error=LastError(code=code, decline_code=returned or "", message=message),
         )
     return PaymentReference(reference=transfer.gateway_reference, outcome=PaymentOutcome.PENDING)
 

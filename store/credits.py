@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store.last_error import LastError, error_columns, stored_error
 from store.ledger_models import (
     CreditGrantRow,
     CreditPurchaseRow,
@@ -87,7 +88,8 @@ class CreditPurchaseRecord:
     payment_method_id: str = ""
     payment_reference: str = ""
     grant_id: str = ""
-    error_message: str = ""
+    #: Why the purchase FAILED (the payment's decline, nothing charged); else None.
+    last_error: LastError | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     create_time: dt.datetime
     update_time: dt.datetime
@@ -158,7 +160,7 @@ def _purchase(row: CreditPurchaseRow) -> CreditPurchaseRecord:
         payment_method_id=row.payment_method_id,
         payment_reference=row.payment_reference,
         grant_id=row.grant_id,
-        error_message=row.error_message,
+        last_error=stored_error(row.error_code, row.error_decline_code, row.error_message),
         metadata=dict(row.metadata_ or {}),
         create_time=row.create_time,
         update_time=row.update_time,
@@ -428,7 +430,7 @@ class Credits:
             "payment_method_id": record.payment_method_id,
             "payment_reference": record.payment_reference,
             "grant_id": record.grant_id,
-            "error_message": record.error_message,
+            **error_columns(record.last_error),
             "metadata_": dict(record.metadata),
             "create_time": record.create_time,
             "update_time": record.update_time,
@@ -464,14 +466,14 @@ class Credits:
         *,
         status: str,
         grant_id: str,
-        error_message: str,
+        error: LastError | None,
         now: dt.datetime,
         payment_reference: str | None = None,
     ) -> None:
         values: dict[str, Any] = {
             "status": status,
             "grant_id": grant_id,
-            "error_message": error_message,
+            **error_columns(error),
             "update_time": now,
         }
         if payment_reference is not None:

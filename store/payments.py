@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store.last_error import LastError
 from store.models import utcnow
 from store.payment_models import PaymentIntentRow, RefundRow
 from store.raw import DriverSql, time_of
@@ -63,13 +64,6 @@ class AttemptState(enum.Enum):
     OPEN = "open"  # the gateway call is running (or the process died during it)
     UNKNOWN = "unknown"  # the call timed out: reconcile with the same key
     DONE = "done"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LastError:
-    code: str
-    decline_code: str = ""
-    message: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

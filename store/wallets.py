@@ -12,6 +12,7 @@ from typing import Any, Final
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store.last_error import NO_ERROR, LastError, error_columns, stored_error
 from store.ledger_models import (
     WalletRow,
     WalletTransactionRow,
@@ -44,7 +45,8 @@ class WalletTransactionRecord:
     transfer_id: str = ""
     counterparty_wallet_id: str = ""
     description: str = ""
-    error_message: str = ""
+    #: Why the line FAILED (the payment's decline, the bank's return, ...); else None.
+    last_error: LastError | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     create_time: dt.datetime
     update_time: dt.datetime
@@ -103,7 +105,7 @@ def _transaction(row: WalletTransactionRow) -> WalletTransactionRecord:
         transfer_id=row.transfer_id,
         counterparty_wallet_id=row.counterparty_wallet_id,
         description=row.description,
-        error_message=row.error_message,
+        last_error=stored_error(row.error_code, row.error_decline_code, row.error_message),
         metadata=dict(row.metadata_ or {}),
         create_time=row.create_time,
         update_time=row.update_time,
@@ -113,13 +115,13 @@ def _transaction(row: WalletTransactionRow) -> WalletTransactionRecord:
 _TRANSACTION_COLUMNS = (
     "id, client_id, wallet_id, type, status, amount, currency, balance_after,"
     " payment_method_id, payment_reference, transfer_id, counterparty_wallet_id, description,"
-    " error_message, metadata, create_time, update_time"
+    " error_code, error_decline_code, error_message, metadata, create_time, update_time"
 )
 _INSERT_TRANSACTION_SQL = (
     f"INSERT INTO wallet_transactions ({_TRANSACTION_COLUMNS})"  # noqa: S608
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_MORE_TRANSACTION_VALUES = ", (" + ", ".join("?" * 17) + ")"
+_MORE_TRANSACTION_VALUES = ", (" + ", ".join("?" * 19) + ")"
 _INSERT_TRANSFER_SQL = (
     "INSERT INTO wallet_transfers (id, client_id, from_wallet_id, to_wallet_id, amount,"
     " currency, note, status, from_transaction_id, to_transaction_id, metadata, create_time,"
@@ -140,12 +142,13 @@ def _existing_wallets_sql(count: int) -> str:
 
 
 def _transaction_values(sql: DriverSql, record: WalletTransactionRecord) -> tuple[Any, ...]:
+    error = record.last_error or NO_ERROR
     return (
         record.id, record.client_id, record.wallet_id, record.type, record.status,
         record.amount, record.currency, record.balance_after, record.payment_method_id,
         record.payment_reference, record.transfer_id, record.counterparty_wallet_id,
-        record.description, record.error_message, db_json(record.metadata),
-        sql.time(record.create_time), sql.time(record.update_time),
+        record.description, error.code, error.decline_code, error.message,
+        db_json(record.metadata), sql.time(record.create_time), sql.time(record.update_time),
     )  # fmt: skip
 
 
@@ -164,10 +167,10 @@ def _raw_transaction(row: Sequence[Any]) -> WalletTransactionRecord:
         transfer_id=row[10],
         counterparty_wallet_id=row[11],
         description=row[12],
-        error_message=row[13],
-        metadata=dict(json_of(row[14])),
-        create_time=time_of(row[15]),
-        update_time=time_of(row[16]),
+        last_error=stored_error(row[13], row[14], row[15]),
+        metadata=dict(json_of(row[16])),
+        create_time=time_of(row[17]),
+        update_time=time_of(row[18]),
     )
 
 
@@ -375,17 +378,14 @@ class WalletTransactions:
         *,
         status: str,
         balance_after: int,
-        error_message: str,
+        error: LastError | None,
         now: dt.datetime,
     ) -> None:
         await self._session.execute(
             update(WalletTransactionRow)
             .where(WalletTransactionRow.id == transaction_id)
             .values(
-                status=status,
-                balance_after=balance_after,
-                error_message=error_message,
-                update_time=now,
+                status=status, balance_after=balance_after, **error_columns(error), update_time=now
             )
         )
 

@@ -59,6 +59,7 @@ from store.credits import (
 )
 from store.db import Database
 from store.ids import new_id
+from store.last_error import LastError
 from store.ledger import CREDITS, AccountKind, AccountRef, Ledger, Leg, Overdraft
 from store.models import utcnow
 
@@ -640,7 +641,7 @@ class CreditService:
             purchase.id,
             status=PurchaseStatus.SUCCEEDED.value,
             grant_id=grant.id,
-            error_message="",
+            error=None,
             now=now,
         )
         settled = await credits.purchase_for_update(purchase.id)
@@ -655,9 +656,10 @@ class CreditService:
         return settled
 
     async def fail_purchase(
-        self, session: AsyncSession, purchase_id: str, error_message: str
+        self, session: AsyncSession, purchase_id: str, failure: LastError
     ) -> CreditPurchase:
-        """The payment failed: no credits, no revenue."""
+        """The payment failed: no credits, no revenue; event credit.purchase_failed (a
+        purchase can fail after PurchaseCredits answered, e.g. 3-D Secure abandoned)."""
         credits = Credits(session)
         purchase = await credits.purchase_for_update(purchase_id)
         if purchase is None:
@@ -668,11 +670,18 @@ class CreditService:
             purchase.id,
             status=PurchaseStatus.FAILED.value,
             grant_id="",
-            error_message=error_message,
+            error=failure,
             now=self._now(),
         )
         failed = await credits.purchase_for_update(purchase.id)
         assert failed is not None
+        await record_event(
+            session,
+            client_id=purchase.client_id,
+            event_type="credit.purchase_failed",
+            resource_id=purchase.id,
+            data=failed,
+        )
         return failed
 
     # -- refunds of purchases: the card refund takes the purchased credits back ------
@@ -911,9 +920,7 @@ class CreditService:
             )
         except ChargeNotMade as not_made:
             async with self._db.write() as session:
-                await self.fail_purchase(
-                    session, purchase.id, f"nothing was charged: {not_made.error.message}"
-                )
+                await self.fail_purchase(session, purchase.id, not_made.failure("charged"))
             raise
         async with self._db.write() as session:
             return await self.apply_charge(session, purchase.id, result)
@@ -926,7 +933,7 @@ class CreditService:
         if result.outcome is PaymentOutcome.SUCCEEDED:
             return await self.settle_purchase(session, purchase_id)
         if result.outcome is PaymentOutcome.FAILED:
-            return await self.fail_purchase(session, purchase_id, result.error_message)
+            return await self.fail_purchase(session, purchase_id, result.failure)
         pending = await Credits(session).purchase_for_update(purchase_id)
         assert pending is not None
         return pending

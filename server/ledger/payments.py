@@ -13,9 +13,19 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Final, Protocol
 
 from server.errors import DomainError
+from store.last_error import LastError
+
+#: PaymentError codes of failures that bring no code of their own from the gateway.
+PAYMENT_CANCELED: Final = "payment_canceled"
+PAYMENT_FAILED: Final = "payment_failed"
+PAYOUT_FAILED: Final = "payout_failed"
+REFUND_FAILED: Final = "refund_failed"
+
+#: A failure the payments side gave no reason for.
+UNEXPLAINED: Final = LastError(code=PAYMENT_FAILED, message="the payment failed")
 
 
 class PaymentOutcome(enum.Enum):
@@ -61,7 +71,12 @@ class PaymentReference:
 
     reference: str
     outcome: PaymentOutcome
-    error_message: str = ""
+    #: Why it FAILED, as the payment or the bank said it (code, decline code, message).
+    error: LastError | None = None
+
+    @property
+    def failure(self) -> LastError:
+        return self.error or UNEXPLAINED
 
 
 class ChargeNotMade(Exception):
@@ -74,6 +89,13 @@ class ChargeNotMade(Exception):
     def __init__(self, error: DomainError) -> None:
         super().__init__(error.message)
         self.error = error
+
+    def failure(self, what: str) -> LastError:
+        """The pending record's reason: the error's reason as the code (e.g.
+        ``gateway_unavailable``), so a consumer can tell it from a decline."""
+        return LastError(
+            code=self.error.reason.lower(), message=f"nothing was {what}: {self.error.message}"
+        )
 
 
 class PaymentPort(Protocol):

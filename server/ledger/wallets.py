@@ -44,6 +44,7 @@ from server.ledger.payments import (
 from server.pagination import Page, PageRequest, page_of
 from store.db import Database
 from store.ids import new_id
+from store.last_error import LastError
 from store.ledger import AccountBalance, AccountKind, AccountRef, Ledger, Leg, Overdraft
 from store.models import utcnow
 from store.raw import InlineReader
@@ -363,22 +364,16 @@ class WalletService:
             record,
             status=TransactionStatus.SUCCEEDED,
             balance_after=after[available.id],
-            error_message="",
+            error=None,
             now=now,
         )
-        await record_event(
-            session,
-            client_id=record.client_id,
-            event_type="wallet.deposit.succeeded",
-            resource_id=record.id,
-            data=settled,
-        )
-        return settled
+        return await _ended_event(session, settled)
 
     async def fail_deposit(
-        self, session: AsyncSession, transaction_id: str, error_message: str
+        self, session: AsyncSession, transaction_id: str, failure: LastError
     ) -> WalletTransaction:
-        """The payment failed: the pending amount goes back; nothing was credited."""
+        """The payment failed: the pending amount goes back; nothing was credited; event
+        wallet.deposit.failed."""
         record = await self._pending(session, transaction_id, TransactionType.DEPOSIT)
         if record.status != TransactionStatus.PENDING.value:
             return record
@@ -394,28 +389,30 @@ class WalletService:
             ],
             now=now,
         )
-        return await self._finish(
+        failed = await self._finish(
             session,
             record,
             status=TransactionStatus.FAILED,
             balance_after=0,
-            error_message=error_message,
+            error=failure,
             now=now,
         )
+        return await _ended_event(session, failed)
 
     async def reverse_deposit(
-        self, session: AsyncSession, transaction_id: str, error_message: str
+        self, session: AsyncSession, transaction_id: str, failure: LastError
     ) -> WalletTransaction | None:
         """The deposit's payment came back (an ACH return), possibly after settlement.
 
         A deposit still PENDING simply fails. A settled one is taken back if the wallet
-        still holds the amount: it leaves through clearing and the deposit ends FAILED.
+        still holds the amount: it leaves through clearing and the deposit ends FAILED
+        (event wallet.deposit.failed, the client's only news of it).
         If it was spent meanwhile, nothing is taken (no wallet goes negative) and None
         says so: the shortfall is for a person to recover. Repeats change nothing.
         """
         record = await self._pending(session, transaction_id, TransactionType.DEPOSIT)
         if record.status == TransactionStatus.PENDING.value:
-            return await self.fail_deposit(session, transaction_id, error_message)
+            return await self.fail_deposit(session, transaction_id, failure)
         if record.status != TransactionStatus.SUCCEEDED.value:
             return record
         available = wallet_account(record.client_id, record.wallet_id, record.currency)
@@ -430,14 +427,15 @@ class WalletService:
             ],
             now=now,
         )
-        return await self._finish(
+        reversed_ = await self._finish(
             session,
             record,
             status=TransactionStatus.FAILED,
             balance_after=after[available.id],
-            error_message=error_message,
+            error=failure,
             now=now,
         )
+        return await _ended_event(session, reversed_)
 
     # -- refunds of deposits: the card refund takes the deposit's money back out ------
 
@@ -559,13 +557,13 @@ class WalletService:
         return settled
 
     async def fail_deposit_refund(
-        self, session: AsyncSession, refund_id: str, error_message: str
+        self, session: AsyncSession, refund_id: str, failure: LastError
     ) -> WalletTransaction | None:
         """The card refund failed: the held amount is available again."""
         record = await self._refund_line(session, refund_id)
         if record is None or record.status != TransactionStatus.PENDING.value:
             return record
-        return await self._release_held(session, record, error_message)
+        return await self._release_held(session, record, failure)
 
     async def _refund_line(self, session: AsyncSession, refund_id: str) -> WalletTransaction | None:
         found = await WalletTransactions(session).find_by_payment_reference(
@@ -604,18 +602,18 @@ class WalletService:
         record = await self._pending(session, transaction_id, TransactionType.WITHDRAWAL)
         if record.status != TransactionStatus.PENDING.value:
             return record
-        return await _withdrawal_event(session, await self._settle_held(session, record))
+        return await _ended_event(session, await self._settle_held(session, record))
 
     async def fail_withdrawal(
-        self, session: AsyncSession, transaction_id: str, error_message: str
+        self, session: AsyncSession, transaction_id: str, failure: LastError
     ) -> WalletTransaction:
         """The payout failed or was returned: the held amount is available again; event
         wallet.withdrawal.failed."""
         record = await self._pending(session, transaction_id, TransactionType.WITHDRAWAL)
         if record.status != TransactionStatus.PENDING.value:
             return record
-        released = await self._release_held(session, record, error_message)
-        return await _withdrawal_event(session, released)
+        released = await self._release_held(session, record, failure)
+        return await _ended_event(session, released)
 
     # -- orchestration with the payments side ---------------------------------------
 
@@ -658,9 +656,7 @@ class WalletService:
             )
         except ChargeNotMade as not_made:
             async with self._db.write() as session:
-                await self.fail_deposit(
-                    session, record.id, f"nothing was charged: {not_made.error.message}"
-                )
+                await self.fail_deposit(session, record.id, not_made.failure("charged"))
             raise
         async with self._db.write() as session:
             return await self.apply_charge(session, record.id, result)
@@ -673,7 +669,7 @@ class WalletService:
         if result.outcome is PaymentOutcome.SUCCEEDED:
             return await self.settle_deposit(session, transaction_id)
         if result.outcome is PaymentOutcome.FAILED:
-            return await self.fail_deposit(session, transaction_id, result.error_message)
+            return await self.fail_deposit(session, transaction_id, result.failure)
         return await self._reload(session, transaction_id)
 
     async def link_payment(
@@ -709,15 +705,13 @@ class WalletService:
             )
         except ChargeNotMade as not_made:
             async with self._db.write() as session:
-                await self.fail_withdrawal(
-                    session, record.id, f"nothing was paid out: {not_made.error.message}"
-                )
+                await self.fail_withdrawal(session, record.id, not_made.failure("paid out"))
             raise
         async with self._db.write() as session:
             return await self.apply_payout(session, record.id, result)
 
     async def return_settled_withdrawal(
-        self, session: AsyncSession, transaction_id: str, error_message: str
+        self, session: AsyncSession, transaction_id: str, failure: LastError
     ) -> WalletTransaction:
         """The bank sent a settled payout back (an ACH return after settlement).
 
@@ -727,12 +721,12 @@ class WalletService:
         """
         record = await self._pending(session, transaction_id, TransactionType.WITHDRAWAL)
         if record.status == TransactionStatus.PENDING.value:
-            return await self.fail_withdrawal(session, transaction_id, error_message)
+            return await self.fail_withdrawal(session, transaction_id, failure)
         if record.status != TransactionStatus.SUCCEEDED.value:
             return record
         clearing = clearing_account(record.client_id, record.currency)
-        restored = await self._restore(session, record, clearing, "returned", error_message)
-        return await _withdrawal_event(session, restored)
+        restored = await self._restore(session, record, clearing, "returned", failure)
+        return await _ended_event(session, restored)
 
     async def apply_payout(
         self, session: AsyncSession, transaction_id: str, result: PaymentReference
@@ -742,7 +736,7 @@ class WalletService:
         if result.outcome is PaymentOutcome.SUCCEEDED:
             return await self.settle_withdrawal(session, transaction_id)
         if result.outcome is PaymentOutcome.FAILED:
-            return await self.fail_withdrawal(session, transaction_id, result.error_message)
+            return await self.fail_withdrawal(session, transaction_id, result.failure)
         return await self._reload(session, transaction_id)
 
     async def find_payout(self, session: AsyncSession, reference: str) -> WalletTransaction | None:
@@ -776,16 +770,16 @@ class WalletService:
             record,
             status=TransactionStatus.SUCCEEDED,
             balance_after=balance,
-            error_message="",
+            error=None,
             now=now,
         )
 
     async def _release_held(
-        self, session: AsyncSession, record: WalletTransaction, error_message: str
+        self, session: AsyncSession, record: WalletTransaction, failure: LastError
     ) -> WalletTransaction:
         """An outgoing line's held amount is available again; the line FAILED."""
         held = pending_account(record.client_id, record.wallet_id, record.currency)
-        return await self._restore(session, record, held, "fail", error_message)
+        return await self._restore(session, record, held, "fail", failure)
 
     async def _restore(
         self,
@@ -793,7 +787,7 @@ class WalletService:
         record: WalletTransaction,
         source: AccountRef,
         step: str,
-        error_message: str,
+        failure: LastError,
     ) -> WalletTransaction:
         """An outgoing line's amount comes back from ``source`` (where it was held, or
         gateway clearing once paid out) to the wallet's available balance; the line FAILED."""
@@ -808,7 +802,7 @@ class WalletService:
             record,
             status=TransactionStatus.FAILED,
             balance_after=after[available.id],
-            error_message=error_message,
+            error=failure,
             now=now,
         )
 
@@ -846,16 +840,12 @@ class WalletService:
         *,
         status: TransactionStatus,
         balance_after: int,
-        error_message: str,
+        error: LastError | None,
         now: dt.datetime,
     ) -> WalletTransaction:
         transactions = WalletTransactions(session)
         await transactions.record_outcome(
-            record.id,
-            status=status.value,
-            balance_after=balance_after,
-            error_message=error_message,
-            now=now,
+            record.id, status=status.value, balance_after=balance_after, error=error, now=now
         )
         return await self._reload(session, record.id)
 
@@ -917,15 +907,16 @@ def _insufficient(wallet_id: str, currency: str, amount: int) -> InsufficientFun
     )
 
 
-async def _withdrawal_event(session: AsyncSession, record: WalletTransaction) -> WalletTransaction:
-    """Tell the client how its payout ended (a bounced payout is news only the bank
-    brings, days later): wallet.withdrawal.succeeded or wallet.withdrawal.failed, the
-    latter also for a payout returned after it settled."""
+async def _ended_event(session: AsyncSession, record: WalletTransaction) -> WalletTransaction:
+    """Tell the client how its deposit or payout ended: wallet.deposit.succeeded /
+    .failed, wallet.withdrawal.succeeded / .failed. The end is often news the call
+    could not give (3-D Secure finished later, a debit or payout the bank returned days
+    later, even after it settled: then a .failed follows the .succeeded)."""
     ended = "succeeded" if record.status == TransactionStatus.SUCCEEDED.value else "failed"
     await record_event(
         session,
         client_id=record.client_id,
-        event_type=f"wallet.withdrawal.{ended}",
+        event_type=f"wallet.{record.type}.{ended}",
         resource_id=record.id,
         data=record,
     )

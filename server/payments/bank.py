@@ -58,9 +58,10 @@ from store.bank_accounts import BankAccounts as BankAccountStore
 from store.customers import Customers
 from store.db import Database
 from store.ids import new_id
+from store.last_error import LastError
 from store.models import utcnow
 from store.payment_methods import PaymentMethodRecord, PaymentMethods
-from store.payments import IntentStatus, LastError, PaymentIntentRecord, PaymentIntents
+from store.payments import IntentStatus, PaymentIntentRecord, PaymentIntents
 
 log = logging.getLogger("isa.payments.bank")
 

@@ -64,6 +64,7 @@ from server.payments.outcomes import IntentOutcomes, RefundStage
 from store.customers import Customers
 from store.db import Database
 from store.ids import has_prefix, new_id
+from store.last_error import LastError
 from store.models import utcnow
 from store.payment_methods import (
     ConnectedAccounts,
@@ -77,7 +78,6 @@ from store.payments import (
     CaptureMethod,
     DuplicateCreateKey,
     IntentStatus,
-    LastError,
     PaymentIntentRecord,
     PaymentIntents,
     RefundRecord,

@@ -40,6 +40,7 @@ from server.ledger.packages import CreditPackage
 from server.ledger.payments import PaymentPort
 from server.pagination import page_of
 from server.servicers.ledger_calls import run_collecting
+from server.servicers.payment_messages import payment_error
 from server.servicers.support import (
     Checks,
     encode_page_token,
@@ -186,8 +187,8 @@ def purchase_message(purchase: CreditPurchase) -> resources.CreditPurchase:
         create_time=timestamp(purchase.create_time),
         update_time=timestamp(purchase.update_time),
     )
-    if purchase.error_message:
-        message.last_error.message = purchase.error_message
+    if purchase.last_error is not None:
+        message.last_error.CopyFrom(payment_error(purchase.last_error))
     return message
 
 

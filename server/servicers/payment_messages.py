@@ -12,7 +12,8 @@ from server.payments.marketplace import AccountLink, CheckoutSession, ConnectedA
 from server.payments.methods import PaymentMethod
 from server.servicers.support import timestamp
 from store.bank_accounts import VERIFY_MICRODEPOSITS_ACTION
-from store.payments import CaptureMethod, IntentStatus, LastError
+from store.last_error import LastError
+from store.payments import CaptureMethod, IntentStatus
 
 INTENT_STATUS: Final = {
     status: resources.PaymentIntentStatus.Value(f"PAYMENT_INTENT_STATUS_{status.name}")
@@ -81,12 +82,14 @@ _VERIFICATION: Final = {
 }
 
 
-def _error(error: LastError | None) -> error_pb2.PaymentError | None:
-    if error is None:
-        return None
+def payment_error(error: LastError) -> error_pb2.PaymentError:
     return error_pb2.PaymentError(
         code=error.code, decline_code=error.decline_code, message=error.message
     )
+
+
+def _error(error: LastError | None) -> error_pb2.PaymentError | None:
+    return None if error is None else payment_error(error)
 
 
 def intent_message(intent: PaymentIntent) -> resources.PaymentIntent:

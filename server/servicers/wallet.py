@@ -32,6 +32,7 @@ from server.ledger.wallets import (
 )
 from server.payments.money import MAX_AMOUNT
 from server.servicers.ledger_calls import run_collecting
+from server.servicers.payment_messages import payment_error
 from server.servicers.support import (
     Checks,
     encode_page_token,
@@ -101,8 +102,8 @@ def transaction_message(record: WalletTransaction) -> resources.WalletTransactio
         message.payment_intent_id = record.payment_reference
     else:
         message.gateway_reference = record.payment_reference
-    if record.error_message:
-        message.last_error.message = record.error_message
+    if record.last_error is not None:
+        message.last_error.CopyFrom(payment_error(record.last_error))
     return message
 
 

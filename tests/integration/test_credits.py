@@ -30,6 +30,7 @@ from server.ledger.payments import (
     PayoutRequest,
 )
 from store.db import Database
+from store.last_error import LastError
 from tests.conftest import OTHER_AUTH, TENANT_AUTH, Running
 from tests.ledger_support import assert_ledger_ok, error_reason, field_violations
 
@@ -365,7 +366,11 @@ class ScriptedPayments:
         self.outcome = outcome
 
     async def charge(self, request: ChargeRequest) -> PaymentReference:
-        return PaymentReference(reference="pi_1", outcome=self.outcome, error_message="declined")
+        return PaymentReference(
+            reference="pi_1",
+            outcome=self.outcome,
+            error=LastError(code="card_declined", decline_code="lost_card", message="declined"),
+        )
 
     async def payout(self, request: PayoutRequest) -> PaymentReference:
         raise AssertionError("purchases never pay out")

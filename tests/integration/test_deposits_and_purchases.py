@@ -223,19 +223,36 @@ async def test_a_deposit_paid_by_card_is_available_at_once(server: Running) -> N
 
 
 @pytest.mark.parametrize(
-    "token", ["pm_card_chargeDeclined", "pm_card_chargeDeclinedInsufficientFunds"]
+    ("token", "decline_code"),
+    [
+        ("pm_card_chargeDeclined", "generic_decline"),
+        ("pm_card_chargeDeclinedInsufficientFunds", "insufficient_funds"),
+    ],
 )
-async def test_a_declined_deposit_fails_and_credits_nothing(server: Running, token: str) -> None:
+async def test_a_declined_deposit_fails_says_why_and_credits_nothing(
+    server: Running, token: str, decline_code: str
+) -> None:
     wallet_id = await new_wallet(server)
     method = await saved_method(server, token)
     failed = await deposit(server, deposit_request(wallet_id, method))
     assert failed.status == W.WALLET_TRANSACTION_STATUS_FAILED
-    assert failed.last_error.message
+    assert (failed.last_error.code, failed.last_error.decline_code) == (
+        "card_declined",
+        decline_code,
+    )
     assert failed.balance_after == 0
     assert await balances(server, wallet_id) == ({}, {"usd": 0})
     declined = await intent(server, failed.payment_intent_id)
     assert declined.status == res.PAYMENT_INTENT_STATUS_REQUIRES_PAYMENT_METHOD
-    assert await events(server, failed.id) == []
+    assert failed.last_error == declined.last_error  # the payment's own words
+    assert await transaction(server, failed.id) == failed
+    [(kind, data)] = await events(server, failed.id)
+    assert kind == "wallet.deposit.failed"
+    assert data["last_error"] == {
+        "code": "card_declined",
+        "decline_code": decline_code,
+        "message": failed.last_error.message,
+    }
     await assert_ledger_ok(server.runtime.db)
 
 
@@ -284,9 +301,11 @@ async def test_a_3d_secure_deposit_is_pending_until_authentication_ends(
         assert [t for t, _ in await events(server, pending.id)] == ["wallet.deposit.succeeded"]
     else:
         assert after.status == W.WALLET_TRANSACTION_STATUS_FAILED
+        assert after.last_error.code == "authentication_failed"
         assert after.last_error.message
         assert await balances(server, wallet_id) == ({}, {"usd": 0})
-        assert await events(server, pending.id) == []
+        # The client's Deposit answered PENDING long ago: the event is its news.
+        assert [t for t, _ in await events(server, pending.id)] == ["wallet.deposit.failed"]
     await assert_ledger_ok(server.runtime.db)
 
 
@@ -320,8 +339,10 @@ async def test_canceling_a_pending_deposits_payment_fails_the_deposit(server: Ru
     )
     after = await transaction(server, pending.id)
     assert after.status == W.WALLET_TRANSACTION_STATUS_FAILED
+    assert after.last_error.code == "payment_canceled"
     assert "canceled" in after.last_error.message
     assert await balances(server, wallet_id) == ({}, {"usd": 0})
+    assert [t for t, _ in await events(server, pending.id)] == ["wallet.deposit.failed"]
     await assert_ledger_ok(server.runtime.db)
 
 
@@ -509,6 +530,7 @@ async def test_an_unreachable_gateway_fails_the_deposit_and_the_rpc_unavailable(
     assert error_reason(caught.value) == "GATEWAY_UNAVAILABLE"
     (failed,) = await history(server, wallet_id)
     assert failed.status == W.WALLET_TRANSACTION_STATUS_FAILED
+    assert failed.last_error.code == "gateway_unavailable"
     assert "nothing was charged" in failed.last_error.message
     assert await balances(server, wallet_id) == ({}, {"usd": 0})
     assert sandbox_gateway(server).charges_made == 0
@@ -612,10 +634,16 @@ async def test_a_declined_purchase_grants_nothing(server: Running) -> None:
     method = await saved_method(server, "pm_card_chargeDeclined")
     failed = await purchase(server, purchase_request(method))
     assert failed.status == P.CREDIT_PURCHASE_STATUS_FAILED
+    assert (failed.last_error.code, failed.last_error.decline_code) == (
+        "card_declined",
+        "generic_decline",
+    )
     assert failed.last_error.message
     assert failed.grant_id == ""
     assert await available_credits(server) == 0
-    assert await events(server, failed.id) == []
+    [(kind, data)] = await events(server, failed.id)
+    assert kind == "credit.purchase_failed"
+    assert data["last_error"]["code"] == "card_declined"
     await assert_ledger_ok(server.runtime.db)
 
 
@@ -635,7 +663,7 @@ async def test_a_3d_secure_purchase_grants_credits_only_once_authenticated(
     )
     assert await available_credits(server) == (100 if succeed else 0)
     kinds = [t for t, _ in await events(server, pending.id)]
-    assert kinds == (["credit.purchased"] if succeed else [])
+    assert kinds == (["credit.purchased"] if succeed else ["credit.purchase_failed"])
     await assert_ledger_ok(server.runtime.db)
 
 
@@ -687,6 +715,7 @@ async def test_a_purchase_processing_at_the_gateway_ends_by_webhook(
     assert await available_credits(server) == (100 if settles else 0)
     if not settles:
         assert final.last_error.message == "the debit was returned"
+        assert final.last_error.code == "payment_failed"
     await assert_ledger_ok(server.runtime.db)
 
 

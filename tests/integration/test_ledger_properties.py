@@ -40,10 +40,12 @@ from server.payments.intents import PaymentIntentService
 from server.payments.methods import NewPaymentMethod, PaymentMethodService
 from server.payments.outcomes import IntentOutcomes
 from store.db import Database
+from store.last_error import LastError
 
 WALLETS = 3
 OWNERS = 2
 START = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+RETURNED = LastError(code="bank_account_returned", decline_code="R01", message="returned")
 _clients = itertools.count()
 T = TypeVar("T")
 
@@ -247,7 +249,7 @@ async def apply(
         if succeeded:
             await writer.run(lambda s: wallets.settle_withdrawal(s, transaction_id))
         else:
-            await writer.run(lambda s: wallets.fail_withdrawal(s, transaction_id, "returned"))
+            await writer.run(lambda s: wallets.fail_withdrawal(s, transaction_id, RETURNED))
             model.available[w] += amount
         model.pending[w] -= amount
     elif kind == "grant":

@@ -28,9 +28,12 @@ from server.ledger.wallets import (
     WalletService,
 )
 from store.db import Database
+from store.last_error import LastError
 from tests.ledger_support import assert_ledger_ok, fund
 
 CLIENT = "c1"
+DECLINED = LastError(code="card_declined", decline_code="insufficient_funds", message="declined")
+RETURNED = LastError(code="bank_account_returned", decline_code="R02", message="account closed")
 
 
 async def new_wallet(db: Database, owner: str = "u") -> Wallet:
@@ -74,8 +77,8 @@ async def test_a_failed_deposit_credits_nothing(db: Database) -> None:
     async with db.write() as session:
         pending = await wallets.begin_deposit(session, CLIENT, movement(wallet.id, 1_000))
     async with db.write() as session:
-        failed = await wallets.fail_deposit(session, pending.id, "card declined")
-    assert (failed.status, failed.error_message) == ("failed", "card declined")
+        failed = await wallets.fail_deposit(session, pending.id, DECLINED)
+    assert (failed.status, failed.last_error) == ("failed", DECLINED)
     assert await balances(db, wallet.id) == ({}, {"usd": 0})
     async with db.write() as session:  # a late success for a failed deposit is ignored
         await wallets.settle_deposit(session, pending.id)
@@ -93,7 +96,7 @@ async def test_a_withdrawal_holds_funds_then_pays_out_or_restores(db: Database) 
     assert await balances(db, wallet.id) == ({"usd": 500}, {"usd": 500})
     async with db.write() as session:
         done = await wallets.settle_withdrawal(session, paid.id)
-        restored = await wallets.fail_withdrawal(session, returned.id, "account closed")
+        restored = await wallets.fail_withdrawal(session, returned.id, RETURNED)
     assert (done.status, done.amount) == ("succeeded", -300)
     assert (restored.status, restored.balance_after) == ("failed", 700)
     assert await balances(db, wallet.id) == ({"usd": 700}, {"usd": 0})
@@ -130,13 +133,13 @@ class ScriptedPayments:
     async def charge(self, request: ChargeRequest) -> PaymentReference:
         self.charges.append(request)
         return PaymentReference(
-            reference=f"pi_{len(self.charges)}", outcome=self.outcome, error_message="declined"
+            reference=f"pi_{len(self.charges)}", outcome=self.outcome, error=DECLINED
         )
 
     async def payout(self, request: PayoutRequest) -> PaymentReference:
         self.payouts.append(request)
         return PaymentReference(
-            reference=f"po_{len(self.payouts)}", outcome=self.outcome, error_message="returned"
+            reference=f"po_{len(self.payouts)}", outcome=self.outcome, error=RETURNED
         )
 
 
@@ -176,7 +179,7 @@ async def test_withdraw_through_a_payment_port_restores_on_failure(db: Database)
         held = await wallets.begin_withdrawal(session, CLIENT, movement(wallet.id, 150))
     assert await balances(db, wallet.id) == ({"usd": 250}, {"usd": 150})
     record = await wallets.collect_withdrawal(CLIENT, held.id, payments)
-    assert (record.status, record.error_message) == ("failed", "returned")
+    assert (record.status, record.last_error) == ("failed", RETURNED)
     assert record.payment_reference == "po_1"
     [asked] = payments.payouts
     assert (asked.amount, asked.idempotency_key) == (150, f"{held.id}:payout")

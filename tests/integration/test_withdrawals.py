@@ -216,6 +216,10 @@ async def test_a_returned_payout_restores_the_funds(server: Running) -> None:
     assert returned.last_error.message == (
         "The bank returned the payout (R03: no account or unable to locate the account)."
     )
+    assert (returned.last_error.code, returned.last_error.decline_code) == (
+        "bank_account_returned",
+        "R03",
+    )
     assert await events(server, held.id) == ["wallet.withdrawal.failed"]
     assert returned.balance_after == FUNDED
     assert await balances(server, wallet_id) == ({"usd": FUNDED}, {"usd": 0})
@@ -235,6 +239,7 @@ async def test_a_payout_to_an_account_the_bank_bounces_is_returned_on_settle(
     returned = await advance(server, held.id, SETTLE)
     assert returned.status == W.WALLET_TRANSACTION_STATUS_FAILED
     assert "R02" in returned.last_error.message
+    assert returned.last_error.decline_code == "R02"
     assert await balances(server, wallet_id) == ({"usd": FUNDED}, {"usd": 0})
     await assert_ledger_ok(server.runtime.db)
 
@@ -434,7 +439,13 @@ async def test_a_late_ach_return_takes_back_a_deposit_still_in_the_wallet(
     reversed_ = await transaction(server, deposit.id)
     assert reversed_.status == W.WALLET_TRANSACTION_STATUS_FAILED
     assert "returned" in reversed_.last_error.message
+    assert (reversed_.last_error.code, reversed_.last_error.decline_code) == (
+        "bank_account_returned",
+        "R10",
+    )
     assert reversed_.balance_after == 1_000
+    # It said wallet.deposit.succeeded when it settled; now the money left again.
+    assert await events(server, deposit.id) == ["wallet.deposit.succeeded", "wallet.deposit.failed"]
     assert await balances(server, wallet_id) == ({"usd": 1_000}, {"usd": 0})
 
     async def relayed() -> list[gres.GatewayEvent]:  # the bank's webhook too: changes nothing
@@ -533,6 +544,7 @@ async def test_a_payout_returned_after_settlement_credits_the_wallet_back(server
     returned = await advance(server, held.id, RETURN, "R04")
     assert returned.status == W.WALLET_TRANSACTION_STATUS_FAILED
     assert "R04" in returned.last_error.message
+    assert returned.last_error.decline_code == "R04"
     assert returned.balance_after == FUNDED
     assert await balances(server, wallet_id) == ({"usd": FUNDED}, {"usd": 0})
     await assert_ledger_ok(server.runtime.db)

@@ -9,12 +9,12 @@ import pytest
 
 from server.events import event_payload
 from server.payments.intents import _HIDDEN_IN_EVENTS, _public
+from store.last_error import LastError
 from store.payments import (
     Attempt,
     AttemptState,
     CaptureMethod,
     IntentStatus,
-    LastError,
     PaymentIntentRecord,
 )
 
