@@ -4,6 +4,11 @@ Only gateway tokens may reach the payments service (PCI scope stays with the gat
 client-side libraries). Any string field, map key or value, at any depth, holding a
 card-shaped, Luhn-valid number is reported as a field violation naming the field —
 never the value.
+
+Identifiers (idempotency keys, ``*_id`` fields, page tokens) are machine-made: a digit
+run inside one that touches a letter is part of the identifier, not a pasted card
+(about one ``uuid4().hex`` key in a thousand holds a Luhn-valid issuer-prefixed run,
+and a key refused once is refused on every retry). In free text the guard stays strict.
 """
 
 from __future__ import annotations
@@ -42,36 +47,59 @@ def _luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
-def looks_like_card_number(text: str) -> bool:
-    return any(_luhn(re.sub(r"[ -]", "", m.group())) for m in _CARD_SHAPED.finditer(text))
+def looks_like_card_number(text: str, *, identifier: bool = False) -> bool:
+    """Whether ``text`` holds a card number; in an ``identifier``, only a run that no
+    letter touches counts (``order-4242424242424242`` does, a hex key's digits do not)."""
+    for match in _CARD_SHAPED.finditer(text):
+        if identifier and _touches_letter(text, match.start(), match.end()):
+            continue
+        if _luhn(re.sub(r"[ -]", "", match.group())):
+            return True
+    return False
 
 
-def _strings(message: Message, prefix: str = "") -> Iterator[tuple[str, str]]:
+def _touches_letter(text: str, start: int, end: int) -> bool:
+    return (start > 0 and text[start - 1].isalpha()) or (end < len(text) and text[end].isalpha())
+
+
+def _is_identifier(name: str) -> bool:
+    return name in _IDENTIFIER_FIELDS or name.endswith("_id")
+
+
+_IDENTIFIER_FIELDS: Final = frozenset({"id", "idempotency_key", "page_token"})
+
+
+def _strings(message: Message, prefix: str = "") -> Iterator[tuple[str, str, bool]]:
+    """Every string in ``message``: its path, its value, whether it is an identifier."""
     for field, value in message.ListFields():
         path = f"{prefix}{field.name}"
         if field.message_type is not None and field.message_type.GetOptions().map_entry:
             entries: Any = value
             for key, item in entries.items():
-                yield f"{path}[{key!r}]" if not looks_like_card_number(str(key)) else path, str(key)
+                yield (
+                    f"{path}[{key!r}]" if not looks_like_card_number(str(key)) else path,
+                    str(key),
+                    False,
+                )
                 if isinstance(item, Message):
                     yield from _strings(item, f"{path}[{key!r}].")
                 else:
-                    yield f"{path}[{key!r}]", str(item)
+                    yield f"{path}[{key!r}]", str(item), False
         elif field.is_repeated:
             for index, item in enumerate(value):
                 if isinstance(item, Message):
                     yield from _strings(item, f"{path}[{index}].")
                 elif isinstance(item, str):
-                    yield f"{path}[{index}]", item
+                    yield f"{path}[{index}]", item, _is_identifier(field.name)
         elif isinstance(value, Message):
             yield from _strings(value, f"{path}.")
         elif isinstance(value, str):
-            yield path, value
+            yield path, value, _is_identifier(field.name)
 
 
 def refuse_card_numbers(checks: Checks, request: Message) -> None:
-    for path, text in _strings(request):
-        if looks_like_card_number(text):
+    for path, text, identifier in _strings(request):
+        if looks_like_card_number(text, identifier=identifier):
             checks.fail(
                 path,
                 "must not contain a card number: tokenize the card with the gateway's "

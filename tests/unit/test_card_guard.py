@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import random
+import uuid
+
 import pytest
+from google.protobuf.message import Message
 
 from isa.payment.v1 import payment_service_pb2 as pb
 from isa.payment.v1 import resources_pb2 as res
+from server.errors import InvalidInput
 from server.servicers.card_guard import looks_like_card_number, refuse_card_numbers
 from server.servicers.support import Checks
 
@@ -64,3 +69,43 @@ def test_every_field_is_named_and_no_value_is_echoed() -> None:
     fields = {v.field for v in caught.value.violations}  # type: ignore[attr-defined]
     assert fields == {"metadata['note']", "line_items.items[0].description"}
     assert "4242" not in str(caught.value)
+
+
+def _uuid4_hex_keys(count: int) -> list[str]:
+    """Keys the way clients make them (``uuid4().hex``), from a fixed seed."""
+    draw = random.Random(20261204)
+    return [uuid.UUID(int=draw.getrandbits(128), version=4).hex for _ in range(count)]
+
+
+def test_a_hex_key_is_never_taken_for_a_card() -> None:
+    keys = _uuid4_hex_keys(20_000)
+    # About one in a thousand holds a Luhn-valid, issuer-prefixed run between letters:
+    # as free text that is flagged, as a key it is part of the key.
+    assert any(looks_like_card_number(key) for key in keys)
+    for key in keys:
+        checks = Checks()
+        refuse_card_numbers(checks, pb.CreatePaymentIntentRequest(idempotency_key=key))
+        checks.raise_if_any()
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        pb.CreatePaymentIntentRequest(idempotency_key="order-4242424242424242"),
+        pb.CreatePaymentIntentRequest(idempotency_key="4000 0025 0000 3155"),
+        pb.GetPaymentIntentRequest(id="4242424242424242"),
+        pb.CreatePaymentIntentRequest(customer_id="cus-4242424242424242"),
+    ],
+)
+def test_a_card_number_set_apart_in_an_identifier_is_still_refused(request_: Message) -> None:
+    checks = Checks()
+    refuse_card_numbers(checks, request_)
+    with pytest.raises(InvalidInput):
+        checks.raise_if_any()
+
+
+def test_free_text_stays_strict_about_runs_touching_letters() -> None:
+    checks = Checks()
+    refuse_card_numbers(checks, pb.CreatePaymentIntentRequest(description="x4242424242424242y"))
+    with pytest.raises(InvalidInput):
+        checks.raise_if_any()
