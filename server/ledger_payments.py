@@ -29,7 +29,6 @@ neither domain imports the other. Two halves:
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -364,9 +363,8 @@ class IntentPayments:
     ) -> None:
         """Fail a deposit whose ACH debit was returned; take it back if it had settled
         and the wallet still holds it."""
-        returned = payment_failure(intent)
-        failure = replace(returned, message=f"the bank returned the payment: {returned.message}")
-        reversed_ = await self._wallets.reverse_deposit(session, reference, failure)
+        # The intent's own words (code bank_account_returned, the R code) say it all.
+        reversed_ = await self._wallets.reverse_deposit(session, reference, payment_failure(intent))
         if reversed_ is None:
             log.error(
                 "payment intent %s was returned after settlement but the wallet no longer "
