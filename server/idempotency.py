@@ -68,7 +68,7 @@ class Idempotency:
                 return await effect(session)
         slot = (call.client_id, call.key)
         if slot in self._in_flight:
-            raise self._in_use(call)
+            raise self.in_use(call)
         self._in_flight.add(slot)
         try:
             return await self._run_once(call, effect, encode=encode, decode=decode)
@@ -76,7 +76,7 @@ class Idempotency:
             async with self._db.read() as session:
                 record = await IdempotencyRecords(session).find(call.client_id, call.key)
             if record is None:  # taken, then purged: vanishingly rare; ask for a retry
-                raise self._in_use(call) from None
+                raise self.in_use(call) from None
             return self._replay(call, record, decode)
         finally:
             self._in_flight.discard(slot)
@@ -92,7 +92,7 @@ class Idempotency:
         async with self._db.write() as session:
             records = IdempotencyRecords(session)
             if not await records.lock_key(call.client_id, call.key):
-                raise self._in_use(call)
+                raise self.in_use(call)
             now = utcnow()
             record = await records.find(call.client_id, call.key)
             if record is not None and record.expire_time > now:
@@ -174,11 +174,12 @@ class Idempotency:
                 metadata={"idempotency_key": call.key, "first_request": record.method},
             )
         if record.status == IN_FLIGHT or record.response is None:
-            raise self._in_use(call)
+            raise self.in_use(call)
         return decode(record.response)
 
     @staticmethod
-    def _in_use(call: IdempotentCall) -> IdempotencyKeyInUse:
+    def in_use(call: IdempotentCall) -> IdempotencyKeyInUse:
+        """The caller's own key is busy (said in its words, never an inner key's)."""
         return IdempotencyKeyInUse(
             f"a request with idempotency key {call.key!r} is still running; retry shortly",
             metadata={"idempotency_key": call.key},

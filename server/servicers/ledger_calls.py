@@ -19,6 +19,7 @@ from typing import TypeVar
 from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.errors import IdempotencyKeyInUse
 from server.idempotency import Idempotency
 from server.ledger.payments import ChargeNotMade
 from server.servicers.support import idempotent_call
@@ -63,6 +64,12 @@ async def run_collecting(
         )
     try:
         return respond(await collect(record_id(first)))
+    except IdempotencyKeyInUse:
+        # A concurrent repeat is collecting the same record: its charge's derived key
+        # is busy. Say so of the caller's key; the derived one is ours alone.
+        if call is None:
+            raise
+        raise Idempotency.in_use(call) from None
     except ChargeNotMade as not_made:
         await idempotency.forget(call)
         raise not_made.error from None

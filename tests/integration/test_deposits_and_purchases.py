@@ -544,6 +544,42 @@ async def test_an_unreachable_gateway_fails_the_deposit_and_the_rpc_unavailable(
     await assert_ledger_ok(server.runtime.db)
 
 
+@pytest.fixture
+async def slow(migrated_url: str, clients_file: Path) -> AsyncIterator[Running]:
+    """Every gateway call takes half a second: long enough for a concurrent repeat."""
+    running = await start_running(
+        settings_for(migrated_url, ISA_CLIENTS_FILE=str(clients_file), ISA_SANDBOX_LATENCY_MS="500")
+    )
+    yield running
+    await running.channel.close()
+    await running.runtime.stop(grace=0)
+
+
+async def test_a_repeat_while_the_charge_runs_is_told_of_its_own_key(slow: Running) -> None:
+    server = slow
+    wallet_id = await new_wallet(server)
+    request = deposit_request(wallet_id, await saved_method(server, "pm_card_visa"))
+    first = asyncio.ensure_future(deposit(server, request))
+
+    async def charging() -> list[wres.WalletTransaction]:
+        return await history(server, wallet_id)
+
+    await eventually(charging)  # recorded under the key; its charge now in flight
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await deposit(server, request)
+    assert caught.value.code() == grpc.StatusCode.ABORTED
+    info = error_info(caught.value)
+    assert info.reason == "IDEMPOTENCY_KEY_IN_USE"
+    assert info.metadata["idempotency_key"] == request.idempotency_key
+    assert repr(request.idempotency_key) in str(caught.value.details())
+    assert "ledger" not in str(caught.value.details())  # the charge's own key stays ours
+    done = await first
+    assert done.status == W.WALLET_TRANSACTION_STATUS_SUCCEEDED
+    assert await deposit(server, request) == done
+    assert sandbox_gateway(server).charges_made == 1
+    await assert_ledger_ok(server.runtime.db)
+
+
 async def test_a_lost_answer_stays_pending_then_a_replay_settles_it_with_one_charge(
     timing_out: Running,
 ) -> None:
