@@ -628,11 +628,15 @@ async def events_page(
     limit: int,
     type: str | None,
     resource_id: str | None,
+    type_prefix: str | None = None,
 ) -> list[EventRecord]:
-    """The client's outbox events, newest first, by type and/or resource."""
+    """The client's outbox events, newest first, by type (exact, or by prefix) and/or
+    resource."""
     query = select(EventRow).where(EventRow.client_id == client_id)
     if type is not None:
         query = query.where(EventRow.type == type)
+    if type_prefix is not None:
+        query = query.where(EventRow.type.startswith(type_prefix, autoescape=True))
     if resource_id is not None:
         query = query.where(EventRow.resource_id == resource_id)
     if before_id is not None:

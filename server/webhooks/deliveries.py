@@ -43,13 +43,20 @@ class DeliveryService:
     async def list_events(
         self, client_id: str, page: PageRequest, *, type: str | None, resource_id: str | None
     ) -> Page[Event]:
+        """``type`` as endpoints subscribe: an exact type, ``'*'``, or ``'invoice.*'``."""
+        exact, prefix = type, None
+        if type == "*":
+            exact = None
+        elif type is not None and type.endswith(".*"):
+            exact, prefix = None, type[:-1]
         async with self._db.read() as session:
             rows = await events_page(
                 session,
                 client_id,
                 before_id=page.before_id,
                 limit=page.size + 1,
-                type=type,
+                type=exact,
+                type_prefix=prefix,
                 resource_id=resource_id,
             )
         return page_of(rows, page)

@@ -290,3 +290,40 @@ async def test_endpoints_page_newest_first_and_unknown_filters_are_refused(
             pb.ListDeliveriesRequest(endpoint_id="we_unknown"), metadata=TENANT_AUTH
         )
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    ("wanted", "types"),
+    [
+        ("payment.*", ["payment.failed", "payment.succeeded"]),
+        ("payment_method.*", ["payment_method.attached"]),
+        (
+            "*",
+            [
+                "payment_method.attached",
+                "wallet.deposit.failed",
+                "payment.failed",
+                "payment.succeeded",
+            ],
+        ),
+        ("wallet.deposit.failed", ["wallet.deposit.failed"]),
+        ("credit.*", []),
+    ],
+)
+async def test_events_are_listed_by_the_patterns_endpoints_subscribe_with(
+    server: Running, migrated_url: str, wanted: str, types: list[str]
+) -> None:
+    db = Database(migrated_url)
+    try:
+        for event_type in (
+            "payment.succeeded",
+            "payment.failed",
+            "wallet.deposit.failed",
+            "payment_method.attached",
+        ):
+            await emit(db, TENANT[0], event_type)
+        await emit(db, "other-tenant", "payment.failed")
+    finally:
+        await db.dispose()
+    listed = await stub(server).ListEvents(pb.ListEventsRequest(type=wanted), metadata=TENANT_AUTH)
+    assert [e.type for e in listed.events] == types  # newest first, the caller's only
