@@ -111,9 +111,13 @@ class WalletServiceServicer:
     def Deposit(self, request, context):
         """Adds funds from a payment method: charges it through PaymentService and returns
         a DEPOSIT transaction, PENDING (counted in `pending`) until the payment
-        succeeds, then SUCCEEDED and available; FAILED with last_error on decline.
-        Errors: FAILED_PRECONDITION INVALID_STATE (payment method not verified),
-        UNAVAILABLE GATEWAY_UNAVAILABLE. Idempotent with idempotency_key (required).
+        succeeds, then SUCCEEDED and available; FAILED with last_error on decline. A
+        bank account still being verified (micro-deposits) leaves the deposit PENDING
+        until the verification ends. Errors: NOT_FOUND (wallet or payment method),
+        FAILED_PRECONDITION PAYMENT_METHOD_DETACHED, FAILED_PRECONDITION
+        GATEWAY_CAPABILITY_MISSING (no gateway takes the method in this currency),
+        UNAVAILABLE GATEWAY_UNAVAILABLE; in the last two nothing was charged and the key
+        may be retried. Idempotent with idempotency_key (required).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
