@@ -891,6 +891,14 @@ class CreditService:
         except ChargeNotMade as not_made:
             raise not_made.error from None
 
+    async def get_purchase(self, client_id: str, purchase_id: str) -> CreditPurchase:
+        """The client's purchase as it is now; NOT_FOUND for another client's."""
+        async with self._db.read() as session:
+            purchase = await Credits(session).purchase(client_id, purchase_id)
+        if purchase is None:
+            raise NotFound("credit purchase", purchase_id)
+        return purchase
+
     async def collect_purchase(
         self, client_id: str, purchase_id: str, payments: PaymentPort
     ) -> CreditPurchase:
@@ -900,10 +908,7 @@ class CreditService:
         id. Raises :class:`ChargeNotMade` after failing the purchase when nothing was
         charged.
         """
-        async with self._db.read() as session:
-            purchase = await Credits(session).purchase(client_id, purchase_id)
-        if purchase is None:
-            raise NotFound("credit purchase", purchase_id)
+        purchase = await self.get_purchase(client_id, purchase_id)
         if purchase.status != PurchaseStatus.PENDING.value:
             return purchase
         try:

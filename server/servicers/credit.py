@@ -264,6 +264,15 @@ class CreditServicer:
             record_id=lambda response: response.credit_purchase.id,
         )
 
+    async def GetCreditPurchase(
+        self, request: pb.GetCreditPurchaseRequest, _context: Context
+    ) -> pb.GetCreditPurchaseResponse:
+        checks = Checks()
+        purchase_id = checks.resource_id("id", request.id, prefix="crp")
+        checks.raise_if_any()
+        purchase = await self._credits.get_purchase(caller().id, purchase_id)
+        return pb.GetCreditPurchaseResponse(credit_purchase=purchase_message(purchase))
+
     async def GrantCredits(
         self, request: pb.GrantCreditsRequest, _context: Context
     ) -> pb.GrantCreditsResponse:

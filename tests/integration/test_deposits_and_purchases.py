@@ -635,6 +635,29 @@ def purchase_request(
     return cpb.PurchaseCreditsRequest(**values)  # type: ignore[arg-type]
 
 
+async def get_purchase(server: Running, purchase_id: str) -> cres.CreditPurchase:
+    response = await credits(server).GetCreditPurchase(
+        cpb.GetCreditPurchaseRequest(id=purchase_id), metadata=TENANT_AUTH
+    )
+    return response.credit_purchase
+
+
+async def test_a_purchase_is_read_by_its_owner_only_and_by_a_valid_id(server: Running) -> None:
+    pending = await purchase(server, purchase_request(await three_d_secure_method(server)))
+    assert await get_purchase(server, pending.id) == pending
+    for auth, wanted_id, code in (
+        (OTHER_AUTH, pending.id, grpc.StatusCode.NOT_FOUND),
+        (TENANT_AUTH, "crp_unknown", grpc.StatusCode.NOT_FOUND),
+        (TENANT_AUTH, "wtx_not_a_purchase", grpc.StatusCode.INVALID_ARGUMENT),
+        (TENANT_AUTH, "", grpc.StatusCode.INVALID_ARGUMENT),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await credits(server).GetCreditPurchase(
+                cpb.GetCreditPurchaseRequest(id=wanted_id), metadata=auth
+            )
+        assert caught.value.code() == code, wanted_id
+
+
 async def purchase(server: Running, request: cpb.PurchaseCreditsRequest) -> cres.CreditPurchase:
     response = await credits(server).PurchaseCredits(request, metadata=TENANT_AUTH)
     return response.credit_purchase
@@ -700,6 +723,11 @@ async def test_a_3d_secure_purchase_grants_credits_only_once_authenticated(
     assert await available_credits(server) == (100 if succeed else 0)
     kinds = [t for t, _ in await events(server, pending.id)]
     assert kinds == (["credit.purchased"] if succeed else ["credit.purchase_failed"])
+    ended = await get_purchase(server, pending.id)
+    wanted = P.CREDIT_PURCHASE_STATUS_SUCCEEDED if succeed else P.CREDIT_PURCHASE_STATUS_FAILED
+    assert (ended.status, ended.payment_intent_id) == (wanted, pending.payment_intent_id)
+    assert bool(ended.grant_id) == succeed
+    assert ended.last_error.code == ("" if succeed else "authentication_failed")
     await assert_ledger_ok(server.runtime.db)
 
 

@@ -27,7 +27,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from isa.credit.v1 import resources_pb2 as isa_dot_credit_dot_v1_dot_resources__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"isa/credit/v1/credit_service.proto\x12\risa.credit.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1disa/credit/v1/resources.proto\"+\n\x17GetCreditBalanceRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\"P\n\x18GetCreditBalanceResponse\x12\x34\n\x0e\x63redit_balance\x18\x01 \x01(\x0b\x32\x1c.isa.credit.v1.CreditBalance\"B\n\x19ListCreditPackagesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"l\n\x1aListCreditPackagesResponse\x12\x35\n\x0f\x63redit_packages\x18\x01 \x03(\x0b\x32\x1c.isa.credit.v1.CreditPackage\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xea\x01\n\x16PurchaseCreditsRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x12\n\npackage_id\x18\x02 \x01(\t\x12\x19\n\x11payment_method_id\x18\x03 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\x12\x45\n\x08metadata\x18\x05 \x03(\x0b\x32\x33.isa.credit.v1.PurchaseCreditsRequest.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"Q\n\x17PurchaseCreditsResponse\x12\x36\n\x0f\x63redit_purchase\x18\x01 \x01(\x0b\x32\x1d.isa.credit.v1.CreditPurchase\"\x86\x02\n\x13GrantCreditsRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x03\x12/\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\x12\x42\n\x08metadata\x18\x06 \x03(\x0b\x32\x30.isa.credit.v1.GrantCreditsRequest.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"H\n\x14GrantCreditsResponse\x12\x30\n\x0c\x63redit_grant\x18\x01 \x01(\x0b\x32\x1a.isa.credit.v1.CreditGrant\"\xd9\x01\n\x15\x43onsumeCreditsRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x03\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x44\n\x08metadata\x18\x04 \x03(\x0b\x32\x32.isa.credit.v1.ConsumeCreditsRequest.MetadataEntry\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"V\n\x16\x43onsumeCreditsResponse\x12<\n\x12\x63redit_transaction\x18\x01 \x01(\x0b\x32 .isa.credit.v1.CreditTransaction\"\x81\x02\n\x15ReserveCreditsRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x03\x12&\n\x03ttl\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x44\n\x08metadata\x18\x06 \x03(\x0b\x32\x32.isa.credit.v1.ReserveCreditsRequest.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"V\n\x16ReserveCreditsResponse\x12<\n\x12\x63redit_reservation\x18\x01 \x01(\x0b\x32 .isa.credit.v1.CreditReservation\"_\n\x18\x43ommitReservationRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x06\x61mount\x18\x02 \x01(\x03H\x00\x88\x01\x01\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\tB\t\n\x07_amount\"Y\n\x19\x43ommitReservationResponse\x12<\n\x12\x63redit_reservation\x18\x01 \x01(\x0b\x32 .isa.credit.v1.CreditReservation\"@\n\x19ReleaseReservationRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\"Z\n\x1aReleaseReservationResponse\x12<\n\x12\x63redit_reservation\x18\x01 \x01(\x0b\x32 .isa.credit.v1.CreditReservation\"\x8c\x01\n\x1dListCreditTransactionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\x12\x32\n\x04type\x18\x04 \x01(\x0e\x32$.isa.credit.v1.CreditTransactionType\"x\n\x1eListCreditTransactionsResponse\x12=\n\x13\x63redit_transactions\x18\x01 \x03(\x0b\x32 .isa.credit.v1.CreditTransaction\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xa2\x07\n\rCreditService\x12\x63\n\x10GetCreditBalance\x12&.isa.credit.v1.GetCreditBalanceRequest\x1a\'.isa.credit.v1.GetCreditBalanceResponse\x12i\n\x12ListCreditPackages\x12(.isa.credit.v1.ListCreditPackagesRequest\x1a).isa.credit.v1.ListCreditPackagesResponse\x12`\n\x0fPurchaseCredits\x12%.isa.credit.v1.PurchaseCreditsRequest\x1a&.isa.credit.v1.PurchaseCreditsResponse\x12W\n\x0cGrantCredits\x12\".isa.credit.v1.GrantCreditsRequest\x1a#.isa.credit.v1.GrantCreditsResponse\x12]\n\x0e\x43onsumeCredits\x12$.isa.credit.v1.ConsumeCreditsRequest\x1a%.isa.credit.v1.ConsumeCreditsResponse\x12]\n\x0eReserveCredits\x12$.isa.credit.v1.ReserveCreditsRequest\x1a%.isa.credit.v1.ReserveCreditsResponse\x12\x66\n\x11\x43ommitReservation\x12\'.isa.credit.v1.CommitReservationRequest\x1a(.isa.credit.v1.CommitReservationResponse\x12i\n\x12ReleaseReservation\x12(.isa.credit.v1.ReleaseReservationRequest\x1a).isa.credit.v1.ReleaseReservationResponse\x12u\n\x16ListCreditTransactions\x12,.isa.credit.v1.ListCreditTransactionsRequest\x1a-.isa.credit.v1.ListCreditTransactionsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"isa/credit/v1/credit_service.proto\x12\risa.credit.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1disa/credit/v1/resources.proto\"+\n\x17GetCreditBalanceRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\"P\n\x18GetCreditBalanceResponse\x12\x34\n\x0e\x63redit_balance\x18\x01 \x01(\x0b\x32\x1c.isa.credit.v1.CreditBalance\"B\n\x19ListCreditPackagesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"l\n\x1aListCreditPackagesResponse\x12\x35\n\x0f\x63redit_packages\x18\x01 \x03(\x0b\x32\x1c.isa.credit.v1.CreditPackage\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xea\x01\n\x16PurchaseCreditsRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x12\n\npackage_id\x18\x02 \x01(\t\x12\x19\n\x11payment_method_id\x18\x03 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\x12\x45\n\x08metadata\x18\x05 \x03(\x0b\x32\x33.isa.credit.v1.PurchaseCreditsRequest.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"Q\n\x17PurchaseCreditsResponse\x12\x36\n\x0f\x63redit_purchase\x18\x01 \x01(\x0b\x32\x1d.isa.credit.v1.CreditPurchase\"&\n\x18GetCreditPurchaseRequest\x12\n\n\x02id\x18\x01 \x01(\t\"S\n\x19GetCreditPurchaseResponse\x12\x36\n\x0f\x63redit_purchase\x18\x01 \x01(\x0b\x32\x1d.isa.credit.v1.CreditPurchase\"\x86\x02\n\x13GrantCreditsRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x03\x12/\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\x12\x42\n\x08metadata\x18\x06 \x03(\x0b\x32\x30.isa.credit.v1.GrantCreditsRequest.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"H\n\x14GrantCreditsResponse\x12\x30\n\x0c\x63redit_grant\x18\x01 \x01(\x0b\x32\x1a.isa.credit.v1.CreditGrant\"\xd9\x01\n\x15\x43onsumeCreditsRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x03\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x44\n\x08metadata\x18\x04 \x03(\x0b\x32\x32.isa.credit.v1.ConsumeCreditsRequest.MetadataEntry\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"V\n\x16\x43onsumeCreditsResponse\x12<\n\x12\x63redit_transaction\x18\x01 \x01(\x0b\x32 .isa.credit.v1.CreditTransaction\"\x81\x02\n\x15ReserveCreditsRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x03\x12&\n\x03ttl\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x44\n\x08metadata\x18\x06 \x03(\x0b\x32\x32.isa.credit.v1.ReserveCreditsRequest.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"V\n\x16ReserveCreditsResponse\x12<\n\x12\x63redit_reservation\x18\x01 \x01(\x0b\x32 .isa.credit.v1.CreditReservation\"_\n\x18\x43ommitReservationRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x06\x61mount\x18\x02 \x01(\x03H\x00\x88\x01\x01\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\tB\t\n\x07_amount\"Y\n\x19\x43ommitReservationResponse\x12<\n\x12\x63redit_reservation\x18\x01 \x01(\x0b\x32 .isa.credit.v1.CreditReservation\"@\n\x19ReleaseReservationRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\"Z\n\x1aReleaseReservationResponse\x12<\n\x12\x63redit_reservation\x18\x01 \x01(\x0b\x32 .isa.credit.v1.CreditReservation\"\x8c\x01\n\x1dListCreditTransactionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\x12\x32\n\x04type\x18\x04 \x01(\x0e\x32$.isa.credit.v1.CreditTransactionType\"x\n\x1eListCreditTransactionsResponse\x12=\n\x13\x63redit_transactions\x18\x01 \x03(\x0b\x32 .isa.credit.v1.CreditTransaction\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\x8a\x08\n\rCreditService\x12\x63\n\x10GetCreditBalance\x12&.isa.credit.v1.GetCreditBalanceRequest\x1a\'.isa.credit.v1.GetCreditBalanceResponse\x12i\n\x12ListCreditPackages\x12(.isa.credit.v1.ListCreditPackagesRequest\x1a).isa.credit.v1.ListCreditPackagesResponse\x12`\n\x0fPurchaseCredits\x12%.isa.credit.v1.PurchaseCreditsRequest\x1a&.isa.credit.v1.PurchaseCreditsResponse\x12\x66\n\x11GetCreditPurchase\x12\'.isa.credit.v1.GetCreditPurchaseRequest\x1a(.isa.credit.v1.GetCreditPurchaseResponse\x12W\n\x0cGrantCredits\x12\".isa.credit.v1.GrantCreditsRequest\x1a#.isa.credit.v1.GrantCreditsResponse\x12]\n\x0e\x43onsumeCredits\x12$.isa.credit.v1.ConsumeCreditsRequest\x1a%.isa.credit.v1.ConsumeCreditsResponse\x12]\n\x0eReserveCredits\x12$.isa.credit.v1.ReserveCreditsRequest\x1a%.isa.credit.v1.ReserveCreditsResponse\x12\x66\n\x11\x43ommitReservation\x12\'.isa.credit.v1.CommitReservationRequest\x1a(.isa.credit.v1.CommitReservationResponse\x12i\n\x12ReleaseReservation\x12(.isa.credit.v1.ReleaseReservationRequest\x1a).isa.credit.v1.ReleaseReservationResponse\x12u\n\x16ListCreditTransactions\x12,.isa.credit.v1.ListCreditTransactionsRequest\x1a-.isa.credit.v1.ListCreditTransactionsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -56,36 +56,40 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PURCHASECREDITSREQUEST_METADATAENTRY']._serialized_end=689
   _globals['_PURCHASECREDITSRESPONSE']._serialized_start=691
   _globals['_PURCHASECREDITSRESPONSE']._serialized_end=772
-  _globals['_GRANTCREDITSREQUEST']._serialized_start=775
-  _globals['_GRANTCREDITSREQUEST']._serialized_end=1037
+  _globals['_GETCREDITPURCHASEREQUEST']._serialized_start=774
+  _globals['_GETCREDITPURCHASEREQUEST']._serialized_end=812
+  _globals['_GETCREDITPURCHASERESPONSE']._serialized_start=814
+  _globals['_GETCREDITPURCHASERESPONSE']._serialized_end=897
+  _globals['_GRANTCREDITSREQUEST']._serialized_start=900
+  _globals['_GRANTCREDITSREQUEST']._serialized_end=1162
   _globals['_GRANTCREDITSREQUEST_METADATAENTRY']._serialized_start=642
   _globals['_GRANTCREDITSREQUEST_METADATAENTRY']._serialized_end=689
-  _globals['_GRANTCREDITSRESPONSE']._serialized_start=1039
-  _globals['_GRANTCREDITSRESPONSE']._serialized_end=1111
-  _globals['_CONSUMECREDITSREQUEST']._serialized_start=1114
-  _globals['_CONSUMECREDITSREQUEST']._serialized_end=1331
+  _globals['_GRANTCREDITSRESPONSE']._serialized_start=1164
+  _globals['_GRANTCREDITSRESPONSE']._serialized_end=1236
+  _globals['_CONSUMECREDITSREQUEST']._serialized_start=1239
+  _globals['_CONSUMECREDITSREQUEST']._serialized_end=1456
   _globals['_CONSUMECREDITSREQUEST_METADATAENTRY']._serialized_start=642
   _globals['_CONSUMECREDITSREQUEST_METADATAENTRY']._serialized_end=689
-  _globals['_CONSUMECREDITSRESPONSE']._serialized_start=1333
-  _globals['_CONSUMECREDITSRESPONSE']._serialized_end=1419
-  _globals['_RESERVECREDITSREQUEST']._serialized_start=1422
-  _globals['_RESERVECREDITSREQUEST']._serialized_end=1679
+  _globals['_CONSUMECREDITSRESPONSE']._serialized_start=1458
+  _globals['_CONSUMECREDITSRESPONSE']._serialized_end=1544
+  _globals['_RESERVECREDITSREQUEST']._serialized_start=1547
+  _globals['_RESERVECREDITSREQUEST']._serialized_end=1804
   _globals['_RESERVECREDITSREQUEST_METADATAENTRY']._serialized_start=642
   _globals['_RESERVECREDITSREQUEST_METADATAENTRY']._serialized_end=689
-  _globals['_RESERVECREDITSRESPONSE']._serialized_start=1681
-  _globals['_RESERVECREDITSRESPONSE']._serialized_end=1767
-  _globals['_COMMITRESERVATIONREQUEST']._serialized_start=1769
-  _globals['_COMMITRESERVATIONREQUEST']._serialized_end=1864
-  _globals['_COMMITRESERVATIONRESPONSE']._serialized_start=1866
-  _globals['_COMMITRESERVATIONRESPONSE']._serialized_end=1955
-  _globals['_RELEASERESERVATIONREQUEST']._serialized_start=1957
-  _globals['_RELEASERESERVATIONREQUEST']._serialized_end=2021
-  _globals['_RELEASERESERVATIONRESPONSE']._serialized_start=2023
-  _globals['_RELEASERESERVATIONRESPONSE']._serialized_end=2113
-  _globals['_LISTCREDITTRANSACTIONSREQUEST']._serialized_start=2116
-  _globals['_LISTCREDITTRANSACTIONSREQUEST']._serialized_end=2256
-  _globals['_LISTCREDITTRANSACTIONSRESPONSE']._serialized_start=2258
-  _globals['_LISTCREDITTRANSACTIONSRESPONSE']._serialized_end=2378
-  _globals['_CREDITSERVICE']._serialized_start=2381
-  _globals['_CREDITSERVICE']._serialized_end=3311
+  _globals['_RESERVECREDITSRESPONSE']._serialized_start=1806
+  _globals['_RESERVECREDITSRESPONSE']._serialized_end=1892
+  _globals['_COMMITRESERVATIONREQUEST']._serialized_start=1894
+  _globals['_COMMITRESERVATIONREQUEST']._serialized_end=1989
+  _globals['_COMMITRESERVATIONRESPONSE']._serialized_start=1991
+  _globals['_COMMITRESERVATIONRESPONSE']._serialized_end=2080
+  _globals['_RELEASERESERVATIONREQUEST']._serialized_start=2082
+  _globals['_RELEASERESERVATIONREQUEST']._serialized_end=2146
+  _globals['_RELEASERESERVATIONRESPONSE']._serialized_start=2148
+  _globals['_RELEASERESERVATIONRESPONSE']._serialized_end=2238
+  _globals['_LISTCREDITTRANSACTIONSREQUEST']._serialized_start=2241
+  _globals['_LISTCREDITTRANSACTIONSREQUEST']._serialized_end=2381
+  _globals['_LISTCREDITTRANSACTIONSRESPONSE']._serialized_start=2383
+  _globals['_LISTCREDITTRANSACTIONSRESPONSE']._serialized_end=2503
+  _globals['_CREDITSERVICE']._serialized_start=2506
+  _globals['_CREDITSERVICE']._serialized_end=3540
 # @@protoc_insertion_point(module_scope)

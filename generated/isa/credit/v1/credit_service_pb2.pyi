@@ -66,6 +66,18 @@ class PurchaseCreditsResponse(_message.Message):
     credit_purchase: _resources_pb2.CreditPurchase
     def __init__(self, credit_purchase: _Optional[_Union[_resources_pb2.CreditPurchase, _Mapping]] = ...) -> None: ...
 
+class GetCreditPurchaseRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class GetCreditPurchaseResponse(_message.Message):
+    __slots__ = ("credit_purchase",)
+    CREDIT_PURCHASE_FIELD_NUMBER: _ClassVar[int]
+    credit_purchase: _resources_pb2.CreditPurchase
+    def __init__(self, credit_purchase: _Optional[_Union[_resources_pb2.CreditPurchase, _Mapping]] = ...) -> None: ...
+
 class GrantCreditsRequest(_message.Message):
     __slots__ = ("owner_id", "amount", "expire_time", "reason", "idempotency_key", "metadata")
     class MetadataEntry(_message.Message):

@@ -58,6 +58,11 @@ class CreditServiceStub:
                 request_serializer=isa_dot_credit_dot_v1_dot_credit__service__pb2.PurchaseCreditsRequest.SerializeToString,
                 response_deserializer=isa_dot_credit_dot_v1_dot_credit__service__pb2.PurchaseCreditsResponse.FromString,
                 _registered_method=True)
+        self.GetCreditPurchase = channel.unary_unary(
+                '/isa.credit.v1.CreditService/GetCreditPurchase',
+                request_serializer=isa_dot_credit_dot_v1_dot_credit__service__pb2.GetCreditPurchaseRequest.SerializeToString,
+                response_deserializer=isa_dot_credit_dot_v1_dot_credit__service__pb2.GetCreditPurchaseResponse.FromString,
+                _registered_method=True)
         self.GrantCredits = channel.unary_unary(
                 '/isa.credit.v1.CreditService/GrantCredits',
                 request_serializer=isa_dot_credit_dot_v1_dot_credit__service__pb2.GrantCreditsRequest.SerializeToString,
@@ -122,6 +127,14 @@ class CreditServiceServicer:
         outcome (status FAILED, last_error). Errors: NOT_FOUND (package or payment
         method), FAILED_PRECONDITION INVALID_STATE (inactive package),
         UNAVAILABLE GATEWAY_UNAVAILABLE. Idempotent with idempotency_key (required).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCreditPurchase(self, request, context):
+        """Returns a purchase as it is now, by id: how a PENDING one (3-D Secure, a bank
+        debit) ended. Errors: NOT_FOUND (unknown, or another client's). Read-only.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -195,6 +208,11 @@ def add_CreditServiceServicer_to_server(servicer, server):
                     servicer.PurchaseCredits,
                     request_deserializer=isa_dot_credit_dot_v1_dot_credit__service__pb2.PurchaseCreditsRequest.FromString,
                     response_serializer=isa_dot_credit_dot_v1_dot_credit__service__pb2.PurchaseCreditsResponse.SerializeToString,
+            ),
+            'GetCreditPurchase': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCreditPurchase,
+                    request_deserializer=isa_dot_credit_dot_v1_dot_credit__service__pb2.GetCreditPurchaseRequest.FromString,
+                    response_serializer=isa_dot_credit_dot_v1_dot_credit__service__pb2.GetCreditPurchaseResponse.SerializeToString,
             ),
             'GrantCredits': grpc.unary_unary_rpc_method_handler(
                     servicer.GrantCredits,
@@ -317,6 +335,33 @@ class CreditService:
             '/isa.credit.v1.CreditService/PurchaseCredits',
             isa_dot_credit_dot_v1_dot_credit__service__pb2.PurchaseCreditsRequest.SerializeToString,
             isa_dot_credit_dot_v1_dot_credit__service__pb2.PurchaseCreditsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCreditPurchase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/isa.credit.v1.CreditService/GetCreditPurchase',
+            isa_dot_credit_dot_v1_dot_credit__service__pb2.GetCreditPurchaseRequest.SerializeToString,
+            isa_dot_credit_dot_v1_dot_credit__service__pb2.GetCreditPurchaseResponse.FromString,
             options,
             channel_credentials,
             insecure,
