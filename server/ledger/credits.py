@@ -313,7 +313,7 @@ class CreditService:
         """Spend credits now, soonest-expiring first; INSUFFICIENT_CREDITS when short."""
         ledger = Ledger(session)
         available = available_account(client_id, new.owner_id)
-        await ledger.lock(available)
+        held = await ledger.lock(available)
         now = self._now()
         await self._draw(session, client_id, new.owner_id, new.amount, now)
         try:
@@ -326,7 +326,7 @@ class CreditService:
                 now=now,
             )
         except Overdraft:
-            raise _insufficient(new.owner_id, new.amount) from None
+            raise _insufficient(new.owner_id, new.amount, available=held) from None
         return await self._history(
             session,
             client_id,
@@ -347,8 +347,9 @@ class CreditService:
         grants = await credits.spendable_grants(
             client_id, owner_id, now, source_order=SPENDING_ORDER
         )
-        if sum(grant.remaining for grant in grants) < amount:
-            raise _insufficient(owner_id, amount)
+        spendable = sum(grant.remaining for grant in grants)
+        if spendable < amount:
+            raise _insufficient(owner_id, amount, available=spendable)
         taken: list[tuple[str, int]] = []
         left = amount
         for grant in grants:
@@ -368,7 +369,7 @@ class CreditService:
         """Hold credits (available → reserved) until commit, release or ``ttl``."""
         ledger = Ledger(session)
         available = available_account(client_id, new.owner_id)
-        await ledger.lock(available)
+        held = await ledger.lock(available)
         now = self._now()
         taken = await self._draw(session, client_id, new.owner_id, new.amount, now)
         reservation = CreditReservation(
@@ -396,7 +397,7 @@ class CreditService:
                 now=now,
             )
         except Overdraft:
-            raise _insufficient(new.owner_id, new.amount) from None
+            raise _insufficient(new.owner_id, new.amount, available=held) from None
         return reservation
 
     async def commit_reservation(
@@ -996,8 +997,10 @@ def _moved_for(line: CreditTransaction, refund_id: str, purchase_id: str) -> boo
     return line.reason == legacy or line.reason.startswith(f"{legacy} failed")
 
 
-def _insufficient(owner_id: str, amount: int) -> InsufficientCredits:
+def _insufficient(owner_id: str, amount: int, *, available: int) -> InsufficientCredits:
+    """Says how many credits there are, so the caller can offer a top-up or spend less."""
     return InsufficientCredits(
-        f"owner {owner_id!r} has fewer than {amount} available credits; nothing was spent",
-        metadata={"owner_id": owner_id, "amount": str(amount)},
+        f"owner {owner_id!r} has {available} available credits, fewer than {amount}; "
+        "nothing was spent",
+        metadata={"owner_id": owner_id, "amount": str(amount), "available": str(available)},
     )

@@ -214,7 +214,7 @@ class WalletService:
                 transfer_id, [Leg(source, -new.amount), Leg(target, new.amount)], now=now
             )
         except Overdraft:
-            raise _insufficient(new.from_wallet_id, new.currency, new.amount) from None
+            raise await _insufficient(session, source, new.amount) from None
         out_id, in_id = new_id("wtx"), new_id("wtx")
 
         def line(
@@ -590,7 +590,9 @@ class WalletService:
                 now=now,
             )
         except Overdraft:
-            raise _insufficient(new.wallet_id, new.currency, new.amount) from None
+            raise await _insufficient(
+                session, wallet_account(client_id, new.wallet_id, new.currency), new.amount
+            ) from None
         await WalletTransactions(session).add_all([record])
         return record
 
@@ -900,10 +902,21 @@ def _wallet_exists(owner_id: str) -> AlreadyExists:
     )
 
 
-def _insufficient(wallet_id: str, currency: str, amount: int) -> InsufficientFunds:
+async def _insufficient(
+    session: AsyncSession, account: AccountRef, amount: int
+) -> InsufficientFunds:
+    """Says what the wallet holds, so the caller can ask for less or top up. The failed
+    debit changed nothing (its UPDATE matched no row), so the balance reads as it is."""
+    available = await Ledger(session).balance(account)
+    wallet_id, currency = account.owner_id, account.currency
     return InsufficientFunds(
-        f"wallet {wallet_id} cannot cover {amount} {currency}",
-        metadata={"wallet_id": wallet_id, "currency": currency, "amount": str(amount)},
+        f"wallet {wallet_id} has {available} {currency} available, less than {amount}",
+        metadata={
+            "wallet_id": wallet_id,
+            "currency": currency,
+            "amount": str(amount),
+            "available": str(available),
+        },
     )
 
 

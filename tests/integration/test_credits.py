@@ -32,7 +32,7 @@ from server.ledger.payments import (
 from store.db import Database
 from store.last_error import LastError
 from tests.conftest import OTHER_AUTH, TENANT_AUTH, Running
-from tests.ledger_support import assert_ledger_ok, error_reason, field_violations
+from tests.ledger_support import assert_ledger_ok, error_info, error_reason, field_violations
 
 CLIENT = "c1"
 START = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
@@ -145,6 +145,7 @@ async def test_consuming_more_than_available_is_insufficient_credits(server: Run
         )
     assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert error_reason(caught.value) == "INSUFFICIENT_CREDITS"
+    assert error_info(caught.value).metadata["available"] == "10"
     balance = await stub(server).GetCreditBalance(
         pb.GetCreditBalanceRequest(owner_id="o"), metadata=TENANT_AUTH
     )

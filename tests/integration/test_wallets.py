@@ -9,7 +9,7 @@ from isa.wallet.v1 import resources_pb2 as resources
 from isa.wallet.v1 import wallet_service_pb2 as pb
 from isa.wallet.v1 import wallet_service_pb2_grpc
 from tests.conftest import OTHER_AUTH, TENANT, TENANT_AUTH, Running
-from tests.ledger_support import assert_ledger_ok, error_reason, field_violations, fund
+from tests.ledger_support import assert_ledger_ok, error_info, error_reason, field_violations, fund
 
 
 def stub(server: Running) -> wallet_service_pb2_grpc.WalletServiceStub:
@@ -100,6 +100,12 @@ async def test_transfer_beyond_the_balance_is_insufficient_funds(server: Running
         )
     assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert error_reason(caught.value) == "INSUFFICIENT_FUNDS"
+    assert dict(error_info(caught.value).metadata) == {
+        "wallet_id": alice.id,
+        "currency": "usd",
+        "amount": "1001",
+        "available": "1000",
+    }
     assert dict((await get_wallet(server, alice.id)).balances) == {"usd": 1_000}
     assert dict((await get_wallet(server, bob.id)).balances) == {}
     await assert_ledger_ok(server.runtime.db)

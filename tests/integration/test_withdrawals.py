@@ -39,7 +39,7 @@ from tests.conftest import (
 from tests.integration.test_bank_payments import events
 from tests.integration.test_deposits_and_purchases import eventually, saved_method
 from tests.integration.test_payment_gateway_events import gateway_events
-from tests.ledger_support import assert_ledger_ok, error_reason, field_violations, fund
+from tests.ledger_support import assert_ledger_ok, error_info, error_reason, field_violations, fund
 
 W = wres.WalletTransactionStatus
 SETTLE = sb.BANK_TRANSFER_OUTCOME_SETTLE
@@ -311,6 +311,7 @@ async def test_a_withdrawal_beyond_the_available_balance_is_insufficient_funds(
     short = await refused(server, withdraw_request(wallet_id, account, amount=4_001))
     assert short.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert error_reason(short) == "INSUFFICIENT_FUNDS"
+    assert error_info(short).metadata["available"] == "4000"
     newest, _deposit = await history(server, wallet_id)
     assert newest.id == held.id
     assert payouts_sent(server) == [6_000]

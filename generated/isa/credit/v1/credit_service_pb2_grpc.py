@@ -151,7 +151,8 @@ class CreditServiceServicer:
     def ConsumeCredits(self, request, context):
         """Spends available credits now, soonest-expiring first.
         Errors: FAILED_PRECONDITION INSUFFICIENT_CREDITS (available < amount; nothing
-        is spent). Idempotent with idempotency_key (required).
+        is spent; ErrorInfo metadata "available" says how many there are).
+        Idempotent with idempotency_key (required).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -137,8 +137,9 @@ class WalletServiceServicer:
 
     def Transfer(self, request, context):
         """Moves funds between two wallets atomically.
-        Errors: FAILED_PRECONDITION INSUFFICIENT_FUNDS (would overdraw the source),
-        INVALID_ARGUMENT (same source and destination).
+        Errors: FAILED_PRECONDITION INSUFFICIENT_FUNDS (would overdraw the source;
+        ErrorInfo metadata "available" says what it holds), INVALID_ARGUMENT (same
+        source and destination).
         Idempotent with idempotency_key (required).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
