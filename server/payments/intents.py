@@ -1349,7 +1349,12 @@ class PaymentIntentService:
         except NoCapableGateway as missing:
             if missing.unknown_name:
                 raise InvalidInput([FieldViolation("gateway", missing.message)]) from None
-            raise CapabilityMissing(missing.message) from None
+            asked = {"method_type": "card", "currency": currency}
+            if gateway:
+                asked["gateway"] = gateway
+            if needs:
+                asked["capabilities"] = ",".join(sorted(c.value for c in needs))
+            raise CapabilityMissing(missing.message, metadata=asked) from None
 
     def _router_gateway(self, name: str) -> CardPayments:
         need = Need(protocol=CardPayments)  # type: ignore[type-abstract]

@@ -479,8 +479,14 @@ async def test_a_currency_no_card_gateway_takes_fails_the_deposit_precisely(
         await deposit(server, deposit_request(wallet_id, method, currency="usdc"))
     assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert error_reason(caught.value) == "GATEWAY_CAPABILITY_MISSING"
+    assert dict(error_info(caught.value).metadata) == {
+        "method_type": "card",
+        "currency": "usdc",
+        "gateway": "sandbox",  # the saved method's
+    }
     (failed,) = await history(server, wallet_id)
     assert failed.status == W.WALLET_TRANSACTION_STATUS_FAILED
+    assert failed.last_error.code == "gateway_capability_missing"
     assert await balances(server, wallet_id) == ({}, {"usdc": 0})
     assert await all_intents(server) == []
     await assert_ledger_ok(server.runtime.db)
