@@ -65,7 +65,15 @@ class NotFound(DomainError):
     kind = ErrorKind.NOT_FOUND
     default_reason = "NOT_FOUND"
 
-    def __init__(self, resource: str, resource_id: str) -> None:
+    def __init__(self, resource: str, resource_id: str, *, by: str = "") -> None:
+        """``by`` names the field looked up when it is not the resource's id
+        (``owner_id``): "no wallet with owner_id 'x'", not "wallet 'x' not found"."""
+        if by:
+            super().__init__(
+                f"no {resource} with {by} {resource_id!r}",
+                metadata={"resource": resource, by: resource_id},
+            )
+            return
         super().__init__(
             f"{resource} {resource_id!r} not found",
             metadata={"resource": resource, "id": resource_id},

@@ -151,8 +151,9 @@ class WalletService:
 
     async def create(self, session: AsyncSession, client_id: str, new: NewWallet) -> Wallet:
         wallets = Wallets(session)
-        if await wallets.get_by_owner(client_id, new.owner_id) is not None:
-            raise _wallet_exists(new.owner_id)
+        existing = await wallets.get_by_owner(client_id, new.owner_id)
+        if existing is not None:
+            raise _wallet_exists(existing)
         now = utcnow()
         record = WalletRecord(
             id=new_id("wal"),
@@ -166,7 +167,10 @@ class WalletService:
             async with session.begin_nested():
                 await wallets.add(record)
         except IntegrityError:  # a concurrent create for the same owner won
-            raise _wallet_exists(new.owner_id) from None
+            winner = await wallets.get_by_owner(client_id, new.owner_id)
+            if winner is None:  # it won on the unique key yet cannot be read: impossible
+                raise
+            raise _wallet_exists(winner) from None
         return _wallet_of(record, [])
 
     async def get(
@@ -179,7 +183,9 @@ class WalletService:
             async with self._db.read() as session:
                 view = await wallet_view(session, client_id, wallet_id=wallet_id, owner_id=owner_id)
         if view is None:
-            raise NotFound("wallet", wallet_id or owner_id or "")
+            if wallet_id is None:
+                raise NotFound("wallet", owner_id or "", by="owner_id")
+            raise NotFound("wallet", wallet_id)
         return _wallet_of(
             view.wallet,
             [
@@ -894,11 +900,11 @@ def _wallet_of(record: WalletRecord, accounts: list[AccountBalance]) -> Wallet:
     )
 
 
-def _wallet_exists(owner_id: str) -> AlreadyExists:
+def _wallet_exists(existing: WalletRecord) -> AlreadyExists:
     return AlreadyExists(
-        f"owner {owner_id!r} already has a wallet; get it with GetWallet(owner_id)",
+        f"owner {existing.owner_id!r} already has wallet {existing.id}",
         reason="WALLET_ALREADY_EXISTS",
-        metadata={"owner_id": owner_id},
+        metadata={"owner_id": existing.owner_id, "wallet_id": existing.id},
     )
 
 

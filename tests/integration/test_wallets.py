@@ -43,12 +43,21 @@ async def test_created_wallet_is_empty_and_found_by_id_and_owner(server: Running
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND
 
 
-async def test_second_wallet_for_an_owner_is_refused(server: Running) -> None:
-    await new_wallet(server, "user-1")
+async def test_second_wallet_for_an_owner_is_refused_naming_the_first(server: Running) -> None:
+    first = await new_wallet(server, "user-1")
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await new_wallet(server, "user-1")
     assert caught.value.code() == grpc.StatusCode.ALREADY_EXISTS
     assert error_reason(caught.value) == "WALLET_ALREADY_EXISTS"
+    assert dict(error_info(caught.value).metadata) == {"owner_id": "user-1", "wallet_id": first.id}
+
+
+async def test_an_owner_without_a_wallet_is_not_found_as_an_owner(server: Running) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub(server).GetWallet(pb.GetWalletRequest(owner_id="nobody"), metadata=TENANT_AUTH)
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+    assert caught.value.details() == "no wallet with owner_id 'nobody'"
+    assert dict(error_info(caught.value).metadata) == {"resource": "wallet", "owner_id": "nobody"}
 
 
 async def test_transfer_moves_funds_and_both_sides_see_it(server: Running) -> None:
