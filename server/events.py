@@ -69,12 +69,26 @@ def _rfc3339(value: dt.datetime) -> str:
 _ENCODER: Final = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
 
 
+#: Fields of our records that are for us, not the consumer: whose record it is (the
+#: endpoint's own client, always) is the store's partition key, never news.
+_NOT_FOR_CONSUMERS: Final = ("client_id",)
+
+
+def _resource(data: object) -> Any:
+    """The resource as the consumer sees it: a record without our own bookkeeping."""
+    body = _jsonable(data)
+    if dataclasses.is_dataclass(data) and isinstance(body, dict):
+        for name in _NOT_FOR_CONSUMERS:
+            body.pop(name, None)
+    return body
+
+
 def event_payload(event_id: str, event_type: str, when: dt.datetime, data: object) -> str:
     body = {
         "id": event_id,
         "type": event_type,
         "timestamp": _jsonable(when),
-        "data": _jsonable(data),
+        "data": _resource(data),
     }
     return _ENCODER.encode(body)
 
