@@ -136,9 +136,10 @@ class IntentPayments:
         self._credits = credits
         self._bank = bank
 
-    async def check_method(self, client_id: str, payment_method_id: str) -> None:
+    async def check_method(self, client_id: str, payment_method_id: str, currency: str) -> None:
         """Before anything is recorded: the saved method exists, is the caller's, is
-        attached (another client's method is NOT_FOUND, as if it did not exist)."""
+        attached (another client's method is NOT_FOUND, as if it did not exist), and an
+        enabled gateway can charge it in ``currency``."""
         async with self._db.read() as session:
             method = await PaymentMethods(session).get(client_id, payment_method_id)
         if method is None:
@@ -149,6 +150,7 @@ class IntentPayments:
                 reason="PAYMENT_METHOD_DETACHED",
                 metadata={"payment_method_id": payment_method_id},
             )
+        await self._intents.check_payable(client_id, payment_method_id, currency)
 
     async def charge(self, request: ChargeRequest) -> PaymentReference:
         new = NewPaymentIntent(

@@ -99,8 +99,9 @@ class ChargeNotMade(Exception):
 
 
 class PaymentPort(Protocol):
-    async def check_method(self, client_id: str, payment_method_id: str) -> None:
-        """Raise (NotFound, InvalidState) unless the caller may charge this saved method."""
+    async def check_method(self, client_id: str, payment_method_id: str, currency: str) -> None:
+        """Raise (NotFound, InvalidState, CapabilityMissing) unless the caller may charge
+        this saved method in ``currency``: refused before anything is recorded."""
         ...
 
     async def check_payout_method(

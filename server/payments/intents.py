@@ -1313,6 +1313,16 @@ class PaymentIntentService:
             saved=method,
         )
 
+    async def check_payable(self, client_id: str, payment_method_id: str, currency: str) -> None:
+        """Refuse, for a caller about to record something it will charge for (a deposit,
+        a purchase), what :meth:`create` would refuse of this saved method in
+        ``currency``: so nothing is recorded for a charge that cannot be made."""
+        async with self._db.read() as session:
+            method = await self._method(session, client_id, "", payment_method_id)
+        self._check_route(
+            method, method.gateway, currency=currency, manual=False, marketplace=False
+        )
+
     def _check_route(
         self,
         method: _Method | None,

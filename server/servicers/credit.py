@@ -253,7 +253,9 @@ class CreditServicer:
             request,
             key,
             pb.PurchaseCreditsResponse,
-            check=lambda: self._payments.check_method(client_id, new.payment_method_id),
+            check=lambda: self._payments.check_method(
+                client_id, new.payment_method_id, self._credits.package(new.package_id).currency
+            ),
             begin=lambda session: self._credits.begin_purchase(session, client_id, new),
             collect=lambda purchase_id: self._credits.collect_purchase(
                 client_id, purchase_id, self._payments

@@ -257,7 +257,9 @@ class WalletServicer:
             request,
             key,
             pb.DepositResponse,
-            check=lambda: self._payments.check_method(client_id, new.payment_method_id),
+            check=lambda: self._payments.check_method(
+                client_id, new.payment_method_id, new.currency
+            ),
             begin=lambda session: self._wallets.begin_deposit(session, client_id, new),
             collect=lambda transaction_id: self._wallets.collect_deposit(
                 client_id, transaction_id, self._payments

@@ -122,7 +122,7 @@ class ScriptedPayments:
     charges: list[ChargeRequest] = field(default_factory=list)
     payouts: list[PayoutRequest] = field(default_factory=list)
 
-    async def check_method(self, client_id: str, payment_method_id: str) -> None:
+    async def check_method(self, client_id: str, payment_method_id: str, currency: str) -> None:
         return None
 
     async def check_payout_method(
