@@ -271,6 +271,11 @@ class IntentPayments:
         if has_prefix(reference, "wtx") and _ach_returned(intent, outcome):
             await self._reverse_deposit(session, intent, reference)
             return
+        if has_prefix(reference, "crp") and _ach_returned(intent, outcome):
+            await self._credits.reverse_purchase(
+                session, reference, intent.id, payment_failure(intent)
+            )
+            return
         if has_prefix(reference, "wtx"):
             status = (await self._wallets.apply_charge(session, reference, result)).status
         elif has_prefix(reference, "crp"):

@@ -667,10 +667,21 @@ class CreditService:
             raise NotFound("credit purchase", purchase_id)
         if purchase.status != PurchaseStatus.PENDING.value:
             return purchase
+        return await self._failed(session, purchase, failure, grant_id="")
+
+    async def _failed(
+        self,
+        session: AsyncSession,
+        purchase: CreditPurchase,
+        failure: LastError,
+        *,
+        grant_id: str,
+    ) -> CreditPurchase:
+        credits = Credits(session)
         await credits.finish_purchase(
             purchase.id,
             status=PurchaseStatus.FAILED.value,
-            grant_id="",
+            grant_id=grant_id,
             error=failure,
             now=self._now(),
         )
@@ -684,6 +695,29 @@ class CreditService:
             data=failed,
         )
         return failed
+
+    async def reverse_purchase(
+        self, session: AsyncSession, purchase_id: str, returned: str, failure: LastError
+    ) -> CreditPurchase:
+        """The purchase's payment ``returned`` (its intent's id) came back (an ACH
+        return), perhaps after
+        it settled. A PENDING purchase simply fails. A settled one gives back what the
+        money bought: the credits left of its grant are revoked (any already used are
+        logged as a shortfall: the money is gone, so this never refuses), its price
+        leaves revenue through clearing, and it ends FAILED (event
+        credit.purchase_failed). Repeats change nothing."""
+        purchase = await Credits(session).purchase_for_update(purchase_id)
+        if purchase is None:
+            raise NotFound("credit purchase", purchase_id)
+        if purchase.status == PurchaseStatus.PENDING.value:
+            return await self.fail_purchase(session, purchase_id, failure)
+        if purchase.status != PurchaseStatus.SUCCEEDED.value:
+            return purchase
+        await self.revoke_purchase_share(
+            session, purchase.id, returned, purchase.amount, why="the bank returned the payment"
+        )
+        await self.settle_purchase_refund(session, purchase.id, returned, purchase.amount)
+        return await self._failed(session, purchase, failure, grant_id=purchase.grant_id)
 
     # -- refunds of purchases: the card refund takes the purchased credits back ------
 
@@ -752,7 +786,13 @@ class CreditService:
         )
 
     async def revoke_purchase_share(
-        self, session: AsyncSession, purchase_id: str, refund_id: str, amount: int
+        self,
+        session: AsyncSession,
+        purchase_id: str,
+        refund_id: str,
+        amount: int,
+        *,
+        why: str = "made at the gateway",
     ) -> CreditTransaction | None:
         """A refund of ``amount`` of the purchase's payment was made at the gateway (a
         dashboard): revoke its share of the credits, ceil(amount * credits / price), from
@@ -771,10 +811,11 @@ class CreditService:
         taken = 0 if grant is None else min(share, grant.remaining)
         if taken < share:
             log.error(
-                "refund %s of purchase %s made at the gateway revokes %d credits but only %d "
-                "are left of its grant: recover the shortfall of %d by hand",
+                "refund %s of purchase %s (%s) revokes %d credits but only %d are left of "
+                "its grant: recover the shortfall of %d by hand",
                 refund_id,
                 purchase.id,
+                why,
                 share,
                 taken,
                 share - taken,
@@ -788,7 +829,7 @@ class CreditService:
             -taken,
             refund_id=refund_id,
             step="revoke",
-            reason=f"refund {refund_id} of purchase {purchase.id} (made at the gateway)",
+            reason=f"refund {refund_id} of purchase {purchase.id} ({why})",
         )
 
     async def settle_purchase_refund(

@@ -21,6 +21,8 @@ from google.protobuf.message import Message
 
 from gateways.sandbox import SandboxGateway
 from gateways.types import BankTransferDirection
+from isa.credit.v1 import credit_service_pb2 as cpb
+from isa.credit.v1 import resources_pb2 as cres
 from isa.payment.v1 import payment_service_pb2 as pb
 from isa.sandbox.v1 import sandbox_service_pb2 as sb
 from isa.sandbox.v1 import sandbox_service_pb2_grpc as sb_grpc
@@ -37,11 +39,20 @@ from tests.conftest import (
     start_running,
 )
 from tests.integration.test_bank_payments import events
-from tests.integration.test_deposits_and_purchases import eventually, saved_method
+from tests.integration.test_deposits_and_purchases import (
+    available_credits,
+    credits,
+    eventually,
+    get_purchase,
+    purchase,
+    purchase_request,
+    saved_method,
+)
 from tests.integration.test_payment_gateway_events import gateway_events
 from tests.ledger_support import assert_ledger_ok, error_info, error_reason, field_violations, fund
 
 W = wres.WalletTransactionStatus
+P = cres.CreditPurchaseStatus
 SETTLE = sb.BANK_TRANSFER_OUTCOME_SETTLE
 RETURN = sb.BANK_TRANSFER_OUTCOME_RETURN
 FUNDED = 10_000
@@ -474,6 +485,59 @@ async def test_a_late_ach_return_of_a_spent_deposit_takes_nothing_and_says_so(
     assert await balances(server, wallet_id) == ({"usd": 500}, {"usd": 0})
     assert any(deposit.id in r.getMessage() and "by hand" in r.getMessage() for r in caplog.records)
     await assert_ledger_ok(server.runtime.db)
+
+
+async def ach_purchase(server: Running) -> str:
+    """A purchase of 100 credits debited from a bank account and settled by the bank."""
+    pending = await purchase(server, purchase_request(await bank_account(server)))
+    assert pending.status == P.CREDIT_PURCHASE_STATUS_PENDING
+    await sandbox(server).AdvanceBankTransfer(
+        sb.AdvanceBankTransferRequest(payment_intent_id=pending.payment_intent_id, outcome=SETTLE),
+        metadata=TENANT_AUTH,
+    )
+    assert (await get_purchase(server, pending.id)).status == P.CREDIT_PURCHASE_STATUS_SUCCEEDED
+    assert await available_credits(server) == 100
+    return pending.id
+
+
+@pytest.mark.parametrize("used", [0, 30])
+async def test_a_late_ach_return_takes_back_what_a_purchase_bought(
+    server: Running, caplog: pytest.LogCaptureFixture, used: int
+) -> None:
+    purchase_id = await ach_purchase(server)
+    if used:
+        await credits(server).ConsumeCredits(
+            cpb.ConsumeCreditsRequest(owner_id="ana", amount=used, idempotency_key=key()),
+            metadata=TENANT_AUTH,
+        )
+    bought = await get_purchase(server, purchase_id)
+    with caplog.at_level(logging.ERROR, logger="isa.ledger"):
+        await return_debit(server, bought.payment_intent_id)
+        await return_debit_again_by_webhook(server, bought.payment_intent_id)
+    returned = await get_purchase(server, purchase_id)
+    assert returned.status == P.CREDIT_PURCHASE_STATUS_FAILED
+    assert (returned.last_error.code, returned.last_error.decline_code) == (
+        "bank_account_returned",
+        "R10",
+    )
+    assert await available_credits(server) == 0  # what was left of the 100, revoked once
+    assert await events(server, purchase_id) == ["credit.purchased", "credit.purchase_failed"]
+    shortfall = [r for r in caplog.records if "shortfall" in r.getMessage()]
+    assert bool(shortfall) == bool(used)
+    await assert_ledger_ok(server.runtime.db)
+
+
+async def return_debit_again_by_webhook(server: Running, intent_id: str) -> None:
+    """The bank's webhook for the return arrives too: applying it changes nothing."""
+
+    async def relayed() -> list[gres.GatewayEvent]:
+        return [
+            e
+            for e in await gateway_events(server, gateway="sandbox")
+            if e.type == "bank_transfer.returned"
+        ]
+
+    await eventually(relayed)
 
 
 @pytest.fixture
