@@ -139,8 +139,10 @@ _OUTCOME_STATUS: Final = {
     Outcome.CANCELED: IntentStatus.CANCELED,
     Outcome.DECLINED: IntentStatus.REQUIRES_PAYMENT_METHOD,
 }
+#: Not in event data: our bookkeeping, and the client secret, which is for the payer's
+#: browser alone and would sit in the outbox, every delivery and ListEvents.
 _HIDDEN_IN_EVENTS: Final = frozenset(
-    {"client_id", "attempt", "requested_gateway", "commission_bps"}
+    {"client_id", "attempt", "requested_gateway", "commission_bps", "client_secret"}
 )
 STALE_ATTEMPT: Final = dt.timedelta(seconds=30)
 #: How long a refund the gateway answered "pending" waits for its webhook before the

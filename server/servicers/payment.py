@@ -62,6 +62,11 @@ from store.payments import CaptureMethod
 _CRYPTO: Final = "crypto payments are not built yet"
 #: The most micro-deposit amounts a payer may enter (Plaid and Stripe send two).
 _MAX_MICRODEPOSITS: Final = 2
+_CAPTURE_METHODS: Final = frozenset(resources.CaptureMethod.values())
+_INTENT_STATUS_FILTERS: Final = frozenset(resources.PaymentIntentStatus.values())
+_CHECKOUT_MODES: Final = frozenset(
+    {resources.CHECKOUT_SESSION_MODE_PAYMENT, resources.CHECKOUT_SESSION_MODE_SUBSCRIPTION}
+)
 _MAX_MICRODEPOSIT_AMOUNT: Final = 100  # cents: micro-deposits are under a dollar
 
 #: Methods not built yet, with the note their UNIMPLEMENTED answer carries.
@@ -338,13 +343,14 @@ class PaymentServicer:
             ),
             confirm=request.confirm,
             capture_method=CaptureMethod.MANUAL
-            if request.capture_method == resources.CAPTURE_METHOD_MANUAL
+            if checks.known_enum("capture_method", request.capture_method, _CAPTURE_METHODS)
+            == resources.CAPTURE_METHOD_MANUAL
             else CaptureMethod.AUTOMATIC,
             destination_account_id=_optional_id(
                 checks, "destination_account_id", request.destination_account_id, prefix="acct"
             ),
             application_fee_amount=fee,
-            return_url=checks.text("return_url", request.return_url, max_length=2000),
+            return_url=checks.web_url("return_url", request.return_url),
         )
         key = checks.idempotency_key(request.idempotency_key, required=True)
         checks.raise_if_any()
@@ -372,7 +378,7 @@ class PaymentServicer:
             payment_method_id=_token(
                 checks, "payment_method_id", request.payment_method_id, required=False
             ),
-            return_url=checks.text("return_url", request.return_url, max_length=2000),
+            return_url=checks.web_url("return_url", request.return_url),
         )
         key = checks.idempotency_key(request.idempotency_key, required=True)
         checks.raise_if_any()
@@ -463,7 +469,9 @@ class PaymentServicer:
         where = IntentFilter(
             customer_id=_optional_id(checks, "customer_id", request.customer_id, prefix="cus")
             or None,
-            status=STATUS_OF_PROTO.get(request.status),
+            status=STATUS_OF_PROTO.get(
+                checks.known_enum("status", request.status, _INTENT_STATUS_FILTERS)
+            ),
         )
         checks.raise_if_any()
         page = await self._domain.intents.list(caller().id, page_request, where)
@@ -531,6 +539,8 @@ class PaymentServicer:
         self, request: pb.CreateCheckoutSessionRequest, _context: Context
     ) -> pb.CreateCheckoutSessionResponse:
         checks = Checks()
+        if request.mode not in _CHECKOUT_MODES:
+            checks.fail("mode", "must be PAYMENT or SUBSCRIPTION")
         subscription = request.mode == resources.CHECKOUT_SESSION_MODE_SUBSCRIPTION
         items = tuple(
             LineItem(
@@ -549,16 +559,14 @@ class PaymentServicer:
         )
         if not subscription and not items:
             checks.fail("line_items", "at least one line item is required in PAYMENT mode")
-        if not request.success_url:
-            checks.fail("success_url", "is required")
         new = NewCheckoutSession(
             customer_id=_optional_id(checks, "customer_id", request.customer_id, prefix="cus"),
             mode="subscription" if subscription else "payment",
             line_items=items,
             plan_id=request.plan_id,
             currency=_currency(checks, request.currency or "usd"),
-            success_url=checks.text("success_url", request.success_url, max_length=2000),
-            cancel_url=checks.text("cancel_url", request.cancel_url, max_length=2000),
+            success_url=checks.web_url("success_url", request.success_url, required=True),
+            cancel_url=checks.web_url("cancel_url", request.cancel_url),
             gateway=checks.text("gateway", request.gateway, max_length=40),
             metadata=checks.metadata("metadata", request.metadata),
         )
@@ -602,7 +610,7 @@ class PaymentServicer:
             country=country,
             business_type=BUSINESS_TYPE.get(request.business_type, "individual"),
             commission_bps=bps,
-            return_url=checks.text("return_url", request.return_url, max_length=2000),
+            return_url=checks.web_url("return_url", request.return_url),
             refresh_url=checks.text("refresh_url", request.refresh_url, max_length=2000),
             gateway=checks.text("gateway", request.gateway, max_length=40),
             metadata=checks.metadata("metadata", request.metadata),
@@ -635,7 +643,7 @@ class PaymentServicer:
         account_id = checks.resource_id("id", request.id, prefix="acct")
         if request.type == resources.ACCOUNT_LINK_TYPE_UNSPECIFIED:
             checks.fail("type", "must be ONBOARDING or DASHBOARD")
-        return_url = checks.text("return_url", request.return_url, max_length=2000)
+        return_url = checks.web_url("return_url", request.return_url)
         refresh_url = checks.text("refresh_url", request.refresh_url, max_length=2000)
         key = checks.idempotency_key(request.idempotency_key, required=False)
         checks.raise_if_any()

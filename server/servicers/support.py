@@ -7,8 +7,9 @@ import binascii
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Final, TypeVar
+from urllib.parse import urlsplit
 
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.message import Message
@@ -50,6 +51,22 @@ class Checks:
             self.fail(field, "is required")
         elif len(value) > max_length:
             self.fail(field, f"must be at most {max_length} characters")
+        return value
+
+    def web_url(self, field: str, value: str, *, required: bool = False) -> str:
+        """An absolute http(s) URL a browser is sent to (return, success, cancel pages):
+        a typo here strands the payer after paying, so it is refused up front."""
+        if value:
+            parts = urlsplit(value)
+            if parts.scheme not in {"http", "https"} or not parts.netloc:
+                self.fail(field, "must be an absolute http or https URL")
+        return self.text(field, value, max_length=2000, required=required)
+
+    def known_enum(self, field: str, value: int, known: Collection[int]) -> int:
+        """An enum value this server knows; a newer client's value is refused rather
+        than read as the default."""
+        if value not in known:
+            self.fail(field, f"{value} is not a known value")
         return value
 
     def email(self, field: str, value: str, *, required: bool = False) -> str:

@@ -218,6 +218,10 @@ async def test_a_deposit_paid_by_card_is_available_at_once(server: Running) -> N
     assert (paid.amount, paid.currency, paid.amount_received) == (2_500, "usd", 2_500)
     assert paid.metadata[LEDGER_REFERENCE] == done.id
     assert [t for t, _ in await events(server, done.id)] == ["wallet.deposit.succeeded"]
+    assert paid.client_secret  # the caller's, from the RPC; never in an event
+    payment_events = await events(server, done.payment_intent_id)
+    assert [t for t, _ in payment_events] == ["payment.created", "payment.succeeded"]
+    assert not any("client_secret" in data for _, data in payment_events)
     assert (await transaction(server, done.id)) == done
     await assert_ledger_ok(server.runtime.db)
 

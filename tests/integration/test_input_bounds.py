@@ -15,6 +15,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import text
 
 from isa.credit.v1 import credit_service_pb2 as cpb
+from isa.payment.v1 import payment_service_pb2 as ppb
+from isa.payment.v1 import resources_pb2 as pres
 from isa.wallet.v1 import wallet_service_pb2 as wpb
 from isa.webhook.v1 import webhook_service_pb2 as hpb
 from server.ledger.credits import MAX_GRANT
@@ -192,3 +194,52 @@ async def test_a_card_number_in_any_service_is_refused_unread_and_never_stored(
             )
         )
         assert stored.scalar_one() == 0
+
+
+def _intent(**fields: object) -> ppb.CreatePaymentIntentRequest:
+    values: dict[str, object] = {"amount": 500, "currency": "usd", "idempotency_key": key()}
+    values.update(fields)
+    return ppb.CreatePaymentIntentRequest(**values)  # type: ignore[arg-type]
+
+
+def _checkout(**fields: object) -> ppb.CreateCheckoutSessionRequest:
+    values: dict[str, object] = {
+        "mode": pres.CHECKOUT_SESSION_MODE_PAYMENT,
+        "line_items": pres.CheckoutLineItems(
+            items=[pres.CheckoutLineItem(description="rent", quantity=1, unit_amount=500)]
+        ),
+        "success_url": "https://portal.example/paid",
+        "idempotency_key": key(),
+    }
+    values.update(fields)
+    return ppb.CreateCheckoutSessionRequest(**values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("request_", "field"),
+    [
+        (_intent(return_url="not a url"), "return_url"),
+        (_intent(return_url="javascript:alert(1)"), "return_url"),
+        (_intent(capture_method=7), "capture_method"),  # type: ignore[arg-type]
+        (_checkout(success_url="nope"), "success_url"),
+        (_checkout(success_url=""), "success_url"),
+        (_checkout(cancel_url="ftp://portal.example/back"), "cancel_url"),
+        (_checkout(mode=pres.CHECKOUT_SESSION_MODE_UNSPECIFIED), "mode"),
+        (_checkout(mode=9), "mode"),  # type: ignore[arg-type]
+    ],
+)
+async def test_urls_and_enum_values_a_payment_cannot_use_are_refused(
+    server: Running, request_: Message, field: str
+) -> None:
+    stub = server.payments()
+    call = (
+        stub.CreatePaymentIntent
+        if isinstance(request_, ppb.CreatePaymentIntentRequest)
+        else stub.CreateCheckoutSession
+    )
+    assert set(await invalid(call, request_)) == {field}
+
+
+async def test_listing_by_an_unknown_status_is_refused_not_unfiltered(server: Running) -> None:
+    request = ppb.ListPaymentIntentsRequest(status=99)  # type: ignore[arg-type]
+    assert set(await invalid(server.payments().ListPaymentIntents, request)) == {"status"}
