@@ -499,10 +499,20 @@ class PaymentIntents:
             values["cancellation_reason"] = cancellation_reason
         return await self._apply(intent_id, **values)
 
-    async def record_attempt_unknown(self, intent_id: str, gateway: str) -> PaymentIntentRecord:
+    async def record_attempt_unknown(
+        self, intent_id: str, gateway: str, *, operation: str
+    ) -> PaymentIntentRecord:
         return await self._apply(
-            intent_id, attempt_state=AttemptState.UNKNOWN.value, gateway=gateway
+            intent_id,
+            attempt_state=AttemptState.UNKNOWN.value,
+            attempt_operation=operation,
+            gateway=gateway,
         )
+
+    async def discard(self, intent_id: str) -> None:
+        """Delete an intent that never was (nothing refers to it yet): a row this
+        transaction has locked."""
+        await self._sql.rows("DELETE FROM payment_intents WHERE id = ?", (intent_id,))
 
     async def record_attempt_not_sent(self, intent_id: str) -> PaymentIntentRecord:
         """No gateway took the call: the attempt is void (nothing happened anywhere)."""

@@ -74,9 +74,10 @@ def _translate(error: Exception) -> Exception:
             NAME, "idempotency key reused with other parameters", code="idempotency_error"
         )
     if isinstance(error, stripe.InvalidRequestError):
-        return GatewayRejected(
-            NAME, error.user_message or str(error), code=error.code or "invalid_request"
-        )
+        # Stripe documents 404 as "the requested resource doesn't exist"; it names it
+        # resource_missing, but not every answer (nor localstripe's) carries the code.
+        missing = "resource_missing" if error.http_status == 404 else "invalid_request"
+        return GatewayRejected(NAME, error.user_message or str(error), code=error.code or missing)
     if isinstance(error, stripe.APIError):
         return OutcomeUnknown(NAME, "Stripe answered with a server error: outcome unknown")
     return error

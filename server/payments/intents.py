@@ -145,6 +145,12 @@ _HIDDEN_IN_EVENTS: Final = frozenset(
     {"client_id", "attempt", "requested_gateway", "commission_bps", "client_secret"}
 )
 STALE_ATTEMPT: Final = dt.timedelta(seconds=30)
+#: The attempt operation of a charge made as its intent is created (``confirm`` on
+#: create). Its ``payment.created`` is held until the gateway has taken the token: a
+#: token the gateway does not know then leaves nothing behind (as Stripe creates
+#: nothing), instead of an intent the caller has no id for, announced to every webhook.
+CREATE_CONFIRM: Final = "create"
+_CONFIRMS: Final = frozenset({"confirm", CREATE_CONFIRM})
 #: How long a refund the gateway answered "pending" waits for its webhook before the
 #: reconciler asks the gateway, and between two such looks. Square's refunds all start
 #: PENDING and most settle within minutes; a lost webhook must not leave one for ever.
@@ -250,7 +256,7 @@ def _new_intent(
         return_url=new.return_url,
         metadata=dict(new.metadata),
         attempt=Attempt(
-            operation="confirm", key=confirm_key, amount=new.amount, state=AttemptState.OPEN
+            operation=CREATE_CONFIRM, key=confirm_key, amount=new.amount, state=AttemptState.OPEN
         )
         if confirm_key
         else None,
@@ -406,11 +412,14 @@ class PaymentIntentService:
         new: NewPaymentIntent,
         confirm_key: str | None,
     ) -> PaymentIntent:
-        """Check what the intent refers to, then store it with its ``payment.created``."""
+        """Check what the intent refers to, then store it with its ``payment.created``
+        (held, when it is to be charged at once, until the gateway has taken the token:
+        see :data:`CREATE_CONFIRM`)."""
         terms = await self._terms(session, client_id, new)
         intent = _new_intent(client_id, new, terms, confirm_key)
         await PaymentIntents(session).add(intent, create_key=key or None)
-        await self._event(session, intent, "payment.created")
+        if intent.attempt is None:
+            await self._event(session, intent, "payment.created")
         return intent
 
     async def _terms(self, session: AsyncSession, client_id: str, new: NewPaymentIntent) -> _Terms:
@@ -1138,38 +1147,17 @@ class PaymentIntentService:
         """Call the gateway for the intent's recorded attempt, then record the answer."""
         attempt = intent.attempt
         assert attempt is not None
-        used: str
-        result: ChargeResult
         try:
-            if attempt.operation == "confirm":
-                used, result = await self._charge(intent, attempt)
-            else:
-                used = intent.gateway
-                gateway = self._router_gateway(used)
-                assert isinstance(gateway, CardPayments)
-                if attempt.operation == "capture":
-                    result = await gateway.capture(
-                        CaptureRequest(
-                            gateway_reference=intent.gateway_reference,
-                            amount=attempt.amount,
-                            currency=intent.currency,
-                            application_fee_amount=intent.application_fee_amount,
-                            idempotency_key=attempt.key,
-                        )
-                    )
-                else:
-                    result = await gateway.cancel(
-                        CancelRequest(
-                            gateway_reference=intent.gateway_reference,
-                            reason=intent.cancellation_reason,
-                            idempotency_key=attempt.key,
-                        )
-                    )
+            used, result = await self._call_gateway(intent, attempt)
         except OutcomeUnknown as lost:
             async with self._db.write() as session:
                 intents = PaymentIntents(session)
                 await intents.get_for_update_any(intent.id)
-                await intents.record_attempt_unknown(intent.id, lost.gateway)
+                # a create's charge is announced now (it may have been made): from here on
+                # it is a plain confirm, whose answer announces nothing more
+                operation = "confirm" if attempt.operation == CREATE_CONFIRM else attempt.operation
+                await intents.record_attempt_unknown(intent.id, lost.gateway, operation=operation)
+                await self._announce_creation(session, intent)
             raise GatewayOutcomeUnknown(
                 f"the gateway did not answer in time; retry with the same idempotency key "
                 f"to learn the outcome of payment intent {intent.id} (it is never charged twice)",
@@ -1186,11 +1174,14 @@ class PaymentIntentService:
                 metadata={"gateway": refused.gateway},
             ) from None
         except GatewayRejected as refused:
+            unknown_method = refused.code == "resource_missing" and attempt.operation in _CONFIRMS
             if _scheduled_debit(intent):
                 await self._decline_scheduled(intent, refused)
+            elif unknown_method and attempt.operation == CREATE_CONFIRM:
+                await self._discard(intent)
             else:
                 await self._void_attempt(intent)
-            if refused.code == "resource_missing" and attempt.operation == "confirm":
+            if unknown_method:
                 raise InvalidInput(
                     [
                         FieldViolation(
@@ -1200,6 +1191,7 @@ class PaymentIntentService:
                 ) from None
             raise GatewayRefused(refused.message, metadata={"gateway_code": refused.code}) from None
         async with self._db.write() as session:
+            await self._announce_creation(session, intent)
             updated = await self.apply_gateway_payment(
                 session, gateway=used, result=result, intent_id=intent.id
             )
@@ -1207,11 +1199,52 @@ class PaymentIntentService:
             await finish(session, updated)
         return updated
 
+    async def _call_gateway(
+        self, intent: PaymentIntent, attempt: Attempt
+    ) -> tuple[str, ChargeResult]:
+        if attempt.operation in _CONFIRMS:
+            return await self._charge(intent, attempt)
+        gateway = self._router_gateway(intent.gateway)
+        assert isinstance(gateway, CardPayments)
+        if attempt.operation == "capture":
+            return intent.gateway, await gateway.capture(
+                CaptureRequest(
+                    gateway_reference=intent.gateway_reference,
+                    amount=attempt.amount,
+                    currency=intent.currency,
+                    application_fee_amount=intent.application_fee_amount,
+                    idempotency_key=attempt.key,
+                )
+            )
+        return intent.gateway, await gateway.cancel(
+            CancelRequest(
+                gateway_reference=intent.gateway_reference,
+                reason=intent.cancellation_reason,
+                idempotency_key=attempt.key,
+            )
+        )
+
+    async def _announce_creation(self, session: AsyncSession, intent: PaymentIntent) -> None:
+        """The held ``payment.created`` of an intent charged as it was created, once the
+        gateway took (or may have taken) its charge; written before the outcome's event."""
+        attempt = intent.attempt
+        if attempt is not None and attempt.operation == CREATE_CONFIRM:
+            await self._event(session, intent, "payment.created")
+
     async def _void_attempt(self, intent: PaymentIntent) -> None:
         async with self._db.write() as session:
             intents = PaymentIntents(session)
             await intents.get_for_update_any(intent.id)
             await intents.record_attempt_not_sent(intent.id)
+            await self._announce_creation(session, intent)
+
+    async def _discard(self, intent: PaymentIntent) -> None:
+        """Forget an intent whose own creation the gateway refused for an unknown token,
+        as Stripe creates nothing then: the caller got no id, and no event was written."""
+        async with self._db.write() as session:
+            intents = PaymentIntents(session)
+            await intents.get_for_update_any(intent.id)
+            await intents.discard(intent.id)
 
     async def _keep_for_reconciler(self, intent: PaymentIntent) -> None:
         """A scheduled debit no gateway could take now stays recorded (its clock restarted):
@@ -1433,8 +1466,9 @@ def _key_in_use(key: str) -> IdempotencyKeyInUse:
 
 
 def _busy_error(intent: PaymentIntent) -> ResourceBusy:
+    operation = intent.attempt.operation if intent.attempt else ""
     return ResourceBusy(
-        f"payment intent {intent.id} has a {intent.attempt.operation if intent.attempt else ''} "
+        f"payment intent {intent.id} has a {'confirm' if operation in _CONFIRMS else operation} "
         "in progress at the gateway; retry shortly",
         metadata={"payment_intent_id": intent.id},
     )

@@ -215,6 +215,49 @@ async def test_attach_refuses_a_card_number_as_token(server: Running) -> None:
     assert "token" in field_violations(caught.value)
 
 
+async def test_a_token_the_gateway_does_not_know_leaves_no_intent_behind(server: Running) -> None:
+    """Like Stripe's resource_missing on create: the call fails and nothing was created,
+    so no caller is told of (nor webhooks announce) an intent it never got an id for."""
+    asked = key()
+    for _ in range(2):  # the retry with the same key is answered the same way
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await create(server, payment_method_id="pm_typo", confirm=True, idempotency_key=asked)
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert field_violations(refused.value) == {
+            "payment_method_id": "the gateway does not know this payment method"
+        }
+    async with server.runtime.db.read() as session:
+        assert (await session.scalars(select(EventRow))).all() == []
+    listed = await server.payments().ListPaymentIntents(
+        pb.ListPaymentIntentsRequest(), metadata=TENANT_AUTH
+    )
+    assert list(listed.payment_intents) == []
+    fixed = await create(
+        server, payment_method_id="pm_card_visa", confirm=True, idempotency_key=asked
+    )
+    assert fixed.status == S.PAYMENT_INTENT_STATUS_SUCCEEDED
+    assert await events(server, fixed.id) == ["payment.created", "payment.succeeded"]
+
+
+async def test_an_unknown_token_on_confirm_keeps_the_intent_it_was_confirming(
+    server: Running,
+) -> None:
+    intent = await create(server)
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await server.payments().ConfirmPaymentIntent(
+            pb.ConfirmPaymentIntentRequest(
+                id=intent.id, payment_method_id="pm_typo", idempotency_key=key()
+            ),
+            metadata=TENANT_AUTH,
+        )
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    fetched = await server.payments().GetPaymentIntent(
+        pb.GetPaymentIntentRequest(id=intent.id), metadata=TENANT_AUTH
+    )
+    assert fetched.payment_intent.status == S.PAYMENT_INTENT_STATUS_REQUIRES_PAYMENT_METHOD
+    assert await events(server, intent.id) == ["payment.created"]
+
+
 async def test_create_with_confirm_replays_and_refuses_a_changed_request(server: Running) -> None:
     stub = server.payments()
     request = pb.CreatePaymentIntentRequest(

@@ -163,3 +163,13 @@ async def test_a_decline_does_not_fail_over(both: Running) -> None:
     assert intent.status == S.PAYMENT_INTENT_STATUS_REQUIRES_PAYMENT_METHOD
     assert intent.gateway == "sandbox"
     assert intent.last_error.code == "card_declined"
+
+
+async def test_a_token_stripe_does_not_know_leaves_no_intent_behind(both: Running) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await create(both, gateway="stripe", payment_method_id="pm_typo", confirm=True)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    listed = await both.payments().ListPaymentIntents(
+        pb.ListPaymentIntentsRequest(), metadata=TENANT_AUTH
+    )
+    assert list(listed.payment_intents) == []
