@@ -91,6 +91,11 @@ class MarketplaceAccounts(Gateway, Protocol):
 
     async def create_account_link(self, request: AccountLinkRequest) -> AccountLinkResult: ...
 
+    async def retrieve_account(self, gateway_reference: str) -> AccountResult:
+        """The account as the gateway now sees it: onboarding happens on the gateway's
+        pages, so whether it may be charged or paid out is learnt from there."""
+        ...
+
 
 @runtime_checkable
 class BankAccounts(Gateway, Protocol):
@@ -161,3 +166,7 @@ class SandboxControls(Gateway, Protocol):
         ...
 
     async def complete_authentication(self, gateway_reference: str, *, succeed: bool) -> None: ...
+
+    async def complete_onboarding(self, gateway_reference: str) -> None:
+        """The account owner finishing the hosted onboarding form."""
+        ...

@@ -259,6 +259,9 @@ class AccountResult:
     charges_enabled: bool
     payouts_enabled: bool
     details_submitted: bool
+    #: Why the gateway disabled the account, as it says (Stripe's
+    #: ``requirements.disabled_reason``, e.g. ``rejected.fraud``); empty when it did not.
+    disabled_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

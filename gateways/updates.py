@@ -10,7 +10,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from gateways.types import BankTransferResult, BankVerification, ChargeResult, RefundResult
+from gateways.types import (
+    AccountResult,
+    BankTransferResult,
+    BankVerification,
+    ChargeResult,
+    RefundResult,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,6 +43,8 @@ class GatewayUpdate:
     refunds: tuple[RefundResult, ...] = ()
     bank_transfers: tuple[BankTransferResult, ...] = ()
     bank_verifications: tuple[BankVerificationUpdate, ...] = ()
+    #: A marketplace account's onboarding state.
+    account: AccountResult | None = None
     #: Where a reader that keeps a cursor (Plaid's event sync) read the provider's event
     #: stream to: the relay stores it in the transaction applying the update, so a new
     #: process goes on from there.

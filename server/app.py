@@ -210,7 +210,9 @@ def _payment_appliers(db: Database, registry: Registry, payment_domain: PaymentD
     for gateway_name, read_update in update_readers(registry, stored_position).items():
         appliers.register(
             gateway_name,
-            PaymentEventApplier(payment_domain.intents, read_update, payment_domain.bank),
+            PaymentEventApplier(
+                payment_domain.intents, read_update, payment_domain.bank, payment_domain.accounts
+            ),
         )
     return appliers
 
@@ -251,7 +253,13 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
             PENDING_CREDIT_METHODS,
         ),
         "isa.sandbox.v1.SandboxService": (
-            SandboxServicer(idempotency, SandboxHelpers(registry, intents, bank), wallets),
+            SandboxServicer(
+                idempotency,
+                SandboxHelpers(
+                    registry, intents, bank, payment_domain.checkout, payment_domain.accounts
+                ),
+                wallets,
+            ),
             PENDING_SANDBOX_METHODS,
         ),
         "isa.webhook.v1.WebhookService": (
@@ -359,11 +367,13 @@ def _payment_domain(
         settings.encryption_key, data_dir=settings.data_dir, development=settings.only_dev_client
     )
     intents = PaymentIntentService(db, router, outcomes, BankDebits(db, router, cipher))
+    checkout = CheckoutService(db, router, intents)
+    outcomes.subscribe(checkout.on_intent_outcome)  # a paid session completes
     return PaymentDomain(
         customers=CustomerService(db),
         intents=intents,
         methods=PaymentMethodService(db, router),
-        checkout=CheckoutService(db, router),
+        checkout=checkout,
         accounts=ConnectedAccountService(
             db, router, default_return_url=f"{settings.public_relay_url}/connect/return"
         ),

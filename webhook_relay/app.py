@@ -1,5 +1,5 @@
 """The relay's HTTP app: inbound gateway webhooks, health, readiness, metrics, and the
-sandbox's stand-in 3-D Secure page."""
+sandbox's stand-in 3-D Secure, checkout and onboarding pages."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from typing import Final
 from aiohttp import web
 
 from server.metrics import CONTENT_TYPE, Metrics
+from server.payments.marketplace import with_expiry
 from store.db import Database
+from store.models import utcnow
+from store.payment_methods import CheckoutSessions, ConnectedAccounts
 from webhook_relay.inbound import InboundWebhooks
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -62,6 +65,66 @@ async def sandbox_authentication(request: web.Request) -> web.Response:
     )
 
 
+#: What a browser sent to a sandbox checkout ``url`` sees: a hosted page needs a card
+#: form, and card numbers reach the simulator only through CreateTestCardToken, so the
+#: page says how the payer's payment is made instead.
+SANDBOX_CHECKOUT_PAGE: Final = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sandbox checkout</title></head>
+<body><h1>Sandbox checkout</h1>
+<p>Checkout session <code>{session_id}</code>: {amount} (minor units, {currency}),
+{status}.</p>
+<p>This page stands in for the hosted payment page. Pay as the payer would by calling
+<code>isa.sandbox.v1.SandboxService/CompleteCheckoutSession</code> with
+<code>checkout_session_id: "{session_id}"</code> and a <code>payment_method_id</code>
+such as <code>pm_card_visa</code>; the payer is then sent to the session's
+<code>success_url</code>.</p>
+</body></html>
+"""
+
+
+async def sandbox_checkout(request: web.Request) -> web.Response:
+    reference = request.match_info["reference"][:100]
+    async with request.app[DB_KEY].read() as session:
+        found = await CheckoutSessions(session).find_by_gateway_reference("sandbox", reference)
+    if found is None:
+        raise web.HTTPNotFound(text="no such sandbox checkout session\n")
+    found = with_expiry(found, utcnow())
+    page = SANDBOX_CHECKOUT_PAGE.format(
+        session_id=html.escape(found.id),
+        amount=found.amount_total,
+        currency=html.escape(found.currency),
+        status=html.escape(found.status),
+    )
+    return web.Response(text=page, content_type="text/html")
+
+
+#: What a browser sent to a sandbox connected account's ``onboarding_url`` sees.
+SANDBOX_ONBOARDING_PAGE: Final = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sandbox onboarding</title></head>
+<body><h1>Sandbox onboarding</h1>
+<p>Connected account <code>{account_id}</code> ({status}).</p>
+<p>This page stands in for the gateway's hosted onboarding form. Finish it as the
+account's owner would by calling
+<code>isa.sandbox.v1.SandboxService/CompleteAccountOnboarding</code> with
+<code>connected_account_id: "{account_id}"</code>.</p>
+</body></html>
+"""
+
+
+async def sandbox_onboarding(request: web.Request) -> web.Response:
+    reference = request.match_info["reference"][:100]
+    async with request.app[DB_KEY].read() as session:
+        found = await ConnectedAccounts(session).find_by_gateway_reference(
+            "sandbox", reference, lock=False
+        )
+    if found is None:
+        raise web.HTTPNotFound(text="no such sandbox connected account\n")
+    page = SANDBOX_ONBOARDING_PAGE.format(
+        account_id=html.escape(found.id), status=html.escape(found.status)
+    )
+    return web.Response(text=page, content_type="text/html")
+
+
 async def metrics(request: web.Request) -> web.Response:
     body = request.app[METRICS_KEY].render()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
@@ -85,4 +148,6 @@ def create_app(
         app.router.add_post("/webhooks/{gateway}", inbound.handle)
     if sandbox:
         app.router.add_get("/sandbox/authenticate/{reference}", sandbox_authentication)
+        app.router.add_get("/sandbox/checkout/{reference}", sandbox_checkout)
+        app.router.add_get("/sandbox/connect/{reference}/{link_type}", sandbox_onboarding)
     return app

@@ -116,6 +116,7 @@ class _State:
     methods: dict[str, tuple[str, TestCard]] = field(default_factory=dict)  # ref → (customer, card)
     customers: set[str] = field(default_factory=set)
     refunds: dict[str, RefundResult] = field(default_factory=dict)
+    accounts: dict[str, AccountResult] = field(default_factory=dict)
     injected: set[tuple[str, str]] = field(default_factory=set)
     charges_made: int = 0
 
@@ -356,17 +357,30 @@ class SandboxGateway(SandboxBankRail):
         return await self._call("checkout", request.idempotency_key, act)
 
     async def create_account(self, request: AccountRequest) -> AccountResult:
-        # Like a Stripe test-mode account created with test data: chargeable at once,
-        # payouts only after onboarding.
+        # Like a new Stripe Express account: neither charges nor payouts until its owner
+        # finishes onboarding (SandboxService.CompleteAccountOnboarding).
         def act() -> AccountResult:
-            return AccountResult(
+            account = AccountResult(
                 gateway_reference=_ref("acct"),
-                charges_enabled=True,
+                charges_enabled=False,
                 payouts_enabled=False,
                 details_submitted=False,
             )
+            self._state.accounts[account.gateway_reference] = account
+            return account
 
         return await self._call("account", request.idempotency_key, act)
+
+    async def retrieve_account(self, gateway_reference: str) -> AccountResult:
+        return await self._read(lambda: self._connected_account(gateway_reference))
+
+    def _connected_account(self, gateway_reference: str) -> AccountResult:
+        account = self._state.accounts.get(gateway_reference)
+        if account is None:
+            raise GatewayRejected(
+                NAME, f"no such account: {gateway_reference!r}", code="resource_missing"
+            )
+        return account
 
     async def create_account_link(self, request: AccountLinkRequest) -> AccountLinkResult:
         def act() -> AccountLinkResult:
@@ -399,6 +413,17 @@ class SandboxGateway(SandboxBankRail):
         token = f"tok_{secrets.token_hex(12)}"
         self._state.tokens[token] = card
         return token, card.brand, card.last4
+
+    async def complete_onboarding(self, gateway_reference: str) -> None:
+        def act() -> None:
+            self._state.accounts[gateway_reference] = replace(
+                self._connected_account(gateway_reference),
+                charges_enabled=True,
+                payouts_enabled=True,
+                details_submitted=True,
+            )
+
+        await self._read(act)
 
     async def complete_authentication(self, gateway_reference: str, *, succeed: bool) -> None:
         """The payer's 3-D Secure outcome: an asynchronous change, announced by webhook."""

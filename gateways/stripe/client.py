@@ -184,6 +184,9 @@ class StripeApi:
             lambda: self._client.v1.accounts.create_async(params, self._options(key))  # type: ignore[arg-type]
         )
 
+    async def retrieve_account(self, account_id: str) -> Params:
+        return await self._call(lambda: self._client.v1.accounts.retrieve_async(account_id))
+
     async def create_account_link(self, params: Params, key: str) -> Params:
         return await self._call(
             lambda: self._client.v1.account_links.create_async(params, self._options(key))  # type: ignore[arg-type]

@@ -14,7 +14,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, Final
 
-from gateways.stripe.gateway import charge_result, id_of, refund_result
+from gateways.stripe.gateway import account_result, charge_result, id_of, refund_result
 from gateways.types import RefundResult
 from gateways.updates import GatewayUpdate
 
@@ -45,6 +45,8 @@ REFUND_EVENTS: Final = frozenset(
 )
 #: Events whose object is a Charge listing its refunds.
 CHARGE_REFUND_EVENTS: Final = frozenset({"charge.refunded"})
+#: Events whose object is a Connect account (onboarding finished, requirements due).
+ACCOUNT_EVENTS: Final = frozenset({"account.updated"})
 
 
 def _object(event: Mapping[str, Any], kind: str) -> dict[str, Any] | None:
@@ -88,6 +90,9 @@ def stripe_update(event_type: str, event: Mapping[str, Any]) -> GatewayUpdate | 
                 if isinstance(r, dict) and r.get("id")
             )
             return GatewayUpdate(refunds=refunds) if refunds else None
+        if event_type in ACCOUNT_EVENTS:
+            account = _object(event, "account")
+            return None if account is None else GatewayUpdate(account=account_result(account))
     except (KeyError, TypeError, ValueError, AttributeError):
         return None  # a malformed object is not an update
     return None

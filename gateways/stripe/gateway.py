@@ -309,13 +309,10 @@ class StripeGateway:
             },
         }
         _set(params, "email", request.email)
-        account = await self._api.create_account(params, request.idempotency_key)
-        return AccountResult(
-            gateway_reference=str(account["id"]),
-            charges_enabled=bool(account.get("charges_enabled")),
-            payouts_enabled=bool(account.get("payouts_enabled")),
-            details_submitted=bool(account.get("details_submitted")),
-        )
+        return account_result(await self._api.create_account(params, request.idempotency_key))
+
+    async def retrieve_account(self, gateway_reference: str) -> AccountResult:
+        return account_result(await self._api.retrieve_account(gateway_reference))
 
     async def create_account_link(self, request: AccountLinkRequest) -> AccountLinkResult:
         if request.type not in {"account_onboarding", "account_update"}:
@@ -342,3 +339,14 @@ class StripeGateway:
             url=str(link["url"]),
             expire_time=dt.datetime.fromtimestamp(int(link["expires_at"]), dt.UTC),
         )
+
+
+def account_result(account: Params) -> AccountResult:
+    requirements = account.get("requirements") or {}
+    return AccountResult(
+        gateway_reference=str(account["id"]),
+        charges_enabled=bool(account.get("charges_enabled")),
+        payouts_enabled=bool(account.get("payouts_enabled")),
+        details_submitted=bool(account.get("details_submitted")),
+        disabled_reason=str(requirements.get("disabled_reason") or ""),
+    )

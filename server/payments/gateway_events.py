@@ -25,6 +25,7 @@ from gateways.updates import AnyUpdateReader, GatewayUpdate
 from server.errors import NotFound
 from server.payments.bank import BankPaymentService
 from server.payments.intents import PaymentIntentService
+from server.payments.marketplace import ConnectedAccountService
 from server.webhooks.inbound import ApplyOutcome, ApplyResult, NormalizedGatewayEvent
 from store.gateway_cursors import GatewayCursors
 from store.models import utcnow
@@ -55,10 +56,12 @@ class PaymentEventApplier:
         intents: PaymentIntentService,
         read: AnyUpdateReader,
         bank: BankPaymentService | None = None,
+        accounts: ConnectedAccountService | None = None,
     ) -> None:
         self._intents = intents
         self._read = read
         self._bank = bank
+        self._accounts = accounts
         self._resuming: set[asyncio.Task[None]] = set()
 
     async def prepare(self, event: NormalizedGatewayEvent) -> GatewayUpdate | None:
@@ -148,6 +151,16 @@ class PaymentEventApplier:
                 )
         if bank is not None and update.bank_verifications:
             result = await self._apply_verifications(session, event, bank, update, result)
+        if update.account is not None and self._accounts is not None:
+            account = await self._accounts.apply_gateway_account(
+                session, event.gateway, update.account
+            )
+            if account is not None:
+                result = ApplyResult(
+                    outcome=ApplyOutcome.PROCESSED,
+                    resource_id=account.id,
+                    client_id=account.client_id,
+                )
         return await self._apply_refunds(session, event, update, result)
 
     async def _apply_refunds(

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Final
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateways.errors import GatewayAuthError, GatewayRejected, GatewayUnavailable, OutcomeUnknown
 from gateways.protocols import Checkout, MarketplaceAccounts
@@ -12,6 +17,7 @@ from gateways.router import Need, NoCapableGateway, Router
 from gateways.types import (
     AccountLinkRequest,
     AccountRequest,
+    AccountResult,
     Capability,
     CheckoutRequest,
     LineItem,
@@ -20,8 +26,15 @@ from gateways.types import (
 from server.errors import FieldViolation, InvalidInput, InvalidState, NotFound, NotYetAvailable
 from server.events import record_event
 from server.payments.errors import CapabilityMissing, GatewayRefused
+from server.payments.intents import (
+    Confirmation,
+    NewPaymentIntent,
+    PaymentIntent,
+    PaymentIntentService,
+)
 from server.payments.methods import gateway_failure
 from server.payments.money import DEFAULT_COMMISSION_BPS
+from server.payments.outcomes import IntentOutcome
 from store.customers import Customers
 from store.db import Database
 from store.ids import new_id
@@ -33,8 +46,15 @@ from store.payment_methods import (
     ConnectedAccounts,
 )
 
+log = logging.getLogger("isa.payments.marketplace")
+
 CheckoutSession = CheckoutSessionRecord
 ConnectedAccount = ConnectedAccountRecord
+
+#: Intent metadata naming the checkout session the intent pays. Read back only together
+#: with the session's own ``payment_intent_id``: a caller writing this key into another
+#: intent's metadata completes nothing.
+CHECKOUT_SESSION: Final = "isa_checkout_session"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,9 +103,13 @@ def _pick(router: Router, need: Need, protocol: type, name: str) -> list[object]
 
 
 class CheckoutService:
-    def __init__(self, db: Database, router: Router) -> None:
+    """Hosted payment pages: created at a gateway, paid there by the payer through one
+    payment intent per session, COMPLETE when that intent succeeds."""
+
+    def __init__(self, db: Database, router: Router, intents: PaymentIntentService) -> None:
         self._db = db
         self._router = router
+        self._intents = intents
 
     async def create(self, client_id: str, key: str, new: NewCheckoutSession) -> CheckoutSession:
         if new.mode != "payment":
@@ -145,7 +169,7 @@ class CheckoutService:
                 client_id=client_id,
                 event_type="checkout.session.created",
                 resource_id=record.id,
-                data={"id": record.id, "url": record.url, "amount_total": record.amount_total},
+                data=record,
             )
         return record
 
@@ -154,7 +178,112 @@ class CheckoutService:
             found = await CheckoutSessions(session).get(client_id, session_id)
         if found is None:
             raise NotFound("checkout_session", session_id)
-        return found
+        return with_expiry(found, utcnow())
+
+    async def pay(
+        self, client_id: str, session_id: str, payment_method_id: str, key: str
+    ) -> tuple[CheckoutSession, PaymentIntent]:
+        """The payer paying on the hosted page: the session's one intent (made by the
+        first try, reused by every later one) confirmed with ``payment_method_id``.
+
+        One intent per session is what keeps a session from being charged twice: a
+        second payment with another card confirms the same intent, which the state
+        machine refuses once it succeeded or while it is being charged.
+        """
+        checkout = await self.get(client_id, session_id)
+        _ensure_payable(checkout)
+        intent = await self._intents.create(
+            client_id,
+            derive_key(client_id, checkout.id, "checkout-payment"),
+            NewPaymentIntent(
+                amount=checkout.amount_total,
+                currency=checkout.currency,
+                customer_id=checkout.customer_id,
+                description=f"Checkout session {checkout.id}",
+                metadata={**checkout.metadata, CHECKOUT_SESSION: checkout.id},
+                gateway=checkout.gateway,
+            ),
+            finish=lambda session, made: self._link(session, checkout, made),
+        )
+        paid = await self._intents.confirm(
+            client_id,
+            key or new_id("ckp"),
+            intent.id,
+            Confirmation(payment_method_id=payment_method_id, return_url=checkout.success_url),
+        )
+        return await self.get(client_id, session_id), paid
+
+    async def _link(
+        self, session: AsyncSession, checkout: CheckoutSession, intent: PaymentIntent
+    ) -> None:
+        """Name the session's intent in the transaction that creates it."""
+        sessions = CheckoutSessions(session)
+        locked = await sessions.get_for_update(checkout.client_id, checkout.id)
+        if locked is not None and not locked.payment_intent_id:
+            await sessions.update(
+                locked.client_id, locked.id, status=locked.status, payment_intent_id=intent.id
+            )
+
+    async def on_intent_outcome(
+        self, session: AsyncSession, intent: PaymentIntent, outcome: IntentOutcome
+    ) -> None:
+        """Complete the session an intent paid, in the transaction of its success —
+        whether it came from the payment call, 3-D Secure or a gateway webhook."""
+        session_id = intent.metadata.get(CHECKOUT_SESSION)
+        if not session_id or outcome is not IntentOutcome.SUCCEEDED:
+            return
+        sessions = CheckoutSessions(session)
+        checkout = await sessions.get_for_update(intent.client_id, session_id)
+        if checkout is None or checkout.payment_intent_id != intent.id:
+            return
+        if checkout.status != "open":
+            return  # a repeated announcement
+        # Paid is complete, even if the payer finished 3-D Secure after expire_time.
+        done = await sessions.update(
+            checkout.client_id, checkout.id, status="complete", payment_intent_id=intent.id
+        )
+        await record_event(
+            session,
+            client_id=done.client_id,
+            event_type="checkout.session.completed",
+            resource_id=done.id,
+            data=done,
+        )
+
+
+#: Statuses in which the owner may still be onboarding: reads ask the gateway first.
+_STILL_ONBOARDING: Final = frozenset({"pending", "restricted"})
+#: Statuses after which the onboarding link is of no more use.
+_ONBOARDED: Final = frozenset({"active", "rejected"})
+
+
+def account_status(account: AccountResult) -> str:
+    """Our status for what the gateway says: Stripe's ``rejected.*`` disabled reasons
+    end the account; details in and charges on is ACTIVE; details in but charges (still)
+    off is RESTRICTED (the gateway wants more); otherwise onboarding is unfinished."""
+    if account.disabled_reason.startswith("rejected"):
+        return "rejected"
+    if account.details_submitted and account.charges_enabled:
+        return "active"
+    if account.details_submitted:
+        return "restricted"
+    return "pending"
+
+
+def with_expiry(checkout: CheckoutSession, now: dt.datetime) -> CheckoutSession:
+    """An OPEN session past its expire_time reads EXPIRED: the page no longer takes
+    payments (nothing needs to run at the instant it expires)."""
+    if checkout.status == "open" and now >= checkout.expire_time:
+        return dataclasses.replace(checkout, status="expired")
+    return checkout
+
+
+def _ensure_payable(checkout: CheckoutSession) -> None:
+    if checkout.status != "open":
+        raise InvalidState(
+            f"checkout session {checkout.id} is {checkout.status}; only an open one is paid",
+            metadata={"status": checkout.status},
+        )
 
 
 class ConnectedAccountService:
@@ -199,7 +328,8 @@ class ConnectedAccountService:
         except (OutcomeUnknown, GatewayUnavailable, GatewayAuthError) as failed:
             raise gateway_failure(failed) from None
         now = utcnow()
-        active = created.details_submitted and created.charges_enabled
+        status = account_status(created)
+        active = status == "active"
         record = ConnectedAccount(
             id=new_id("acct"),
             client_id=client_id,
@@ -211,7 +341,7 @@ class ConnectedAccountService:
             commission_bps=DEFAULT_COMMISSION_BPS
             if new.commission_bps is None
             else new.commission_bps,
-            status="active" if active else "pending",
+            status=status,
             charges_enabled=created.charges_enabled,
             payouts_enabled=created.payouts_enabled,
             details_submitted=created.details_submitted,
@@ -234,11 +364,75 @@ class ConnectedAccountService:
         return record
 
     async def get(self, client_id: str, account_id: str) -> ConnectedAccount:
+        """The account, asked of its gateway first while its onboarding is unfinished:
+        the owner onboards on the gateway's pages, and the platform learns the outcome
+        when it next looks (a webhook saying so applies the same way)."""
+        found = await self.stored(client_id, account_id)
+        if found.status not in _STILL_ONBOARDING:
+            return found
+        return await self.refresh(found)
+
+    async def stored(self, client_id: str, account_id: str) -> ConnectedAccount:
         async with self._db.read() as session:
             found = await ConnectedAccounts(session).get(client_id, account_id)
         if found is None:
             raise NotFound("connected_account", account_id)
         return found
+
+    async def refresh(self, account: ConnectedAccount) -> ConnectedAccount:
+        """Record what the gateway says of the account now; if it cannot say, the
+        stored account stands (asking again is always safe)."""
+        try:
+            gateway = self._gateways(account.gateway)[0]
+            current = await gateway.retrieve_account(account.gateway_reference)
+        except (GatewayRejected, OutcomeUnknown, GatewayUnavailable, GatewayAuthError) as failed:
+            log.warning("connected account %s not refreshed: %s", account.id, failed)
+            return account
+        except (InvalidInput, CapabilityMissing):  # its gateway is no longer enabled
+            return account
+        async with self._db.write() as session:
+            updated = await self.apply_gateway_account(session, account.gateway, current)
+        return updated or account
+
+    async def apply_gateway_account(
+        self, session: AsyncSession, gateway: str, current: AccountResult
+    ) -> ConnectedAccount | None:
+        """Record a gateway's view of an account of ours (None: not ours); a change writes
+        ``connected_account.updated`` in the same transaction."""
+        accounts = ConnectedAccounts(session)
+        account = await accounts.find_by_gateway_reference(gateway, current.gateway_reference)
+        if account is None:
+            return None
+        status = account_status(current)
+        state = (
+            status,
+            current.charges_enabled,
+            current.payouts_enabled,
+            current.details_submitted,
+        )
+        if state == (
+            account.status,
+            account.charges_enabled,
+            account.payouts_enabled,
+            account.details_submitted,
+        ):
+            return account
+        updated = await accounts.record_state(
+            account.id,
+            status=status,
+            charges_enabled=current.charges_enabled,
+            payouts_enabled=current.payouts_enabled,
+            details_submitted=current.details_submitted,
+            onboarding_url="" if status in _ONBOARDED else account.onboarding_url,
+        )
+        await record_event(
+            session,
+            client_id=updated.client_id,
+            event_type="connected_account.updated",
+            resource_id=updated.id,
+            data=updated,
+        )
+        return updated
 
     async def create_link(
         self,
@@ -284,9 +478,12 @@ class ConnectedAccountService:
 
 
 __all__ = [
+    "CHECKOUT_SESSION",
     "AccountLink",
     "CheckoutService",
     "ConnectedAccountService",
     "NewCheckoutSession",
     "NewConnectedAccount",
+    "account_status",
+    "with_expiry",
 ]

@@ -12,6 +12,12 @@ from server.errors import FieldViolation, InvalidInput, InvalidState, NotYetAvai
 from server.payments.bank import BankPaymentService
 from server.payments.errors import SandboxOnly
 from server.payments.intents import IntentFinish, PaymentIntent, PaymentIntentService
+from server.payments.marketplace import (
+    CheckoutService,
+    CheckoutSession,
+    ConnectedAccount,
+    ConnectedAccountService,
+)
 from store.payments import IntentStatus
 
 
@@ -28,10 +34,14 @@ class SandboxHelpers:
         registry: Registry,
         intents: PaymentIntentService,
         bank: BankPaymentService | None = None,
+        checkout: CheckoutService | None = None,
+        accounts: ConnectedAccountService | None = None,
     ) -> None:
         self._registry = registry
         self._intents = intents
         self._bank = bank
+        self._checkout = checkout
+        self._accounts = accounts
 
     def _sandbox(self) -> SandboxControls:
         gateway = self._registry.find("sandbox")
@@ -57,6 +67,38 @@ class SandboxHelpers:
         return await self._intents.complete_authentication(
             client_id, intent_id, succeed=succeed, finish=finish
         )
+
+    async def complete_checkout(
+        self, client_id: str, session_id: str, payment_method_id: str, key: str
+    ) -> tuple[CheckoutSession, PaymentIntent]:
+        """The payer paying on the sandbox's hosted checkout page."""
+        if self._checkout is None:
+            raise NotYetAvailable("checkout sessions are not served here")
+        checkout = await self._checkout.get(client_id, session_id)
+        if not isinstance(self._registry.find(checkout.gateway), SandboxControls):
+            raise SandboxOnly(
+                f"checkout session {checkout.id} is hosted by {checkout.gateway}, "
+                "not the sandbox: its payer pays on that gateway's page",
+                metadata={"gateway": checkout.gateway},
+            )
+        return await self._checkout.pay(client_id, session_id, payment_method_id, key)
+
+    async def complete_onboarding(self, client_id: str, account_id: str) -> ConnectedAccount:
+        """The account owner finishing the sandbox's hosted onboarding form."""
+        if self._accounts is None:
+            raise NotYetAvailable("connected accounts are not served here")
+        account = await self._accounts.stored(client_id, account_id)
+        gateway = self._registry.find(account.gateway)
+        if not isinstance(gateway, SandboxControls):
+            raise SandboxOnly(
+                f"connected account {account.id} is on {account.gateway}, not the sandbox: "
+                "its owner onboards on that gateway's pages",
+                metadata={"gateway": account.gateway},
+            )
+        if account.status == "rejected":
+            raise InvalidState(f"connected account {account.id} was rejected")
+        await gateway.complete_onboarding(account.gateway_reference)
+        return await self._accounts.refresh(account)
 
     async def advance_bank_transfer(
         self,

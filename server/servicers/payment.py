@@ -102,7 +102,9 @@ def _optional_id(checks: Checks, field: str, value: str, *, prefix: str) -> str:
     return checks.resource_id(field, value, prefix=prefix) if value else value
 
 
-def _token(checks: Checks, field: str, value: str, *, required: bool) -> str:
+def payment_token(checks: Checks, field: str, value: str, *, required: bool) -> str:
+    """A gateway token or our payment method id, checked only for shape (the gateway
+    knows its tokens; a card number never gets here: server.servicers.card_guard)."""
     if required and not value:
         checks.fail(field, "is required")
     elif value and (len(value) > 255 or not value.isprintable() or " " in value):
@@ -196,7 +198,7 @@ class PaymentServicer:
         new = NewPaymentMethod(
             customer_id=checks.resource_id("customer_id", request.customer_id, prefix="cus"),
             gateway=checks.text("gateway", request.gateway, max_length=40),
-            token=_token(checks, "token", request.token, required=True),
+            token=payment_token(checks, "token", request.token, required=True),
             set_as_default=request.set_as_default,
             metadata=checks.metadata("metadata", request.metadata),
         )
@@ -245,8 +247,8 @@ class PaymentServicer:
         checks = Checks()
         link = BankLink(
             customer_id=checks.resource_id("customer_id", request.customer_id, prefix="cus"),
-            public_token=_token(checks, "public_token", request.public_token, required=True),
-            account_id=_token(checks, "account_id", request.account_id, required=True),
+            public_token=payment_token(checks, "public_token", request.public_token, required=True),
+            account_id=payment_token(checks, "account_id", request.account_id, required=True),
             set_as_default=request.set_as_default,
         )
         key = checks.idempotency_key(request.idempotency_key, required=False)
@@ -338,7 +340,7 @@ class PaymentServicer:
             description=checks.text("description", request.description, max_length=1000),
             metadata=checks.metadata("metadata", request.metadata),
             gateway=checks.text("gateway", request.gateway, max_length=40),
-            payment_method_id=_token(
+            payment_method_id=payment_token(
                 checks, "payment_method_id", request.payment_method_id, required=False
             ),
             confirm=request.confirm,
@@ -355,6 +357,8 @@ class PaymentServicer:
         key = checks.idempotency_key(request.idempotency_key, required=True)
         checks.raise_if_any()
         client_id = caller().id
+        if new.destination_account_id:  # learn of an onboarding finished since last look
+            await self._domain.accounts.get(client_id, new.destination_account_id)
 
         return await run_checked_finishing(
             self._idempotency,
@@ -375,7 +379,7 @@ class PaymentServicer:
         checks = Checks()
         intent_id = checks.resource_id("id", request.id, prefix="pi")
         confirmation = Confirmation(
-            payment_method_id=_token(
+            payment_method_id=payment_token(
                 checks, "payment_method_id", request.payment_method_id, required=False
             ),
             return_url=checks.web_url("return_url", request.return_url),

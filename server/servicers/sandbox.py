@@ -21,7 +21,8 @@ from server.ledger.wallets import (
 )
 from server.payments.sandbox import SandboxHelpers
 from server.servicers.gateway_calls import run_finishing, run_gateway_idempotent
-from server.servicers.payment_messages import intent_message
+from server.servicers.payment import payment_token
+from server.servicers.payment_messages import account_message, checkout_message, intent_message
 from server.servicers.support import Checks, run_idempotent
 from server.servicers.wallet import transaction_message
 
@@ -96,6 +97,51 @@ class SandboxServicer:
             action=lambda finish: self._helpers.complete_authentication(
                 client_id, intent_id, succeed=request.succeed, finish=finish
             ),
+        )
+
+    async def CompleteCheckoutSession(
+        self, request: pb.CompleteCheckoutSessionRequest, _context: Context
+    ) -> pb.CompleteCheckoutSessionResponse:
+        checks = Checks()
+        session_id = checks.resource_id(
+            "checkout_session_id", request.checkout_session_id, prefix="cs"
+        )
+        method_id = payment_token(
+            checks, "payment_method_id", request.payment_method_id, required=True
+        )
+        key = checks.idempotency_key(request.idempotency_key, required=False)
+        checks.raise_if_any()
+        client_id = caller().id
+
+        async def pay() -> pb.CompleteCheckoutSessionResponse:
+            checkout, intent = await self._helpers.complete_checkout(
+                client_id, session_id, method_id, key
+            )
+            return pb.CompleteCheckoutSessionResponse(
+                checkout_session=checkout_message(checkout), payment_intent=intent_message(intent)
+            )
+
+        return await run_gateway_idempotent(
+            self._idempotency, request, key, pb.CompleteCheckoutSessionResponse, pay
+        )
+
+    async def CompleteAccountOnboarding(
+        self, request: pb.CompleteAccountOnboardingRequest, _context: Context
+    ) -> pb.CompleteAccountOnboardingResponse:
+        checks = Checks()
+        account_id = checks.resource_id(
+            "connected_account_id", request.connected_account_id, prefix="acct"
+        )
+        key = checks.idempotency_key(request.idempotency_key, required=False)
+        checks.raise_if_any()
+        client_id = caller().id
+
+        async def onboard() -> pb.CompleteAccountOnboardingResponse:
+            account = await self._helpers.complete_onboarding(client_id, account_id)
+            return pb.CompleteAccountOnboardingResponse(connected_account=account_message(account))
+
+        return await run_gateway_idempotent(
+            self._idempotency, request, key, pb.CompleteAccountOnboardingResponse, onboard
         )
 
     async def AdvanceBankTransfer(

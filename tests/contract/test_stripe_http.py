@@ -158,6 +158,28 @@ async def test_connect_account_and_onboarding_link(
     assert linked.headers["idempotency-key"] == "isa-link-1"
 
 
+async def test_an_account_is_read_back_with_its_onboarding_state(
+    recording: RecordingStripe, stripe: StripeGateway
+) -> None:
+    recording.reply = ok(
+        {
+            "id": "acct_1",
+            "object": "account",
+            "charges_enabled": False,
+            "payouts_enabled": False,
+            "details_submitted": True,
+            "requirements": {"disabled_reason": "rejected.fraud"},
+        }
+    )
+    account = await stripe.retrieve_account("acct_1")
+    assert account.details_submitted
+    assert not account.charges_enabled
+    assert account.disabled_reason == "rejected.fraud"
+    sent = only(recording)
+    assert (sent.method, sent.path) == ("GET", "/v1/accounts/acct_1")
+    assert sent.headers["authorization"] == "Bearer sk_test_recorded"
+
+
 async def test_dashboard_links_are_login_links(
     recording: RecordingStripe, stripe: StripeGateway
 ) -> None:

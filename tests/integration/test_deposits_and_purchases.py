@@ -22,7 +22,6 @@ import pytest
 from sqlalchemy import select
 
 from gateways.router import Router
-from gateways.sandbox import SandboxGateway
 from isa.credit.v1 import credit_service_pb2 as cpb
 from isa.credit.v1 import credit_service_pb2_grpc as cgrpc
 from isa.credit.v1 import resources_pb2 as cres
@@ -42,6 +41,7 @@ from server.payments.outcomes import IntentOutcomes
 from store.models import EventRow
 from tests.conftest import OTHER_AUTH, TENANT_AUTH, Running, settings_for, start_running
 from tests.integration.test_payment_gateway_events import post_sandbox
+from tests.integration.test_payments import sandbox_gateway
 from tests.ledger_support import (
     assert_ledger_ok,
     error_info,
@@ -69,12 +69,6 @@ def credits(server: Running) -> cgrpc.CreditServiceStub:
 
 def sandbox(server: Running) -> sb_grpc.SandboxServiceStub:
     return sb_grpc.SandboxServiceStub(server.channel)
-
-
-def sandbox_gateway(server: Running) -> SandboxGateway:
-    gateway = server.runtime.gateways.find("sandbox")
-    assert isinstance(gateway, SandboxGateway)
-    return gateway
 
 
 async def eventually(check: Callable[[], Awaitable[T | None]], seconds: float = 30) -> T:

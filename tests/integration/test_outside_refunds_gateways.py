@@ -67,10 +67,12 @@ async def stripe_server(
         yield running
 
 
-async def post_stripe_event(server: Running, event_type: str, obj: dict[str, Any]) -> None:
+async def post_stripe_event(
+    server: Running, event_type: str, obj: dict[str, Any], *, event_id: str = ""
+) -> None:
     body = json.dumps(
         {
-            "id": f"evt_{event_type}_{obj['id']}",
+            "id": event_id or f"evt_{event_type}_{obj['id']}",
             "object": "event",
             "api_version": "2024-06-20",
             "created": int(time.time()),

@@ -11,11 +11,13 @@ import grpc
 import pytest
 from sqlalchemy import select
 
+from gateways.sandbox import SandboxGateway
 from isa.payment.v1 import payment_service_pb2 as pb
 from isa.payment.v1 import resources_pb2 as res
 from isa.sandbox.v1 import sandbox_service_pb2 as sb
 from isa.sandbox.v1 import sandbox_service_pb2_grpc as sb_grpc
 from store.models import EventRow
+from store.payment_models import ConnectedAccountRow
 from tests.conftest import OTHER_AUTH, TENANT_AUTH, Running
 from tests.integration.test_customers import field_violations
 from tests.integration.test_surface import error_info
@@ -44,6 +46,12 @@ async def events(server: Running, resource_id: str) -> list[str]:
             select(EventRow).where(EventRow.resource_id == resource_id).order_by(EventRow.id)
         )
         return [row.type for row in rows]
+
+
+def sandbox_gateway(server: Running) -> SandboxGateway:
+    gateway = server.runtime.gateways.find("sandbox")
+    assert isinstance(gateway, SandboxGateway)
+    return gateway
 
 
 async def new_customer(server: Running) -> str:
@@ -551,6 +559,15 @@ async def test_history_pages_newest_first_and_filters_by_status(server: Running)
 # --- seed 002: escrow with a connected account and commission --------------------------------
 
 
+async def onboard(server: Running, account_id: str) -> res.ConnectedAccount:
+    """The owner finishing the sandbox's onboarding form."""
+    done = await sb_grpc.SandboxServiceStub(server.channel).CompleteAccountOnboarding(
+        sb.CompleteAccountOnboardingRequest(connected_account_id=account_id),
+        metadata=TENANT_AUTH,
+    )
+    return done.connected_account
+
+
 async def test_escrow_authorize_then_capture_releases_amount_minus_commission(
     server: Running,
 ) -> None:
@@ -566,7 +583,40 @@ async def test_escrow_authorize_then_capture_releases_amount_minus_commission(
     assert account.id.startswith("acct_")
     assert account.commission_bps == 1000
     assert account.status == res.CONNECTED_ACCOUNT_STATUS_PENDING
+    assert not account.charges_enabled  # as a new Stripe Express account
     assert "/sandbox/connect/" in account.onboarding_url
+    with pytest.raises(grpc.aio.AioRpcError) as early:
+        await create(
+            server,
+            payment_method_id="pm_card_visa",
+            confirm=True,
+            destination_account_id=account.id,
+        )
+    assert error_info(early.value).reason == "INVALID_STATE"
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.CreateAccountLink(
+            pb.CreateAccountLinkRequest(id=account.id, type=res.ACCOUNT_LINK_TYPE_DASHBOARD),
+            metadata=TENANT_AUTH,
+        )
+    assert error_info(caught.value).reason == "INVALID_STATE"
+    path = urlsplit(account.onboarding_url).path  # the relay is on a test port here
+    async with aiohttp.ClientSession() as http, http.get(server.relay_url + path) as page:
+        assert page.status == 200
+        assert account.id in await page.text()
+    active = await onboard(server, account.id)
+    assert active.status == res.CONNECTED_ACCOUNT_STATUS_ACTIVE
+    assert (active.charges_enabled, active.payouts_enabled, active.details_submitted) == (
+        True,
+        True,
+        True,
+    )
+    assert active.onboarding_url == ""
+    assert await events(server, account.id) == [
+        "connected_account.created",
+        "connected_account.updated",
+    ]
+    assert (await onboard(server, account.id)) == active  # repeating changes nothing
+    assert len(await events(server, account.id)) == 2
     intent = await create(
         server,
         amount=5_000,
@@ -597,12 +647,11 @@ async def test_escrow_authorize_then_capture_releases_amount_minus_commission(
     )
     assert link.account_link.url
     assert link.account_link.account_id == account.id
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await stub.CreateAccountLink(
-            pb.CreateAccountLinkRequest(id=account.id, type=res.ACCOUNT_LINK_TYPE_DASHBOARD),
-            metadata=TENANT_AUTH,
-        )
-    assert error_info(caught.value).reason == "INVALID_STATE"
+    dashboard = await stub.CreateAccountLink(
+        pb.CreateAccountLinkRequest(id=account.id, type=res.ACCOUNT_LINK_TYPE_DASHBOARD),
+        metadata=TENANT_AUTH,
+    )
+    assert dashboard.account_link.url
 
 
 async def test_per_account_commission_and_partial_capture_recompute_the_fee(
@@ -615,6 +664,7 @@ async def test_per_account_commission_and_partial_capture_recompute_the_fee(
             metadata=TENANT_AUTH,
         )
     ).connected_account
+    await onboard(server, account.id)
     intent = await create(
         server,
         amount=10_000,
@@ -633,6 +683,37 @@ async def test_per_account_commission_and_partial_capture_recompute_the_fee(
         )
     ).payment_intent
     assert (captured.application_fee_amount, captured.destination_amount) == (900, 5_100)
+
+
+async def test_onboarding_finished_at_the_gateway_is_learnt_on_the_next_look(
+    server: Running,
+) -> None:
+    """The owner onboards on the gateway's pages: the platform's next read of the
+    account (or a destination charge to it) asks the gateway, no webhook needed."""
+    stub = server.payments()
+    account = (
+        await stub.CreateConnectedAccount(
+            pb.CreateConnectedAccountRequest(owner_ref="e3"), metadata=TENANT_AUTH
+        )
+    ).connected_account
+    gateway = sandbox_gateway(server)
+    async with server.runtime.db.read() as session:
+        row = await session.get(ConnectedAccountRow, account.id)
+        assert row is not None
+        reference = row.gateway_reference
+    await gateway.complete_onboarding(reference)  # on the gateway's page
+    intent = await create(
+        server, payment_method_id="pm_card_visa", confirm=True, destination_account_id=account.id
+    )
+    assert intent.status == S.PAYMENT_INTENT_STATUS_SUCCEEDED
+    read = await stub.GetConnectedAccount(
+        pb.GetConnectedAccountRequest(id=account.id), metadata=TENANT_AUTH
+    )
+    assert read.connected_account.status == res.CONNECTED_ACCOUNT_STATUS_ACTIVE
+    assert await events(server, account.id) == [
+        "connected_account.created",
+        "connected_account.updated",
+    ]
 
 
 async def test_list_gateways_shows_the_sandbox(server: Running) -> None:

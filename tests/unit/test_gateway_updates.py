@@ -8,7 +8,7 @@ import pytest
 
 from gateways.sandbox.events import payment_event, refund_event, sandbox_update
 from gateways.stripe.events import stripe_update
-from gateways.types import ChargeResult, Outcome, PaymentError, RefundResult
+from gateways.types import AccountResult, ChargeResult, Outcome, PaymentError, RefundResult
 
 
 def stripe_event(event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
@@ -202,3 +202,26 @@ def test_sandbox_refund_events_carry_amount_currency_and_payment() -> None:
     update = sandbox_update(event["type"], event)
     assert update is not None
     assert update.refunds == (refund,)
+
+
+def test_a_stripe_account_updated_event_carries_the_accounts_state() -> None:
+    account = {
+        "id": "acct_1",
+        "object": "account",
+        "charges_enabled": True,
+        "payouts_enabled": False,
+        "details_submitted": True,
+        "requirements": {"disabled_reason": None},
+    }
+    update = stripe_update("account.updated", stripe_event("account.updated", account))
+    assert update is not None
+    assert update.account == AccountResult(
+        gateway_reference="acct_1",
+        charges_enabled=True,
+        payouts_enabled=False,
+        details_submitted=True,
+    )
+    wrong = stripe_update(
+        "account.updated", stripe_event("account.updated", {"id": "x"} | {"object": "customer"})
+    )
+    assert wrong is None

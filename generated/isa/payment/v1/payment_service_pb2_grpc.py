@@ -402,15 +402,19 @@ class PaymentServiceServicer:
 
     def CreateConnectedAccount(self, request, context):
         """Creates a marketplace connected account (a seller) and returns it with an
-        onboarding_url. Errors: FAILED_PRECONDITION GATEWAY_CAPABILITY_MISSING (no
-        marketplace gateway enabled). Idempotent with idempotency_key (optional).
+        onboarding_url. It is PENDING, taking no destination charges (FAILED_PRECONDITION
+        INVALID_STATE), until its owner finishes onboarding there. Errors:
+        FAILED_PRECONDITION GATEWAY_CAPABILITY_MISSING (no marketplace gateway enabled).
+        Idempotent with idempotency_key (optional).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetConnectedAccount(self, request, context):
-        """Returns a connected account by id. Read-only.
+        """Returns a connected account by id. While it is PENDING or RESTRICTED the gateway
+        is asked first, so a finished onboarding shows (connected_account.updated when
+        anything changed); if the gateway cannot answer, the stored account is returned.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -30,6 +30,38 @@ TEST_CLOCK_STATUS_UNSPECIFIED: TestClockStatus
 TEST_CLOCK_STATUS_READY: TestClockStatus
 TEST_CLOCK_STATUS_ADVANCING: TestClockStatus
 
+class CompleteAccountOnboardingRequest(_message.Message):
+    __slots__ = ("connected_account_id", "idempotency_key")
+    CONNECTED_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    connected_account_id: str
+    idempotency_key: str
+    def __init__(self, connected_account_id: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class CompleteAccountOnboardingResponse(_message.Message):
+    __slots__ = ("connected_account",)
+    CONNECTED_ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    connected_account: _resources_pb2.ConnectedAccount
+    def __init__(self, connected_account: _Optional[_Union[_resources_pb2.ConnectedAccount, _Mapping]] = ...) -> None: ...
+
+class CompleteCheckoutSessionRequest(_message.Message):
+    __slots__ = ("checkout_session_id", "payment_method_id", "idempotency_key")
+    CHECKOUT_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    PAYMENT_METHOD_ID_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    checkout_session_id: str
+    payment_method_id: str
+    idempotency_key: str
+    def __init__(self, checkout_session_id: _Optional[str] = ..., payment_method_id: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class CompleteCheckoutSessionResponse(_message.Message):
+    __slots__ = ("checkout_session", "payment_intent")
+    CHECKOUT_SESSION_FIELD_NUMBER: _ClassVar[int]
+    PAYMENT_INTENT_FIELD_NUMBER: _ClassVar[int]
+    checkout_session: _resources_pb2.CheckoutSession
+    payment_intent: _resources_pb2.PaymentIntent
+    def __init__(self, checkout_session: _Optional[_Union[_resources_pb2.CheckoutSession, _Mapping]] = ..., payment_intent: _Optional[_Union[_resources_pb2.PaymentIntent, _Mapping]] = ...) -> None: ...
+
 class CreateTestCardTokenRequest(_message.Message):
     __slots__ = ("number", "exp_month", "exp_year", "cvc", "idempotency_key")
     NUMBER_FIELD_NUMBER: _ClassVar[int]

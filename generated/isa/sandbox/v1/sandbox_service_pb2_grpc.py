@@ -72,6 +72,16 @@ class SandboxServiceStub:
                 request_serializer=isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.AdvanceTestClockRequest.SerializeToString,
                 response_deserializer=isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.AdvanceTestClockResponse.FromString,
                 _registered_method=True)
+        self.CompleteCheckoutSession = channel.unary_unary(
+                '/isa.sandbox.v1.SandboxService/CompleteCheckoutSession',
+                request_serializer=isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.CompleteCheckoutSessionRequest.SerializeToString,
+                response_deserializer=isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.CompleteCheckoutSessionResponse.FromString,
+                _registered_method=True)
+        self.CompleteAccountOnboarding = channel.unary_unary(
+                '/isa.sandbox.v1.SandboxService/CompleteAccountOnboarding',
+                request_serializer=isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.CompleteAccountOnboardingRequest.SerializeToString,
+                response_deserializer=isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.CompleteAccountOnboardingResponse.FromString,
+                _registered_method=True)
 
 
 class SandboxServiceServicer:
@@ -137,6 +147,35 @@ class SandboxServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CompleteCheckoutSession(self, request, context):
+        """Pays an OPEN sandbox checkout session as the payer would on its hosted page: its
+        one payment intent (created by the first call, then reused: a session is never
+        charged twice) is confirmed with payment_method_id for amount_total. Success
+        makes the session COMPLETE with payment_intent_id (checkout.session.completed).
+        A decline leaves it OPEN, the returned intent carrying last_error; call again
+        with another method. A card requiring 3-D Secure leaves it OPEN with the intent
+        REQUIRES_ACTION; CompleteAuthentication then completes the session. Errors:
+        FAILED_PRECONDITION INVALID_STATE (the session is COMPLETE or EXPIRED, or its
+        intent is still being charged), SANDBOX_ONLY (hosted by another gateway).
+        Idempotent with idempotency_key (optional).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompleteAccountOnboarding(self, request, context):
+        """Finishes the hosted onboarding of a sandbox connected account, as its owner
+        would on the onboarding_url page: the account becomes ACTIVE with charges and
+        payouts enabled (connected_account.updated). Until then a new sandbox account,
+        like a new Stripe Express one, takes no destination charges. Errors:
+        FAILED_PRECONDITION INVALID_STATE (the account was rejected), SANDBOX_ONLY (on
+        another gateway). Repeating it changes nothing. Idempotent with idempotency_key
+        (optional).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SandboxServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -159,6 +198,16 @@ def add_SandboxServiceServicer_to_server(servicer, server):
                     servicer.AdvanceTestClock,
                     request_deserializer=isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.AdvanceTestClockRequest.FromString,
                     response_serializer=isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.AdvanceTestClockResponse.SerializeToString,
+            ),
+            'CompleteCheckoutSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompleteCheckoutSession,
+                    request_deserializer=isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.CompleteCheckoutSessionRequest.FromString,
+                    response_serializer=isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.CompleteCheckoutSessionResponse.SerializeToString,
+            ),
+            'CompleteAccountOnboarding': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompleteAccountOnboarding,
+                    request_deserializer=isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.CompleteAccountOnboardingRequest.FromString,
+                    response_serializer=isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.CompleteAccountOnboardingResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -287,6 +336,60 @@ class SandboxService:
             '/isa.sandbox.v1.SandboxService/AdvanceTestClock',
             isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.AdvanceTestClockRequest.SerializeToString,
             isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.AdvanceTestClockResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompleteCheckoutSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/isa.sandbox.v1.SandboxService/CompleteCheckoutSession',
+            isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.CompleteCheckoutSessionRequest.SerializeToString,
+            isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.CompleteCheckoutSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompleteAccountOnboarding(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/isa.sandbox.v1.SandboxService/CompleteAccountOnboarding',
+            isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.CompleteAccountOnboardingRequest.SerializeToString,
+            isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.CompleteAccountOnboardingResponse.FromString,
             options,
             channel_credentials,
             insecure,

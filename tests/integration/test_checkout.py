@@ -1,0 +1,192 @@
+"""Checkout sessions paid on the sandbox's hosted page (SandboxService.CompleteCheckoutSession):
+one intent per session, COMPLETE once it succeeds, whichever way it succeeded."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from urllib.parse import urlsplit
+
+import aiohttp
+import grpc
+import pytest
+from sqlalchemy import select, update
+
+from isa.payment.v1 import payment_service_pb2 as pb
+from isa.payment.v1 import resources_pb2 as res
+from isa.sandbox.v1 import sandbox_service_pb2 as sb
+from isa.sandbox.v1 import sandbox_service_pb2_grpc as sb_grpc
+from store.models import EventRow
+from store.payment_models import CheckoutSessionRow
+from tests.conftest import OTHER_AUTH, TENANT_AUTH, Running
+from tests.integration.test_customers import field_violations
+from tests.integration.test_payments import events, key, new_customer
+from tests.integration.test_surface import error_info
+
+S = res.PaymentIntentStatus
+C = res.CheckoutSessionStatus
+
+
+async def open_session(server: Running, customer_id: str = "") -> res.CheckoutSession:
+    response = await server.payments().CreateCheckoutSession(
+        pb.CreateCheckoutSessionRequest(
+            customer_id=customer_id,
+            mode=res.CHECKOUT_SESSION_MODE_PAYMENT,
+            line_items=res.CheckoutLineItems(
+                items=[res.CheckoutLineItem(description="Rent", quantity=2, unit_amount=1500)]
+            ),
+            success_url="https://tenant.example/ok",
+            cancel_url="https://tenant.example/cancel",
+            metadata={"lease": "L-7"},
+            idempotency_key=key(),
+        ),
+        metadata=TENANT_AUTH,
+    )
+    return response.checkout_session
+
+
+async def pay(
+    server: Running,
+    session_id: str,
+    method: str,
+    *,
+    auth: tuple[tuple[str, str], ...] = TENANT_AUTH,
+) -> sb.CompleteCheckoutSessionResponse:
+    sandbox = sb_grpc.SandboxServiceStub(server.channel)
+    response: sb.CompleteCheckoutSessionResponse = await sandbox.CompleteCheckoutSession(
+        sb.CompleteCheckoutSessionRequest(
+            checkout_session_id=session_id, payment_method_id=method, idempotency_key=key()
+        ),
+        metadata=auth,
+    )
+    return response
+
+
+async def fetched(server: Running, session_id: str) -> res.CheckoutSession:
+    response = await server.payments().GetCheckoutSession(
+        pb.GetCheckoutSessionRequest(id=session_id), metadata=TENANT_AUTH
+    )
+    return response.checkout_session
+
+
+async def test_paying_completes_the_session_with_its_intent(server: Running) -> None:
+    customer = await new_customer(server)
+    made = await open_session(server, customer)
+    paid = await pay(server, made.id, "pm_card_visa")
+    intent = paid.payment_intent
+    assert intent.status == S.PAYMENT_INTENT_STATUS_SUCCEEDED
+    assert (intent.amount_received, intent.currency, intent.customer_id) == (3000, "usd", customer)
+    assert intent.metadata["lease"] == "L-7"
+    assert paid.checkout_session.status == C.CHECKOUT_SESSION_STATUS_COMPLETE
+    assert paid.checkout_session.payment_intent_id == intent.id
+    assert await fetched(server, made.id) == paid.checkout_session
+    assert await events(server, made.id) == [
+        "checkout.session.created",
+        "checkout.session.completed",
+    ]
+    async with server.runtime.db.read() as session:
+        row = await session.scalar(
+            select(EventRow).where(EventRow.type == "checkout.session.completed")
+        )
+    assert row is not None
+    data = json.loads(row.payload)["data"]
+    assert (data["id"], data["status"], data["payment_intent_id"]) == (
+        made.id,
+        "complete",
+        intent.id,
+    )
+    assert "client_id" not in data
+
+    with pytest.raises(grpc.aio.AioRpcError) as again:  # never charged twice
+        await pay(server, made.id, "pm_card_visa")
+    assert again.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert error_info(again.value).reason == "INVALID_STATE"
+    assert error_info(again.value).metadata["status"] == "complete"
+    listed = await server.payments().ListPaymentIntents(
+        pb.ListPaymentIntentsRequest(), metadata=TENANT_AUTH
+    )
+    assert [i.id for i in listed.payment_intents] == [intent.id]
+
+
+async def test_a_decline_leaves_the_session_open_for_another_card(server: Running) -> None:
+    made = await open_session(server)
+    declined = await pay(server, made.id, "pm_card_chargeDeclined")
+    assert declined.payment_intent.status == S.PAYMENT_INTENT_STATUS_REQUIRES_PAYMENT_METHOD
+    assert declined.payment_intent.last_error.code == "card_declined"
+    assert declined.checkout_session.status == C.CHECKOUT_SESSION_STATUS_OPEN
+    assert declined.checkout_session.payment_intent_id == declined.payment_intent.id
+
+    paid = await pay(server, made.id, "pm_card_visa")
+    assert paid.payment_intent.id == declined.payment_intent.id  # the session's one intent
+    assert paid.payment_intent.status == S.PAYMENT_INTENT_STATUS_SUCCEEDED
+    assert paid.checkout_session.status == C.CHECKOUT_SESSION_STATUS_COMPLETE
+
+
+async def test_3d_secure_completes_the_session_when_the_payer_passes_it(server: Running) -> None:
+    made = await open_session(server)
+    waiting = await pay(server, made.id, "pm_card_authenticationRequired")
+    assert waiting.payment_intent.status == S.PAYMENT_INTENT_STATUS_REQUIRES_ACTION
+    assert waiting.checkout_session.status == C.CHECKOUT_SESSION_STATUS_OPEN
+    with pytest.raises(grpc.aio.AioRpcError) as busy:  # its intent awaits the challenge
+        await pay(server, made.id, "pm_card_visa")
+    assert busy.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+    sandbox = sb_grpc.SandboxServiceStub(server.channel)
+    await sandbox.CompleteAuthentication(
+        sb.CompleteAuthenticationRequest(payment_intent_id=waiting.payment_intent.id, succeed=True),
+        metadata=TENANT_AUTH,
+    )
+    done = await fetched(server, made.id)
+    assert done.status == C.CHECKOUT_SESSION_STATUS_COMPLETE
+    assert done.payment_intent_id == waiting.payment_intent.id
+
+
+async def test_an_expired_session_reads_expired_and_takes_no_payment(server: Running) -> None:
+    made = await open_session(server)
+    async with server.runtime.db.write() as session:
+        await session.execute(
+            update(CheckoutSessionRow)
+            .where(CheckoutSessionRow.id == made.id)
+            .values(expire_time=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+        )
+    assert (await fetched(server, made.id)).status == C.CHECKOUT_SESSION_STATUS_EXPIRED
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await pay(server, made.id, "pm_card_visa")
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert error_info(refused.value).metadata["status"] == "expired"
+    listed = await server.payments().ListPaymentIntents(
+        pb.ListPaymentIntentsRequest(), metadata=TENANT_AUTH
+    )
+    assert list(listed.payment_intents) == []
+
+
+async def test_bad_requests_are_precise(server: Running) -> None:
+    made = await open_session(server)
+    with pytest.raises(grpc.aio.AioRpcError) as bad:
+        await pay(server, "pi_123", "")
+    assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert set(field_violations(bad.value)) == {"checkout_session_id", "payment_method_id"}
+    with pytest.raises(grpc.aio.AioRpcError) as card:
+        await pay(server, made.id, "4242424242424242")
+    assert card.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    with pytest.raises(grpc.aio.AioRpcError) as other:  # another client's session
+        await pay(server, made.id, "pm_card_visa", auth=OTHER_AUTH)
+    assert other.value.code() == grpc.StatusCode.NOT_FOUND
+    with pytest.raises(grpc.aio.AioRpcError) as unknown:
+        await pay(server, made.id, "pm_typo")
+    assert unknown.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert (await fetched(server, made.id)).status == C.CHECKOUT_SESSION_STATUS_OPEN
+
+
+async def test_the_hosted_page_says_how_to_pay(server: Running) -> None:
+    made = await open_session(server)
+    path = urlsplit(made.url).path  # the relay is on a test port here
+    async with aiohttp.ClientSession() as http:
+        async with http.get(server.relay_url + path) as page:
+            assert page.status == 200
+            text = await page.text()
+        async with http.get(server.relay_url + "/sandbox/checkout/cs_nope") as missing:
+            assert missing.status == 404
+    assert "CompleteCheckoutSession" in text
+    assert made.id in text
+    assert "3000" in text
