@@ -24,9 +24,17 @@ class CustomerRecord:
     metadata: dict[str, str] = field(default_factory=dict)
     create_time: dt.datetime
     update_time: dt.datetime
+    #: The attached method marked default (AttachPaymentMethod / ExchangeBankPublicToken
+    #: ``set_as_default``); read with the customer, so it can never name a detached one.
+    default_payment_method_id: str = ""
 
 
-_COLUMNS: Final = "id, client_id, external_ref, email, name, metadata, create_time, update_time"
+_COLUMNS: Final = (
+    "c.id, c.client_id, c.external_ref, c.email, c.name, c.metadata, c.create_time,"
+    " c.update_time, (SELECT m.id FROM payment_methods m WHERE m.client_id = c.client_id"
+    " AND m.customer_id = c.id AND m.is_default AND m.detach_time IS NULL"
+    " ORDER BY m.id DESC LIMIT 1)"
+)
 
 
 def _raw_customer(row: Sequence[Any]) -> CustomerRecord:
@@ -41,6 +49,7 @@ def _raw_customer(row: Sequence[Any]) -> CustomerRecord:
         metadata=dict(json_of(metadata)),
         create_time=time_of(row[6]),
         update_time=time_of(row[7]),
+        default_payment_method_id=row[8] or "",
     )
 
 
@@ -53,7 +62,7 @@ def customer_inline(
     return None if row is None else _raw_customer(row)
 
 
-_GET_SQL: Final = f"SELECT {_COLUMNS} FROM customers WHERE id = ? AND client_id = ?"  # noqa: S608
+_GET_SQL: Final = f"SELECT {_COLUMNS} FROM customers c WHERE c.id = ? AND c.client_id = ?"  # noqa: S608
 
 
 def _page_sql(
@@ -66,19 +75,19 @@ def _page_sql(
 ) -> tuple[str, list[Any]]:
     """ListCustomers' page as one statement for either store: newest first, keyset by id
     (the cost of a page does not grow with the table)."""
-    clauses = ["client_id = ?"]
+    clauses = ["c.client_id = ?"]
     values: list[Any] = [client_id]
     for clause, value in (
-        ("email = ?", email),
-        ("external_ref = ?", external_ref),
-        ("id < ?", before_id),
+        ("c.email = ?", email),
+        ("c.external_ref = ?", external_ref),
+        ("c.id < ?", before_id),
     ):
         if value is not None:
             clauses.append(clause)
             values.append(value)
     statement = (
-        f"SELECT {_COLUMNS} FROM customers"  # noqa: S608
-        f" WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT ?"
+        f"SELECT {_COLUMNS} FROM customers c"  # noqa: S608
+        f" WHERE {' AND '.join(clauses)} ORDER BY c.id DESC LIMIT ?"
     )
     return statement, [*values, limit]
 

@@ -82,6 +82,7 @@ def customer_message(customer: Customer) -> resources.Customer:
         metadata=customer.metadata,
         create_time=timestamp(customer.create_time),
         update_time=timestamp(customer.update_time),
+        default_payment_method_id=customer.default_payment_method_id,
     )
 
 

@@ -530,6 +530,43 @@ async def test_saved_methods_attach_list_charge_detach(server: Running) -> None:
     assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
 
 
+async def test_the_customer_names_its_default_method_until_it_is_detached(
+    server: Running,
+) -> None:
+    stub = server.payments()
+    customer = await new_customer(server)
+
+    async def attach(token: str, *, default: bool) -> str:
+        made = await stub.AttachPaymentMethod(
+            pb.AttachPaymentMethodRequest(
+                customer_id=customer, gateway="sandbox", token=token, set_as_default=default
+            ),
+            metadata=TENANT_AUTH,
+        )
+        return made.payment_method.id
+
+    async def default_of() -> str:
+        got = await stub.GetCustomer(pb.GetCustomerRequest(id=customer), metadata=TENANT_AUTH)
+        listed = await stub.ListCustomers(pb.ListCustomersRequest(), metadata=TENANT_AUTH)
+        (in_list,) = [c for c in listed.customers if c.id == customer]
+        assert in_list.default_payment_method_id == got.customer.default_payment_method_id
+        return got.customer.default_payment_method_id
+
+    assert await default_of() == ""
+    first = await attach("pm_card_visa", default=True)
+    assert await default_of() == first
+    await attach("pm_card_mastercard", default=False)
+    assert await default_of() == first
+    second = await attach("pm_card_visa", default=True)
+    assert await default_of() == second
+    methods = await stub.ListPaymentMethods(
+        pb.ListPaymentMethodsRequest(customer_id=customer), metadata=TENANT_AUTH
+    )
+    assert [m.id for m in methods.payment_methods if m.is_default] == [second]
+    await stub.DetachPaymentMethod(pb.DetachPaymentMethodRequest(id=second), metadata=TENANT_AUTH)
+    assert await default_of() == ""
+
+
 async def test_history_pages_newest_first_and_filters_by_status(server: Running) -> None:
     made = [
         (await create(server, payment_method_id=m, confirm=True)).id
