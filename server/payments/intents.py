@@ -536,6 +536,16 @@ class PaymentIntentService:
                     f"{intent.amount_capturable}",
                     metadata={"amount_capturable": str(intent.amount_capturable)},
                 )
+            if capture.application_fee_amount is not None and not intent.destination_account_id:
+                raise InvalidInput(
+                    [
+                        FieldViolation(
+                            "application_fee_amount",
+                            "is only allowed on a payment to a connected account "
+                            "(destination_account_id)",
+                        )
+                    ]
+                )
             fee = self._fee_on(intent, amount, capture.application_fee_amount)
             if fee is not None and fee > amount:
                 raise InvalidInput(

@@ -454,6 +454,31 @@ async def test_manual_capture_in_part_then_partial_refunds_never_above_received(
     assert final.amount_refunded == 8_000
 
 
+async def test_a_fee_is_refused_on_capturing_a_payment_to_no_connected_account(
+    server: Running,
+) -> None:
+    intent = await create(
+        server,
+        payment_method_id="pm_card_visa",
+        confirm=True,
+        capture_method=res.CAPTURE_METHOD_MANUAL,
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await server.payments().CapturePaymentIntent(
+            pb.CapturePaymentIntentRequest(
+                id=intent.id, application_fee_amount=100, idempotency_key=key()
+            ),
+            metadata=TENANT_AUTH,
+        )
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert set(field_violations(refused.value)) == {"application_fee_amount"}
+    still = await server.payments().GetPaymentIntent(
+        pb.GetPaymentIntentRequest(id=intent.id), metadata=TENANT_AUTH
+    )
+    assert still.payment_intent.status == S.PAYMENT_INTENT_STATUS_REQUIRES_CAPTURE
+    assert still.payment_intent.application_fee_amount == 0
+
+
 async def test_cancel_releases_an_authorization_and_cannot_cancel_twice(server: Running) -> None:
     stub = server.payments()
     intent = await create(
