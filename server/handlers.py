@@ -22,7 +22,7 @@ from google.protobuf.message import DecodeError, Message
 
 from server.errors import FieldViolation, InvalidInput, NotYetAvailable
 from server.interceptors import Behavior, CallPolicy, Context, MethodHandler
-from server.servicers.card_guard import refuse_card_numbers
+from server.servicers.card_guard import refuse_unsafe_strings
 from server.servicers.support import Checks
 
 
@@ -37,7 +37,7 @@ def _parsing(method: MethodDescriptor, implementation: Behavior, *, refuse_cards
             raise InvalidInput([FieldViolation("", not_valid)]) from None
         if refuse_cards:
             checks = Checks()
-            refuse_card_numbers(checks, request)
+            refuse_unsafe_strings(checks, request)
             checks.raise_if_any()
         return await implementation(request, context)
 

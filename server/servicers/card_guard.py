@@ -1,4 +1,5 @@
-"""Refuse raw card numbers anywhere in a request, without ever echoing or logging them.
+"""Refuse raw card numbers anywhere in a request, without ever echoing or logging them
+(and control characters, which no field may hold).
 
 Only gateway tokens may reach the payments service (PCI scope stays with the gateways'
 client-side libraries). Any string field, map key or value, at any depth, holding a
@@ -97,7 +98,13 @@ def _strings(message: Message, prefix: str = "") -> Iterator[tuple[str, str, boo
             yield path, value, _is_identifier(field.name)
 
 
-def refuse_card_numbers(checks: Checks, request: Message) -> None:
+#: Control characters (tab, line feed and carriage return aside): PostgreSQL cannot
+#: store NUL in text at all, and none belongs in a name, a key, a URL or metadata.
+_CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def refuse_unsafe_strings(checks: Checks, request: Message) -> None:
+    """Card numbers and control characters, in one walk over the request's strings."""
     for path, text, identifier in _strings(request):
         if looks_like_card_number(text, identifier=identifier):
             checks.fail(
@@ -105,3 +112,5 @@ def refuse_card_numbers(checks: Checks, request: Message) -> None:
                 "must not contain a card number: tokenize the card with the gateway's "
                 "client-side library and send the token",
             )
+        elif _CONTROL.search(text):
+            checks.fail(path, "must not contain control characters (such as NUL)")

@@ -564,6 +564,9 @@ class PaymentServicer:
         )
         if not subscription and not items:
             checks.fail("line_items", "at least one line item is required in PAYMENT mode")
+        total = sum(i.quantity * i.unit_amount for i in items)
+        if items and not 1 <= total <= MAX_AMOUNT:  # it is charged as one payment
+            checks.fail("line_items", f"the total must be between 1 and {MAX_AMOUNT} minor units")
         new = NewCheckoutSession(
             customer_id=_optional_id(checks, "customer_id", request.customer_id, prefix="cus"),
             mode="subscription" if subscription else "payment",

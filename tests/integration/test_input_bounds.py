@@ -215,6 +215,12 @@ def _checkout(**fields: object) -> ppb.CreateCheckoutSessionRequest:
     return ppb.CreateCheckoutSessionRequest(**values)  # type: ignore[arg-type]
 
 
+def _lines(*lines: tuple[int, int]) -> pres.CheckoutLineItems:
+    return pres.CheckoutLineItems(
+        items=[pres.CheckoutLineItem(description="x", quantity=q, unit_amount=u) for q, u in lines]
+    )
+
+
 @pytest.mark.parametrize(
     ("request_", "field"),
     [
@@ -226,6 +232,8 @@ def _checkout(**fields: object) -> ppb.CreateCheckoutSessionRequest:
         (_checkout(cancel_url="ftp://portal.example/back"), "cancel_url"),
         (_checkout(mode=pres.CHECKOUT_SESSION_MODE_UNSPECIFIED), "mode"),
         (_checkout(mode=9), "mode"),  # type: ignore[arg-type]
+        (_checkout(line_items=_lines((1, 0), (3, 0))), "line_items"),  # nothing to pay
+        (_checkout(line_items=_lines((2, 60_000_000))), "line_items"),  # above one payment
     ],
 )
 async def test_urls_and_enum_values_a_payment_cannot_use_are_refused(
@@ -243,3 +251,23 @@ async def test_urls_and_enum_values_a_payment_cannot_use_are_refused(
 async def test_listing_by_an_unknown_status_is_refused_not_unfiltered(server: Running) -> None:
     request = ppb.ListPaymentIntentsRequest(status=99)  # type: ignore[arg-type]
     assert set(await invalid(server.payments().ListPaymentIntents, request)) == {"status"}
+
+
+async def test_control_characters_are_refused_in_any_field_not_internal(server: Running) -> None:
+    """PostgreSQL cannot store NUL in text: it was INTERNAL there (and stored on SQLite)."""
+    stub = server.payments()
+    named = ppb.CreateCustomerRequest(name="Ana\x00", email="ana@example.com")
+    assert await invalid(stub.CreateCustomer, named) == {
+        "name": "must not contain control characters (such as NUL)"
+    }
+    tagged = ppb.CreateCustomerRequest(name="Ana", metadata={"unit": "4\x00B", "ok": "fine"})
+    assert set(await invalid(stub.CreateCustomer, tagged)) == {"metadata['unit']"}
+    described = _intent(description="rent\x1b[31m")
+    assert set(await invalid(stub.CreatePaymentIntent, described)) == {"description"}
+    fine = await stub.CreateCustomer(
+        ppb.CreateCustomerRequest(name="Ana\tMaria", metadata={"note": "line 1\nline 2"}),
+        metadata=TENANT_AUTH,
+    )
+    assert fine.customer.name == "Ana\tMaria"
+    listed = await stub.ListCustomers(ppb.ListCustomersRequest(), metadata=TENANT_AUTH)
+    assert [c.name for c in listed.customers] == ["Ana\tMaria"]

@@ -11,7 +11,7 @@ from google.protobuf.message import Message
 from isa.payment.v1 import payment_service_pb2 as pb
 from isa.payment.v1 import resources_pb2 as res
 from server.errors import InvalidInput
-from server.servicers.card_guard import looks_like_card_number, refuse_card_numbers
+from server.servicers.card_guard import looks_like_card_number, refuse_unsafe_strings
 from server.servicers.support import Checks
 
 
@@ -63,7 +63,7 @@ def test_every_field_is_named_and_no_value_is_echoed() -> None:
         ),
         success_url="https://x.example/ok",
     )
-    refuse_card_numbers(checks, request)
+    refuse_unsafe_strings(checks, request)
     with pytest.raises(Exception) as caught:
         checks.raise_if_any()
     fields = {v.field for v in caught.value.violations}  # type: ignore[attr-defined]
@@ -84,7 +84,7 @@ def test_a_hex_key_is_never_taken_for_a_card() -> None:
     assert any(looks_like_card_number(key) for key in keys)
     for key in keys:
         checks = Checks()
-        refuse_card_numbers(checks, pb.CreatePaymentIntentRequest(idempotency_key=key))
+        refuse_unsafe_strings(checks, pb.CreatePaymentIntentRequest(idempotency_key=key))
         checks.raise_if_any()
 
 
@@ -99,13 +99,13 @@ def test_a_hex_key_is_never_taken_for_a_card() -> None:
 )
 def test_a_card_number_set_apart_in_an_identifier_is_still_refused(request_: Message) -> None:
     checks = Checks()
-    refuse_card_numbers(checks, request_)
+    refuse_unsafe_strings(checks, request_)
     with pytest.raises(InvalidInput):
         checks.raise_if_any()
 
 
 def test_free_text_stays_strict_about_runs_touching_letters() -> None:
     checks = Checks()
-    refuse_card_numbers(checks, pb.CreatePaymentIntentRequest(description="x4242424242424242y"))
+    refuse_unsafe_strings(checks, pb.CreatePaymentIntentRequest(description="x4242424242424242y"))
     with pytest.raises(InvalidInput):
         checks.raise_if_any()
