@@ -113,6 +113,7 @@ class _State:
     payments: dict[str, _Payment] = field(default_factory=dict)
     answers: dict[tuple[str, str], object] = field(default_factory=dict)
     tokens: dict[str, TestCard] = field(default_factory=dict)
+    spent_tokens: set[str] = field(default_factory=set)
     methods: dict[str, tuple[str, TestCard]] = field(default_factory=dict)  # ref → (customer, card)
     customers: set[str] = field(default_factory=set)
     refunds: dict[str, RefundResult] = field(default_factory=dict)
@@ -192,7 +193,17 @@ class SandboxGateway(SandboxBankRail):
 
     # --- card payments -------------------------------------------------------------------
 
+    def _use(self, payment_method: str) -> TestCard:
+        """The card a charge or attach uses; a ``tok_`` is spent by it, as Stripe's
+        tokens are (a second use is ``token_already_used``)."""
+        card = self._card(payment_method)
+        if payment_method.startswith("tok_"):
+            self._state.spent_tokens.add(payment_method)
+        return card
+
     def _card(self, payment_method: str) -> TestCard:
+        if payment_method in self._state.spent_tokens:
+            raise GatewayRejected(NAME, "a token can be used only once", code="token_already_used")
         card = (
             TEST_TOKENS.get(payment_method)
             or self._state.tokens.get(payment_method)
@@ -210,7 +221,7 @@ class SandboxGateway(SandboxBankRail):
 
     async def charge(self, request: ChargeRequest) -> ChargeResult:
         def act() -> ChargeResult:
-            card = self._card(request.payment_method)
+            card = self._use(request.payment_method)
             payment = _Payment(
                 reference=_ref("pi"),
                 amount=request.amount,
@@ -323,7 +334,7 @@ class SandboxGateway(SandboxBankRail):
 
     async def attach(self, request: AttachRequest) -> SavedMethod:
         def act() -> SavedMethod:
-            card = self._card(request.token)
+            card = self._use(request.token)
             reference = _ref("pm")
             self._state.methods[reference] = (request.customer_reference, card)
             return SavedMethod(

@@ -151,6 +151,12 @@ STALE_ATTEMPT: Final = dt.timedelta(seconds=30)
 #: nothing), instead of an intent the caller has no id for, announced to every webhook.
 CREATE_CONFIRM: Final = "create"
 _CONFIRMS: Final = frozenset({"confirm", CREATE_CONFIRM})
+#: Gateway refusals of the payment method itself, before any charge: bad input (the
+#: caller's to fix), not a decline.
+_UNUSABLE_METHOD: Final = {
+    "resource_missing": "the gateway does not know this payment method",
+    "token_already_used": "this token was already used: tokenize the card again",
+}
 #: How long a refund the gateway answered "pending" waits for its webhook before the
 #: reconciler asks the gateway, and between two such looks. Square's refunds all start
 #: PENDING and most settle within minutes; a lost webhook must not leave one for ever.
@@ -1184,21 +1190,17 @@ class PaymentIntentService:
                 metadata={"gateway": refused.gateway},
             ) from None
         except GatewayRejected as refused:
-            unknown_method = refused.code == "resource_missing" and attempt.operation in _CONFIRMS
+            unusable = (
+                _UNUSABLE_METHOD.get(refused.code) if attempt.operation in _CONFIRMS else None
+            )
             if _scheduled_debit(intent):
                 await self._decline_scheduled(intent, refused)
-            elif unknown_method and attempt.operation == CREATE_CONFIRM:
+            elif unusable and attempt.operation == CREATE_CONFIRM:
                 await self._discard(intent)
             else:
                 await self._void_attempt(intent)
-            if unknown_method:
-                raise InvalidInput(
-                    [
-                        FieldViolation(
-                            "payment_method_id", "the gateway does not know this payment method"
-                        )
-                    ]
-                ) from None
+            if unusable:
+                raise InvalidInput([FieldViolation("payment_method_id", unusable)]) from None
             raise GatewayRefused(refused.message, metadata={"gateway_code": refused.code}) from None
         async with self._db.write() as session:
             await self._announce_creation(session, intent)

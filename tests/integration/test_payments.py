@@ -154,6 +154,19 @@ async def test_test_card_numbers_become_tokens_with_brand_and_last4(server: Runn
     assert (made.brand, made.last4) == ("visa", "9995")
     intent = await create(server, payment_method_id=made.token, confirm=True)
     assert intent.last_error.decline_code == "insufficient_funds"
+    with pytest.raises(grpc.aio.AioRpcError) as spent:  # single-use, as Stripe's tokens
+        await create(server, payment_method_id=made.token, confirm=True)
+    assert field_violations(spent.value) == {
+        "payment_method_id": "this token was already used: tokenize the card again"
+    }
+    with pytest.raises(grpc.aio.AioRpcError) as reattached:
+        await server.payments().AttachPaymentMethod(
+            pb.AttachPaymentMethodRequest(
+                customer_id=await new_customer(server), gateway="sandbox", token=made.token
+            ),
+            metadata=TENANT_AUTH,
+        )
+    assert set(field_violations(reattached.value)) == {"token"}
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await sandbox.CreateTestCardToken(
             sb.CreateTestCardTokenRequest(
