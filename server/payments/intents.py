@@ -228,11 +228,16 @@ _PUBLIC_FIELDS: Final = tuple(
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Terms:
-    """The marketplace split of a new intent: its fee and what the account receives."""
+    """The marketplace split of a new intent (its fee and what the account receives),
+    and whose payment it is."""
 
     application_fee_amount: int | None = None
     commission_bps: int | None = None
     destination_amount: int = 0
+    #: The request's customer, else the saved method's: a payment with a customer's
+    #: saved card is that customer's, in their history, even when the caller left
+    #: customer_id out.
+    customer_id: str = ""
 
 
 def _new_intent(
@@ -250,7 +255,7 @@ def _new_intent(
         if new.payment_method_id
         else IntentStatus.REQUIRES_PAYMENT_METHOD,
         capture_method=new.capture_method,
-        customer_id=new.customer_id,
+        customer_id=terms.customer_id,
         payment_method_id=new.payment_method_id,
         requested_gateway=new.gateway,
         client_secret=f"{intent_id}_secret_{secrets.token_urlsafe(18)}",
@@ -460,7 +465,9 @@ class PaymentIntentService:
             manual=new.capture_method is CaptureMethod.MANUAL,
             marketplace=bool(new.destination_account_id),
         )
-        return terms
+        saved = method.saved if method is not None else None
+        owner = new.customer_id or (saved.customer_id if saved is not None else "")
+        return dataclasses.replace(terms, customer_id=owner)
 
     async def confirm(
         self,

@@ -547,10 +547,13 @@ async def test_saved_methods_attach_list_charge_detach(server: Running) -> None:
     assert [m.id for m in listed.payment_methods] == [attached.id]
     paid = await create(server, customer_id=customer, payment_method_id=attached.id, confirm=True)
     assert paid.status == S.PAYMENT_INTENT_STATUS_SUCCEEDED
+    # with the customer left out, the saved method's customer is the payer
+    unnamed = await create(server, payment_method_id=attached.id, confirm=True)
+    assert unnamed.customer_id == customer
     history = await stub.ListPaymentIntents(
         pb.ListPaymentIntentsRequest(customer_id=customer), metadata=TENANT_AUTH
     )
-    assert [i.id for i in history.payment_intents] == [paid.id]
+    assert [i.id for i in history.payment_intents] == [unnamed.id, paid.id]
     detached = (
         await stub.DetachPaymentMethod(
             pb.DetachPaymentMethodRequest(id=attached.id), metadata=TENANT_AUTH
