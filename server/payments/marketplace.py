@@ -44,6 +44,7 @@ from store.payment_methods import (
     CheckoutSessions,
     ConnectedAccountRecord,
     ConnectedAccounts,
+    GatewayCustomers,
 )
 
 log = logging.getLogger("isa.payments.marketplace")
@@ -116,24 +117,32 @@ class CheckoutService:
             raise NotYetAvailable(
                 "subscription checkout arrives with subscriptions; use mode PAYMENT with line_items"
             )
-        async with self._db.read() as session:
-            reference = None
-            if new.customer_id and await Customers(session).get(client_id, new.customer_id) is None:
-                raise NotFound("customer", new.customer_id)
         need = Need(protocol=Checkout, currency=new.currency)  # type: ignore[type-abstract]
         candidates: list[Checkout] = _pick(self._router, need, Checkout, new.gateway)  # type: ignore[assignment]
+        # The customer as each gateway knows it (made on their first saved method there):
+        # a hosted page that knows the payer prefills them and may offer their cards.
+        references: dict[str, str] = {}
+        async with self._db.read() as session:
+            if new.customer_id and await Customers(session).get(client_id, new.customer_id) is None:
+                raise NotFound("customer", new.customer_id)
+            for gateway in candidates if new.customer_id else ():
+                found = await GatewayCustomers(session).find(new.customer_id, gateway.info.name)
+                if found:
+                    references[gateway.info.name] = found
         request = CheckoutRequest(
             currency=new.currency,
             line_items=new.line_items,
             success_url=new.success_url,
             cancel_url=new.cancel_url,
-            customer_reference=reference,
             metadata=new.metadata,
             idempotency_key=derive_key(client_id, key or new_id("cs"), "checkout"),
         )
         try:
             used, result = await Router.first_available(
-                candidates, lambda g: g.create_checkout_session(request)
+                candidates,
+                lambda g: g.create_checkout_session(
+                    dataclasses.replace(request, customer_reference=references.get(g.info.name))
+                ),
             )
         except GatewayRejected as refused:
             raise GatewayRefused(refused.message) from None

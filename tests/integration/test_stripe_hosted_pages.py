@@ -1,8 +1,9 @@
-"""A Stripe Express account's onboarding, learnt the two ways Stripe tells it: read back
-on the next look (GET /v1/accounts/{id}) and the signed ``account.updated`` webhook.
+"""Stripe's hosted pages through the service: a Checkout Session that knows its payer,
+and an Express account's onboarding, learnt the two ways Stripe tells it: read back on
+the next look (GET /v1/accounts/{id}) and the signed ``account.updated`` webhook.
 
-localstripe has no Connect, so Stripe here is a recording HTTP peer answering as
-Stripe's API reference documents.
+localstripe has neither Checkout nor Connect, so Stripe here is a recording HTTP peer
+answering as Stripe's API reference documents.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ import pytest
 
 from isa.payment.v1 import payment_service_pb2 as pb
 from isa.payment.v1 import resources_pb2 as res
+from store.payment_methods import GatewayCustomers
 from tests.conftest import TENANT_AUTH, Running, serving
 from tests.contract.peers import Recorded, RecordingStripe
 from tests.integration.test_outside_refunds_gateways import applied, post_stripe_event
 from tests.integration.test_payment_gateway_events import stripe_settings
-from tests.integration.test_payments import events
+from tests.integration.test_payments import events, new_customer
 
 
 class StripeConnect:
@@ -47,6 +49,13 @@ class StripeConnect:
     def answer(self, request: Recorded) -> tuple[int, dict[str, Any]]:
         if request.path in ("/v1/accounts", f"/v1/accounts/{self.account['id']}"):
             return 200, self.account
+        if request.path == "/v1/checkout/sessions":
+            return 200, {
+                "id": "cs_test_1",
+                "object": "checkout.session",
+                "url": "https://checkout.stripe.com/c/pay/cs_test_1",
+                "expires_at": 4_000_000_000,
+            }
         if request.path == "/v1/account_links":
             return 200, {
                 "object": "account_link",
@@ -132,3 +141,27 @@ async def test_account_updated_webhook_records_onboarding_and_rejection(
     await applied(server, "stripe", 2)
     now = await read(server, account.id)
     assert (now.status, now.charges_enabled) == (res.CONNECTED_ACCOUNT_STATUS_REJECTED, False)
+
+
+async def test_a_checkout_session_names_the_payer_as_stripe_knows_them(
+    stripe_connect: tuple[Running, RecordingStripe],
+) -> None:
+    server, fake = stripe_connect
+    customer = await new_customer(server)
+    async with server.runtime.db.write() as session:  # their first Stripe card made this
+        await GatewayCustomers(session).add(customer, "stripe", "cus_Stripe1")
+    made = await server.payments().CreateCheckoutSession(
+        pb.CreateCheckoutSessionRequest(
+            customer_id=customer,
+            gateway="stripe",
+            mode=res.CHECKOUT_SESSION_MODE_PAYMENT,
+            line_items=res.CheckoutLineItems(
+                items=[res.CheckoutLineItem(description="Rent", quantity=1, unit_amount=1500)]
+            ),
+            success_url="https://tenant.example/ok",
+        ),
+        metadata=TENANT_AUTH,
+    )
+    assert made.checkout_session.url == "https://checkout.stripe.com/c/pay/cs_test_1"
+    (sent,) = [r for r in fake.requests if r.path == "/v1/checkout/sessions"]
+    assert sent.form["customer"] == "cus_Stripe1"
