@@ -744,6 +744,12 @@ class PaymentIntentService:
         refunds = Refunds(session)
         left = intent.amount_received - await refunds.committed_amount(intent.id)
         amount = left if new.amount is None else new.amount
+        if left <= 0:
+            raise AmountTooLarge(
+                f"payment intent {intent.id} is already refunded in full: nothing is left "
+                "to refund",
+                metadata={"refundable": "0"},
+            )
         if amount <= 0 or amount > left:
             raise AmountTooLarge(
                 f"refund of {amount} is more than the {left} left to refund",

@@ -361,6 +361,13 @@ async def test_intent_then_confirm_then_full_refund(server: Running) -> None:
             metadata=TENANT_AUTH,
         )
     assert error_info(caught.value).reason == "AMOUNT_TOO_LARGE"
+    assert error_info(caught.value).metadata["refundable"] == "0"
+    with pytest.raises(grpc.aio.AioRpcError) as again:  # "the rest" of nothing
+        await stub.CreateRefund(
+            pb.CreateRefundRequest(payment_intent_id=intent.id, idempotency_key=key()),
+            metadata=TENANT_AUTH,
+        )
+    assert "already refunded in full" in again.value.details()
 
 
 async def test_confirming_a_succeeded_intent_is_an_invalid_state(server: Running) -> None:
