@@ -369,16 +369,9 @@ class IntentPayments:
         self, session: AsyncSession, intent: PaymentIntent, reference: str
     ) -> None:
         """Fail a deposit whose ACH debit was returned; take it back if it had settled
-        and the wallet still holds it."""
+        (what was spent of it is then owed: WalletService.reverse_deposit)."""
         # The intent's own words (code bank_account_returned, the R code) say it all.
-        reversed_ = await self._wallets.reverse_deposit(session, reference, payment_failure(intent))
-        if reversed_ is None:
-            log.error(
-                "payment intent %s was returned after settlement but the wallet no longer "
-                "holds deposit %s: recover the shortfall by hand",
-                intent.id,
-                reference,
-            )
+        await self._wallets.reverse_deposit(session, reference, payment_failure(intent))
 
     @staticmethod
     async def _is_ours(session: AsyncSession, intent: PaymentIntent, reference: str) -> bool:

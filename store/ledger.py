@@ -42,6 +42,9 @@ class AccountKind(enum.Enum):
     CREDITS_ISSUED = "credits_issued"
     CREDITS_CONSUMED = "credits_consumed"
     EXPIRED_CREDITS = "expired_credits"
+    #: What wallet owners owe: ACH deposits the bank returned after they were spent.
+    #: Its (negative) balance is the platform's to collect.
+    RETURNED_DEBITS = "returned_debits"
 
     @property
     def is_user(self) -> bool:

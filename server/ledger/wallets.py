@@ -142,6 +142,10 @@ def clearing_account(client_id: str, currency: str) -> AccountRef:
     return AccountRef.system(client_id, AccountKind.GATEWAY_CLEARING, currency)
 
 
+def returned_debits_account(client_id: str, currency: str) -> AccountRef:
+    return AccountRef.system(client_id, AccountKind.RETURNED_DEBITS, currency)
+
+
 class WalletService:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -407,14 +411,14 @@ class WalletService:
 
     async def reverse_deposit(
         self, session: AsyncSession, transaction_id: str, failure: LastError
-    ) -> WalletTransaction | None:
+    ) -> WalletTransaction:
         """The deposit's payment came back (an ACH return), possibly after settlement.
 
-        A deposit still PENDING simply fails. A settled one is taken back if the wallet
-        still holds the amount: it leaves through clearing and the deposit ends FAILED
-        (event wallet.deposit.failed, the client's only news of it).
-        If it was spent meanwhile, nothing is taken (no wallet goes negative) and None
-        says so: the shortfall is for a person to recover. Repeats change nothing.
+        A deposit still PENDING simply fails. A settled one is taken back: the whole
+        amount returns to clearing (the bank took it back), out of the wallet as far as
+        it still holds it; what was spent meanwhile is owed, booked to the client's
+        returned-debits account (no wallet goes negative) and named in ``last_error``.
+        The deposit ends FAILED (event wallet.deposit.failed). Repeats change nothing.
         """
         record = await self._pending(session, transaction_id, TransactionType.DEPOSIT)
         if record.status == TransactionStatus.PENDING.value:
@@ -422,22 +426,32 @@ class WalletService:
         if record.status != TransactionStatus.SUCCEEDED.value:
             return record
         available = wallet_account(record.client_id, record.wallet_id, record.currency)
-        if await Ledger(session).balance(available) < record.amount:
-            return None
+        held = await Ledger(session).balance(available)
+        taken = min(held, record.amount)
+        owed = record.amount - taken
+        legs = [Leg(clearing_account(record.client_id, record.currency), record.amount)]
+        if taken:
+            legs.append(Leg(available, -taken))
+        if owed:
+            legs.append(Leg(returned_debits_account(record.client_id, record.currency), -owed))
+            failure = LastError(
+                code=failure.code,
+                decline_code=failure.decline_code,
+                message=f"{failure.message}; {owed} of it had already left the wallet and is owed",
+            )
+            log.warning(
+                "deposit %s was returned after %d of its %d had left the wallet: owed",
+                record.id,
+                owed,
+                record.amount,
+            )
         now = utcnow()
-        after = await Ledger(session).post(
-            f"{record.id}:reverse",
-            [
-                Leg(available, -record.amount),
-                Leg(clearing_account(record.client_id, record.currency), record.amount),
-            ],
-            now=now,
-        )
+        after = await Ledger(session).post(f"{record.id}:reverse", legs, now=now)
         reversed_ = await self._finish(
             session,
             record,
             status=TransactionStatus.FAILED,
-            balance_after=after[available.id],
+            balance_after=after.get(available.id, held),
             error=failure,
             now=now,
         )

@@ -30,6 +30,8 @@ from isa.wallet.v1 import resources_pb2 as wres
 from isa.wallet.v1 import wallet_service_pb2 as wpb
 from isa.wallet.v1 import wallet_service_pb2_grpc as wgrpc
 from isa.webhook.v1 import resources_pb2 as gres
+from server.ledger.wallets import clearing_account, returned_debits_account
+from store.ledger import Ledger
 from tests.conftest import (
     OTHER_AUTH,
     TENANT,
@@ -472,18 +474,46 @@ async def test_a_late_ach_return_takes_back_a_deposit_still_in_the_wallet(
     await assert_ledger_ok(server.runtime.db)
 
 
-async def test_a_late_ach_return_of_a_spent_deposit_takes_nothing_and_says_so(
+async def test_a_late_ach_return_of_a_spent_deposit_takes_what_is_left_and_books_the_rest_owed(
     server: Running, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """The bank took all 3,000 back: the ledger says so (clearing whole again), the
+    wallet gives the 500 it still holds, and the 2,500 spent is owed, never lost."""
     wallet_id = await funded_wallet(server, 1_000)
     deposit = await ach_deposit(server, wallet_id, 3_000)
     spent = await withdraw(server, withdraw_request(wallet_id, await bank_account(server), 3_500))
     await advance(server, spent.id, SETTLE)
-    with caplog.at_level(logging.ERROR, logger="isa.ledger.payments"):
+    async with server.runtime.db.read() as session:
+        clearing_before = await Ledger(session).balance(clearing_account(TENANT[0], "usd"))
+    with caplog.at_level(logging.WARNING, logger="isa.ledger.wallets"):
         await return_debit(server, deposit.payment_intent_id)
-    assert (await transaction(server, deposit.id)).status == W.WALLET_TRANSACTION_STATUS_SUCCEEDED
-    assert await balances(server, wallet_id) == ({"usd": 500}, {"usd": 0})
-    assert any(deposit.id in r.getMessage() and "by hand" in r.getMessage() for r in caplog.records)
+    reversed_ = await transaction(server, deposit.id)
+    assert reversed_.status == W.WALLET_TRANSACTION_STATUS_FAILED
+    assert (reversed_.last_error.code, reversed_.last_error.decline_code) == (
+        "bank_account_returned",
+        "R10",
+    )
+    assert "2500 of it had already left the wallet and is owed" in reversed_.last_error.message
+    assert reversed_.balance_after == 0
+    assert await balances(server, wallet_id) == ({"usd": 0}, {"usd": 0})
+    assert await events(server, deposit.id) == ["wallet.deposit.succeeded", "wallet.deposit.failed"]
+    async with server.runtime.db.read() as session:
+        ledger = Ledger(session)
+        assert await ledger.balance(returned_debits_account(TENANT[0], "usd")) == -2_500
+        assert await ledger.balance(clearing_account(TENANT[0], "usd")) == clearing_before + 3_000
+    assert any(deposit.id in r.getMessage() and "owed" in r.getMessage() for r in caplog.records)
+
+    async def relayed() -> list[gres.GatewayEvent]:  # the bank's webhook too: changes nothing
+        return [
+            e
+            for e in await gateway_events(server, gateway="sandbox")
+            if e.type == "bank_transfer.returned"
+            and e.status in (gres.GATEWAY_EVENT_STATUS_PROCESSED, gres.GATEWAY_EVENT_STATUS_IGNORED)
+        ]
+
+    await eventually(relayed)
+    async with server.runtime.db.read() as session:
+        assert await Ledger(session).balance(returned_debits_account(TENANT[0], "usd")) == -2_500
     await assert_ledger_ok(server.runtime.db)
 
 
