@@ -151,6 +151,10 @@ STALE_ATTEMPT: Final = dt.timedelta(seconds=30)
 #: nothing), instead of an intent the caller has no id for, announced to every webhook.
 CREATE_CONFIRM: Final = "create"
 _CONFIRMS: Final = frozenset({"confirm", CREATE_CONFIRM})
+#: Intent metadata naming the checkout session the intent pays (written by
+#: server.payments.marketplace, which alone confirms such an intent: the session must be
+#: open, so an expired one takes no payment; nobody cancels it under an open session).
+CHECKOUT_SESSION: Final = "isa_checkout_session"
 #: Gateway refusals of the payment method itself, before any charge: bad input (the
 #: caller's to fix), not a decline.
 _UNUSABLE_METHOD: Final = {
@@ -228,12 +232,11 @@ _PUBLIC_FIELDS: Final = tuple(
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Terms:
-    """The marketplace split of a new intent (its fee and what the account receives),
-    and whose payment it is."""
+    """The marketplace fee of a new intent (what the account receives is known, and
+    shown, only once money is received), and whose payment it is."""
 
     application_fee_amount: int | None = None
     commission_bps: int | None = None
-    destination_amount: int = 0
     #: The request's customer, else the saved method's: a payment with a customer's
     #: saved card is that customer's, in their history, even when the caller left
     #: customer_id out.
@@ -262,7 +265,7 @@ def _new_intent(
         application_fee_amount=terms.application_fee_amount,
         commission_bps=terms.commission_bps,
         destination_account_id=new.destination_account_id,
-        destination_amount=terms.destination_amount,
+        destination_amount=0,
         description=new.description,
         return_url=new.return_url,
         metadata=dict(new.metadata),
@@ -450,11 +453,7 @@ class PaymentIntentService:
             if fee is None:
                 bps = account.commission_bps
                 fee = commission(new.amount, bps)
-            terms = _Terms(
-                application_fee_amount=fee,
-                commission_bps=bps,
-                destination_amount=new.amount - fee,
-            )
+            terms = _Terms(application_fee_amount=fee, commission_bps=bps)
         method = None
         if new.payment_method_id:
             method = await self._method(session, client_id, new.customer_id, new.payment_method_id)
@@ -476,6 +475,8 @@ class PaymentIntentService:
         intent_id: str,
         confirmation: Confirmation,
         finish: IntentFinish = _unanswered,
+        *,
+        for_checkout: bool = False,
     ) -> PaymentIntent:
         await self._settle_open_attempt(client_id, intent_id)
         op_key = derive_key(client_id, key, "confirm", intent_id)
@@ -488,6 +489,8 @@ class PaymentIntentService:
                     return intent  # this very confirmation already ran
             elif _busy(intent):
                 raise _busy_error(intent)
+            elif not for_checkout and intent.metadata.get(CHECKOUT_SESSION):
+                raise _paid_through_checkout(intent, "confirmed")
             elif intent.status not in CONFIRMABLE:
                 raise InvalidState(
                     f"payment intent {intent.id} is {intent.status.value}; "
@@ -601,6 +604,8 @@ class PaymentIntentService:
             intent = await self._locked(intents, client_id, intent_id)
             if _busy(intent):
                 raise _busy_error(intent)
+            if intent.metadata.get(CHECKOUT_SESSION):
+                raise _paid_through_checkout(intent, "canceled")
             if intent.status not in CANCELABLE:
                 raise InvalidState(
                     f"payment intent {intent.id} is {intent.status.value} and cannot be canceled",
@@ -1373,12 +1378,15 @@ class PaymentIntentService:
             saved=method,
         )
 
-    async def check_payable(self, client_id: str, payment_method_id: str, currency: str) -> None:
+    async def check_payable(
+        self, client_id: str, payment_method_id: str, currency: str, *, customer_id: str = ""
+    ) -> None:
         """Refuse, for a caller about to record something it will charge for (a deposit,
-        a purchase), what :meth:`create` would refuse of this saved method in
-        ``currency``: so nothing is recorded for a charge that cannot be made."""
+        a purchase, a checkout's payment), what :meth:`create` would refuse of this saved
+        method in ``currency`` (and, with ``customer_id``, of another customer's): so
+        nothing is recorded for a charge that cannot be made."""
         async with self._db.read() as session:
-            method = await self._method(session, client_id, "", payment_method_id)
+            method = await self._method(session, client_id, customer_id, payment_method_id)
         self._check_route(
             method, method.gateway, currency=currency, manual=False, marketplace=False
         )
@@ -1487,6 +1495,16 @@ def _key_in_use(key: str) -> IdempotencyKeyInUse:
     return IdempotencyKeyInUse(
         f"a request with idempotency key {key!r} is still running; retry shortly",
         metadata={"idempotency_key": key},
+    )
+
+
+def _paid_through_checkout(intent: PaymentIntent, what: str) -> InvalidState:
+    session_id = intent.metadata[CHECKOUT_SESSION]
+    return InvalidState(
+        f"payment intent {intent.id} is its checkout session's ({session_id}) and is "
+        f"not {what} directly: the payer pays on the session's page, which stops taking "
+        "payments when the session expires",
+        metadata={"checkout_session_id": session_id},
     )
 
 

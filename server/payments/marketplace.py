@@ -27,6 +27,7 @@ from server.errors import FieldViolation, InvalidInput, InvalidState, NotFound, 
 from server.events import record_event
 from server.payments.errors import CapabilityMissing, GatewayRefused
 from server.payments.intents import (
+    CHECKOUT_SESSION,
     Confirmation,
     NewPaymentIntent,
     PaymentIntent,
@@ -37,7 +38,7 @@ from server.payments.money import DEFAULT_COMMISSION_BPS
 from server.payments.outcomes import IntentOutcome
 from store.customers import Customers
 from store.db import Database
-from store.ids import new_id
+from store.ids import has_prefix, new_id
 from store.models import utcnow
 from store.payment_methods import (
     CheckoutSessionRecord,
@@ -52,10 +53,9 @@ log = logging.getLogger("isa.payments.marketplace")
 CheckoutSession = CheckoutSessionRecord
 ConnectedAccount = ConnectedAccountRecord
 
-#: Intent metadata naming the checkout session the intent pays. Read back only together
-#: with the session's own ``payment_intent_id``: a caller writing this key into another
-#: intent's metadata completes nothing.
-CHECKOUT_SESSION: Final = "isa_checkout_session"
+# CHECKOUT_SESSION, the intent metadata naming the session an intent pays, is read
+# back only together with the session's own ``payment_intent_id``: a caller writing the
+# key into another intent's metadata completes nothing.
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -201,6 +201,20 @@ class CheckoutService:
         """
         checkout = await self.get(client_id, session_id)
         _ensure_payable(checkout)
+        if has_prefix(payment_method_id, "pm"):  # a saved method, not a gateway token
+            if not checkout.customer_id:
+                raise InvalidInput(
+                    [
+                        FieldViolation(
+                            "payment_method_id",
+                            "this session names no customer, so it takes no saved method "
+                            "(only a customer's own): pay with a token",
+                        )
+                    ]
+                )
+            await self._intents.check_payable(
+                client_id, payment_method_id, checkout.currency, customer_id=checkout.customer_id
+            )
         intent = await self._intents.create(
             client_id,
             derive_key(client_id, checkout.id, "checkout-payment"),
@@ -219,6 +233,7 @@ class CheckoutService:
             key or new_id("ckp"),
             intent.id,
             Confirmation(payment_method_id=payment_method_id, return_url=checkout.success_url),
+            for_checkout=True,
         )
         return await self.get(client_id, session_id), paid
 
@@ -487,7 +502,6 @@ class ConnectedAccountService:
 
 
 __all__ = [
-    "CHECKOUT_SESSION",
     "AccountLink",
     "CheckoutService",
     "ConnectedAccountService",

@@ -190,3 +190,61 @@ async def test_the_hosted_page_says_how_to_pay(server: Running) -> None:
     assert "CompleteCheckoutSession" in text
     assert made.id in text
     assert "3000" in text
+
+
+async def test_the_sessions_intent_is_paid_and_ended_only_through_the_session(
+    server: Running,
+) -> None:
+    """Confirmed directly, an expired session's intent would still take money (and
+    complete it); canceled directly, an OPEN session could never be paid."""
+    made = await open_session(server)
+    declined = await pay(server, made.id, "pm_card_chargeDeclined")
+    intent_id = declined.payment_intent.id
+    stub = server.payments()
+    for call, request in (
+        (
+            stub.ConfirmPaymentIntent,
+            pb.ConfirmPaymentIntentRequest(
+                id=intent_id, payment_method_id="pm_card_visa", idempotency_key=key()
+            ),
+        ),
+        (stub.CancelPaymentIntent, pb.CancelPaymentIntentRequest(id=intent_id)),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await call(request, metadata=TENANT_AUTH)  # type: ignore[operator]
+        assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert error_info(refused.value).reason == "INVALID_STATE"
+        assert error_info(refused.value).metadata["checkout_session_id"] == made.id
+    assert (await fetched(server, made.id)).status == C.CHECKOUT_SESSION_STATUS_OPEN
+    paid = await pay(server, made.id, "pm_card_visa")
+    assert paid.checkout_session.status == C.CHECKOUT_SESSION_STATUS_COMPLETE
+
+
+async def saved_method(server: Running, customer_id: str) -> str:
+    made = await server.payments().AttachPaymentMethod(
+        pb.AttachPaymentMethodRequest(
+            customer_id=customer_id, gateway="sandbox", token="pm_card_visa"
+        ),
+        metadata=TENANT_AUTH,
+    )
+    return made.payment_method.id
+
+
+async def test_a_saved_method_pays_only_its_own_customers_session(server: Running) -> None:
+    ana, bea = await new_customer(server), await new_customer(server)
+    anas_card = await saved_method(server, ana)
+    for session_customer, reason in (("", "names no customer"), (bea, "another customer")):
+        made = await open_session(server, session_customer)
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await pay(server, made.id, anas_card)
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert reason in field_violations(refused.value)["payment_method_id"]
+        assert (await fetched(server, made.id)).payment_intent_id == ""  # nothing written
+    listed = await server.payments().ListPaymentIntents(
+        pb.ListPaymentIntentsRequest(), metadata=TENANT_AUTH
+    )
+    assert list(listed.payment_intents) == []
+    anas_session = await open_session(server, ana)
+    paid = await pay(server, anas_session.id, anas_card)
+    assert paid.checkout_session.status == C.CHECKOUT_SESSION_STATUS_COMPLETE
+    assert paid.payment_intent.customer_id == ana

@@ -275,7 +275,8 @@ class PaymentServiceServicer:
     def ConfirmPaymentIntent(self, request, context):
         """Confirms a payment intent in REQUIRES_PAYMENT_METHOD or REQUIRES_CONFIRMATION,
         attempting the charge or authorization at the gateway.
-        Errors: FAILED_PRECONDITION INVALID_STATE (any other status).
+        Errors: FAILED_PRECONDITION INVALID_STATE (any other status, or the intent of a
+        checkout session: metadata checkout_session_id; it is paid on the session's page).
         Idempotent with idempotency_key (required).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -296,7 +297,8 @@ class PaymentServiceServicer:
 
     def CancelPaymentIntent(self, request, context):
         """Cancels a payment intent that has not succeeded, releasing any authorization.
-        Errors: FAILED_PRECONDITION INVALID_STATE (SUCCEEDED, CANCELED, or PROCESSING).
+        Errors: FAILED_PRECONDITION INVALID_STATE (SUCCEEDED, CANCELED, or PROCESSING, or
+        the intent of a checkout session: metadata checkout_session_id).
         Idempotent with idempotency_key (optional).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

@@ -156,7 +156,10 @@ class SandboxServiceServicer:
         with another method. A card requiring 3-D Secure leaves it OPEN with the intent
         REQUIRES_ACTION; CompleteAuthentication then completes the session. Errors:
         FAILED_PRECONDITION INVALID_STATE (the session is COMPLETE or EXPIRED, or its
-        intent is still being charged), SANDBOX_ONLY (hosted by another gateway).
+        intent awaits 3-D Secure or a bank), ABORTED RESOURCE_BUSY (its intent is being
+        charged right now), INVALID_ARGUMENT (a saved method of another customer, or any
+        saved method when the session names no customer), SANDBOX_ONLY (hosted by
+        another gateway).
         Idempotent with idempotency_key (optional).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
