@@ -285,6 +285,10 @@ def _public(intent: PaymentIntent) -> dict[str, object]:
     record, without its generic walk over every field of every payment's events."""
     data: dict[str, object] = {name: getattr(intent, name) for name in _PUBLIC_FIELDS}
     data["status"] = intent.status.value
+    # as PaymentIntent messages say it: a method with no recorded type is a card
+    data["payment_method_type"] = intent.payment_method_type or (
+        MethodType.CARD.value if intent.payment_method_id else ""
+    )
     data["capture_method"] = intent.capture_method.value
     error = intent.last_error
     data["last_error"] = (

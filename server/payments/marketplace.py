@@ -50,6 +50,9 @@ from store.payment_methods import (
 
 log = logging.getLogger("isa.payments.marketplace")
 
+#: Where a success_url wants the session's id (Stripe's ``{CHECKOUT_SESSION_ID}``).
+SESSION_ID_TEMPLATE: Final = "{CHECKOUT_SESSION_ID}"
+
 CheckoutSession = CheckoutSessionRecord
 ConnectedAccount = ConnectedAccountRecord
 
@@ -129,10 +132,14 @@ class CheckoutService:
                 found = await GatewayCustomers(session).find(new.customer_id, gateway.info.name)
                 if found:
                     references[gateway.info.name] = found
+        session_id = new_id("cs")
+        # Stripe's template, filled with our id (Stripe would put its own there, which
+        # the caller cannot look up): the success page learns which session was paid.
+        success_url = new.success_url.replace(SESSION_ID_TEMPLATE, session_id)
         request = CheckoutRequest(
             currency=new.currency,
             line_items=new.line_items,
-            success_url=new.success_url,
+            success_url=success_url,
             cancel_url=new.cancel_url,
             metadata=new.metadata,
             idempotency_key=derive_key(client_id, key or new_id("cs"), "checkout"),
@@ -150,7 +157,7 @@ class CheckoutService:
             raise gateway_failure(failed) from None
         now = utcnow()
         record = CheckoutSession(
-            id=new_id("cs"),
+            id=session_id,
             client_id=client_id,
             customer_id=new.customer_id,
             mode=new.mode,
@@ -161,7 +168,7 @@ class CheckoutService:
                 for i in new.line_items
             ],
             amount_total=sum(i.quantity * i.unit_amount for i in new.line_items),
-            success_url=new.success_url,
+            success_url=success_url,
             cancel_url=new.cancel_url,
             url=result.url,
             gateway=used.info.name,
@@ -383,7 +390,7 @@ class ConnectedAccountService:
                 client_id=client_id,
                 event_type="connected_account.created",
                 resource_id=record.id,
-                data={"id": record.id, "status": record.status, "owner_ref": record.owner_ref},
+                data=record,
             )
         return record
 

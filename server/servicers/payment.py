@@ -93,6 +93,12 @@ def _amount(checks: Checks, field: str, value: int, *, allow_zero: bool = False)
     return value
 
 
+def _quantity(checks: Checks, field: str, value: int) -> int:
+    if not 1 <= value <= MAX_AMOUNT:
+        checks.fail(field, f"must be between 1 and {MAX_AMOUNT}")
+    return value
+
+
 def _currency(checks: Checks, value: str) -> str:
     if not is_payable(value):
         checks.fail("currency", "must be a lowercase currency code this service knows, e.g. usd")
@@ -555,7 +561,7 @@ class PaymentServicer:
                     max_length=500,
                     required=True,
                 ),
-                quantity=_amount(checks, f"line_items.items[{n}].quantity", i.quantity),
+                quantity=_quantity(checks, f"line_items.items[{n}].quantity", i.quantity),
                 unit_amount=_amount(
                     checks, f"line_items.items[{n}].unit_amount", i.unit_amount, allow_zero=True
                 ),
@@ -608,6 +614,7 @@ class PaymentServicer:
         bps = request.commission_bps if request.HasField("commission_bps") else None
         if bps is not None and not 0 <= bps <= 10_000:
             checks.fail("commission_bps", "must be between 0 and 10000 (100%)")
+        checks.known_enum("business_type", request.business_type, BUSINESS_TYPE)
         country = request.country or "US"
         if len(country) != 2 or not country.isalpha() or not country.isupper():
             checks.fail("country", "must be an uppercase ISO 3166-1 alpha-2 code such as US")

@@ -248,3 +248,20 @@ async def test_a_saved_method_pays_only_its_own_customers_session(server: Runnin
     paid = await pay(server, anas_session.id, anas_card)
     assert paid.checkout_session.status == C.CHECKOUT_SESSION_STATUS_COMPLETE
     assert paid.payment_intent.customer_id == ana
+
+
+async def test_the_success_url_template_gets_our_session_id(server: Running) -> None:
+    response = await server.payments().CreateCheckoutSession(
+        pb.CreateCheckoutSessionRequest(
+            mode=res.CHECKOUT_SESSION_MODE_PAYMENT,
+            line_items=res.CheckoutLineItems(
+                items=[res.CheckoutLineItem(description="Rent", quantity=1, unit_amount=1500)]
+            ),
+            success_url="https://tenant.example/ok?session={CHECKOUT_SESSION_ID}",
+        ),
+        metadata=TENANT_AUTH,
+    )
+    made = response.checkout_session
+    assert made.success_url == f"https://tenant.example/ok?session={made.id}"
+    paid = await pay(server, made.id, "pm_card_visa")
+    assert paid.payment_intent.return_url == made.success_url

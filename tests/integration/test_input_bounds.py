@@ -271,3 +271,18 @@ async def test_control_characters_are_refused_in_any_field_not_internal(server: 
     assert fine.customer.name == "Ana\tMaria"
     listed = await stub.ListCustomers(ppb.ListCustomersRequest(), metadata=TENANT_AUTH)
     assert [c.name for c in listed.customers] == ["Ana\tMaria"]
+
+
+async def test_an_unknown_business_type_is_refused_not_read_as_individual(
+    server: Running,
+) -> None:
+    request = ppb.CreateConnectedAccountRequest(owner_ref="s1", business_type=99)  # type: ignore[arg-type]
+    assert set(await invalid(server.payments().CreateConnectedAccount, request)) == {
+        "business_type"
+    }
+
+
+async def test_a_line_item_quantity_is_a_count_not_money(server: Running) -> None:
+    request = _checkout(line_items=_lines((0, 500)))
+    violations = await invalid(server.payments().CreateCheckoutSession, request)
+    assert violations["line_items.items[0].quantity"] == "must be between 1 and 99999999"

@@ -700,6 +700,20 @@ async def test_escrow_authorize_then_capture_releases_amount_minus_commission(
         "connected_account.created",
         "connected_account.updated",
     ]
+    async with server.runtime.db.read() as session:
+        row = await session.scalar(
+            select(EventRow).where(
+                EventRow.resource_id == account.id, EventRow.type == "connected_account.created"
+            )
+        )
+    assert row is not None
+    created = json.loads(row.payload)["data"]  # the whole account, as .updated carries it
+    assert (created["id"], created["status"], created["commission_bps"]) == (
+        account.id,
+        "pending",
+        1000,
+    )
+    assert "client_id" not in created
     assert (await onboard(server, account.id)) == active  # repeating changes nothing
     assert len(await events(server, account.id)) == 2
     intent = await create(
@@ -822,6 +836,7 @@ async def test_event_payloads_carry_the_intent_without_internals(server: Running
     data = json.loads(row.payload)["data"]
     assert data["id"] == intent.id
     assert data["status"] == "succeeded"
+    assert data["payment_method_type"] == "card"  # as the message says (CARD)
     assert "attempt" not in data
     assert "client_id" not in data
 
