@@ -93,9 +93,10 @@ class ChargeNotMade(Exception):
     def failure(self, what: str) -> LastError:
         """The pending record's reason: the error's reason as the code (e.g.
         ``gateway_unavailable``), so a consumer can tell it from a decline."""
-        return LastError(
-            code=self.error.reason.lower(), message=f"nothing was {what}: {self.error.message}"
-        )
+        said = self.error.message
+        # the error may say so itself ("…; nothing was charged; retry …"): not twice
+        message = said if f"nothing was {what}" in said else f"nothing was {what}: {said}"
+        return LastError(code=self.error.reason.lower(), message=message)
 
 
 class PaymentPort(Protocol):

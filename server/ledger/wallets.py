@@ -437,7 +437,8 @@ class WalletService:
             failure = LastError(
                 code=failure.code,
                 decline_code=failure.decline_code,
-                message=f"{failure.message}; {owed} of it had already left the wallet and is owed",
+                message=f"{failure.message.rstrip('.')}; {owed} of it had already left "
+                "the wallet and is owed",
             )
             log.warning(
                 "deposit %s was returned after %d of its %d had left the wallet: owed",

@@ -42,6 +42,7 @@ from server.errors import (
     DomainError,
     FieldViolation,
     IdempotencyKeyInUse,
+    IdempotencyKeyReused,
     InvalidInput,
     InvalidState,
     NotFound,
@@ -413,6 +414,15 @@ class PaymentIntentService:
                 return await self._insert(session, client_id, key, new, confirm_key)
             except DuplicateCreateKey:
                 raise _key_in_use(key) from None
+        if not _asks_for(intent, new):
+            # The stored answer of the first call is gone when it failed (UNKNOWN): the
+            # intent it made is the record of what was asked, so a different request
+            # is refused here rather than resumed as the first one.
+            raise IdempotencyKeyReused(
+                f"idempotency key {key!r} was used for a different request; "
+                "use a new key for a new request",
+                metadata={"idempotency_key": key, "payment_intent_id": intent.id},
+            )
         if intent.attempt is not None and _busy(intent) and not _stale(intent):
             raise _key_in_use(key) if intent.attempt.key == confirm_key else _busy_error(intent)
         if intent.attempt is None and confirm_key and intent.status in CONFIRMABLE:
@@ -1204,6 +1214,8 @@ class PaymentIntentService:
         except (GatewayUnavailable, GatewayAuthError) as refused:
             if _scheduled_debit(intent):
                 await self._keep_for_reconciler(intent)
+            elif attempt.operation == CREATE_CONFIRM:
+                await self._discard(intent)  # nothing was sent: as if never asked
             else:
                 await self._void_attempt(intent)
             raise GatewayUnavailableError(
@@ -1217,8 +1229,8 @@ class PaymentIntentService:
             )
             if _scheduled_debit(intent):
                 await self._decline_scheduled(intent, refused)
-            elif unusable and attempt.operation == CREATE_CONFIRM:
-                await self._discard(intent)
+            elif attempt.operation == CREATE_CONFIRM:
+                await self._discard(intent)  # refused before charging: nothing was made
             else:
                 await self._void_attempt(intent)
             if unusable:
@@ -1270,11 +1282,12 @@ class PaymentIntentService:
             intents = PaymentIntents(session)
             await intents.get_for_update_any(intent.id)
             await intents.record_attempt_not_sent(intent.id)
-            await self._announce_creation(session, intent)
 
     async def _discard(self, intent: PaymentIntent) -> None:
-        """Forget an intent whose own creation the gateway refused for an unknown token,
-        as Stripe creates nothing then: the caller got no id, and no event was written."""
+        """Forget an intent created to be charged at once whose charge was never made
+        (no gateway reachable, or the gateway refused it: an unknown token), as Stripe
+        creates nothing then: the caller got no id, no event was written, and a retry
+        with the same key is a fresh create."""
         async with self._db.write() as session:
             intents = PaymentIntents(session)
             await intents.get_for_update_any(intent.id)
@@ -1499,6 +1512,24 @@ def _key_in_use(key: str) -> IdempotencyKeyInUse:
     return IdempotencyKeyInUse(
         f"a request with idempotency key {key!r} is still running; retry shortly",
         metadata={"idempotency_key": key},
+    )
+
+
+def _asks_for(intent: PaymentIntent, new: NewPaymentIntent) -> bool:
+    """Whether ``new`` is the request that created ``intent`` (its stored terms)."""
+    return (
+        intent.amount == new.amount
+        and intent.currency == new.currency
+        # a later confirmation may have set these: only a different one asked differs
+        and new.payment_method_id in ("", intent.payment_method_id)
+        and new.return_url in ("", intent.return_url)
+        and intent.capture_method is new.capture_method
+        and intent.requested_gateway == new.gateway
+        and intent.destination_account_id == new.destination_account_id
+        and intent.description == new.description
+        and dict(intent.metadata) == dict(new.metadata)
+        and new.customer_id in ("", intent.customer_id)
+        and new.application_fee_amount in (None, intent.application_fee_amount)
     )
 
 

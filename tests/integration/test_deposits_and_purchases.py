@@ -545,6 +545,12 @@ async def test_an_unreachable_gateway_fails_the_deposit_and_the_rpc_unavailable(
     assert [t.status for t in await history(server, wallet_id)] == [
         W.WALLET_TRANSACTION_STATUS_FAILED
     ] * 2
+    assert failed.last_error.message.count("nothing was charged") == 1
+    # no payment intent is left behind for a charge never sent
+    intents = await server.payments().ListPaymentIntents(
+        pb.ListPaymentIntentsRequest(), metadata=TENANT_AUTH
+    )
+    assert list(intents.payment_intents) == []
     await assert_ledger_ok(server.runtime.db)
 
 

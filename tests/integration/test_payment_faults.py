@@ -9,12 +9,14 @@ from pathlib import Path
 
 import grpc
 import pytest
+from sqlalchemy import select
 
 from gateways.router import Router
 from gateways.sandbox import SandboxGateway
 from isa.payment.v1 import payment_service_pb2 as pb
 from isa.payment.v1 import resources_pb2 as res
 from server.payments.intents import PaymentIntentService
+from store.models import EventRow
 from tests.conftest import TENANT_AUTH, Running, settings_for, start_running
 from tests.integration.test_surface import error_info
 
@@ -55,6 +57,12 @@ async def slow(migrated_url: str, clients_file: Path) -> AsyncIterator[Running]:
         migrated_url, clients_file, "unavailable", ISA_SANDBOX_LATENCY_MS="300"
     ):
         yield running
+
+
+async def event_types(server: Running) -> list[str]:
+    async with server.runtime.db.read() as session:
+        rows = await session.scalars(select(EventRow).order_by(EventRow.id))
+        return [row.type for row in rows]
 
 
 def reconciler(server: Running) -> PaymentIntentService:
@@ -146,9 +154,58 @@ async def test_unavailable_before_sending_with_no_other_gateway_is_retryable(
     assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
     assert error_info(caught.value).reason == "GATEWAY_UNAVAILABLE"
     assert sandbox(unavailable).charges_made == 0
+    # nothing was sent, and nothing is left behind: no intent the caller has no id for
+    listed = await stub.ListPaymentIntents(pb.ListPaymentIntentsRequest(), metadata=TENANT_AUTH)
+    assert list(listed.payment_intents) == []
+    assert await event_types(unavailable) == []
     retried = (await stub.CreatePaymentIntent(CHARGE, metadata=TENANT_AUTH)).payment_intent
     assert retried.status == res.PAYMENT_INTENT_STATUS_SUCCEEDED
     assert sandbox(unavailable).charges_made == 1
+    assert await event_types(unavailable) == ["payment.created", "payment.succeeded"]
+
+
+async def test_an_unknown_token_after_an_outage_leaves_nothing_and_a_fix_goes_through(
+    unavailable: Running,
+) -> None:
+    stub = unavailable.payments()
+    typo = pb.CreatePaymentIntentRequest()
+    typo.CopyFrom(CHARGE)
+    typo.payment_method_id = "pm_typo"
+    typo.idempotency_key = "typo-key"
+    with pytest.raises(grpc.aio.AioRpcError) as outage:
+        await stub.CreatePaymentIntent(typo, metadata=TENANT_AUTH)
+    assert outage.value.code() == grpc.StatusCode.UNAVAILABLE
+    with pytest.raises(grpc.aio.AioRpcError) as unknown:
+        await stub.CreatePaymentIntent(typo, metadata=TENANT_AUTH)
+    assert unknown.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert await event_types(unavailable) == []
+    fixed = pb.CreatePaymentIntentRequest()
+    fixed.CopyFrom(typo)
+    fixed.payment_method_id = "pm_card_visa"
+    paid = (await stub.CreatePaymentIntent(fixed, metadata=TENANT_AUTH)).payment_intent
+    assert paid.status == res.PAYMENT_INTENT_STATUS_SUCCEEDED
+    listed = await stub.ListPaymentIntents(pb.ListPaymentIntentsRequest(), metadata=TENANT_AUTH)
+    assert [i.id for i in listed.payment_intents] == [paid.id]
+
+
+async def test_a_different_request_with_the_key_of_a_lost_answer_is_refused(
+    timing_out: Running,
+) -> None:
+    """The first call may have charged: its key stays its own, never the second's."""
+    stub = timing_out.payments()
+    with pytest.raises(grpc.aio.AioRpcError):
+        await stub.CreatePaymentIntent(CHARGE, metadata=TENANT_AUTH)
+    other = pb.CreatePaymentIntentRequest()
+    other.CopyFrom(CHARGE)
+    other.amount, other.currency, other.payment_method_id = 999, "eur", "pm_card_chargeDeclined"
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.CreatePaymentIntent(other, metadata=TENANT_AUTH)
+    assert refused.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert error_info(refused.value).reason == "IDEMPOTENCY_KEY_REUSED"
+    assert sandbox(timing_out).charges_made == 1
+    first = (await stub.CreatePaymentIntent(CHARGE, metadata=TENANT_AUTH)).payment_intent
+    assert (first.status, first.amount_received) == (res.PAYMENT_INTENT_STATUS_SUCCEEDED, 4200)
+    assert sandbox(timing_out).charges_made == 1
 
 
 async def test_two_confirmations_at_once_with_different_keys_charge_once(slow: Running) -> None:
