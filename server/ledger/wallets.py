@@ -24,7 +24,7 @@ import datetime as dt
 import enum
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -426,37 +426,80 @@ class WalletService:
         if record.status != TransactionStatus.SUCCEEDED.value:
             return record
         available = wallet_account(record.client_id, record.wallet_id, record.currency)
-        held = await Ledger(session).balance(available)
-        taken = min(held, record.amount)
-        owed = record.amount - taken
-        legs = [Leg(clearing_account(record.client_id, record.currency), record.amount)]
-        if taken:
-            legs.append(Leg(available, -taken))
-        if owed:
-            legs.append(Leg(returned_debits_account(record.client_id, record.currency), -owed))
-            failure = LastError(
-                code=failure.code,
-                decline_code=failure.decline_code,
-                message=f"{failure.message.rstrip('.')}; {owed} of it had already left "
-                "the wallet and is owed",
-            )
-            log.warning(
-                "deposit %s was returned after %d of its %d had left the wallet: owed",
-                record.id,
-                owed,
-                record.amount,
-            )
+        ledger = Ledger(session)
+        owed = max(0, record.amount - await ledger.balance(available))
         now = utcnow()
-        after = await Ledger(session).post(f"{record.id}:reverse", legs, now=now)
+        if owed:
+            failure = await self._advance_owed(session, record, owed, failure, now)
+        after = await ledger.post(
+            f"{record.id}:reverse",
+            [
+                Leg(available, -record.amount),
+                Leg(clearing_account(record.client_id, record.currency), record.amount),
+            ],
+            now=now,
+        )
         reversed_ = await self._finish(
             session,
             record,
             status=TransactionStatus.FAILED,
-            balance_after=after.get(available.id, held),
+            balance_after=after[available.id],
             error=failure,
             now=now,
         )
         return await _ended_event(session, reversed_)
+
+    async def _advance_owed(
+        self,
+        session: AsyncSession,
+        deposit: WalletTransaction,
+        owed: int,
+        failure: LastError,
+        now: dt.datetime,
+    ) -> LastError:
+        """What a returned deposit's wallet no longer holds, advanced to it from the
+        returned-debits account (a REFUND line of +owed) so the whole deposit can leave
+        and the wallet's history still adds up to its balance; the debt stays on the
+        books there. Returns the deposit's failure, saying what is owed."""
+        line = WalletTransaction(
+            id=new_id("wtx"),
+            client_id=deposit.client_id,
+            wallet_id=deposit.wallet_id,
+            type=TransactionType.REFUND.value,
+            status=TransactionStatus.SUCCEEDED.value,
+            amount=owed,
+            currency=deposit.currency,
+            balance_after=0,
+            payment_method_id=deposit.payment_method_id,
+            payment_reference=f"{deposit.id}:owed",
+            description=f"returned deposit {deposit.id}: {owed} already spent, now owed",
+            create_time=now,
+            update_time=now,
+        )
+        available = wallet_account(deposit.client_id, deposit.wallet_id, deposit.currency)
+        after = await Ledger(session).post(
+            line.id,
+            [
+                Leg(returned_debits_account(deposit.client_id, deposit.currency), -owed),
+                Leg(available, owed),
+            ],
+            now=now,
+        )
+        await WalletTransactions(session).add_all(
+            [replace(line, balance_after=after[available.id])]
+        )
+        log.warning(
+            "deposit %s was returned after %d of its %d had left the wallet: owed",
+            deposit.id,
+            owed,
+            deposit.amount,
+        )
+        return LastError(
+            code=failure.code,
+            decline_code=failure.decline_code,
+            message=f"{failure.message.rstrip('.')}; {owed} of it had already left the wallet "
+            f"and is owed (line {line.id})",
+        )
 
     # -- refunds of deposits: the card refund takes the deposit's money back out ------
 

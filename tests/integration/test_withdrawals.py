@@ -496,6 +496,13 @@ async def test_a_late_ach_return_of_a_spent_deposit_takes_what_is_left_and_books
     assert "2500 of it had already left the wallet and is owed" in reversed_.last_error.message
     assert reversed_.balance_after == 0
     assert await balances(server, wallet_id) == ({"usd": 0}, {"usd": 0})
+    # the history adds up to the balance: the 2,500 owed shows as advanced to the wallet
+    lines = await history(server, wallet_id)
+    (owed,) = [t for t in lines if t.type == wres.WALLET_TRANSACTION_TYPE_REFUND]
+    assert (owed.amount, owed.status) == (2_500, W.WALLET_TRANSACTION_STATUS_SUCCEEDED)
+    assert deposit.id in owed.description
+    assert owed.id in reversed_.last_error.message
+    assert sum(t.amount for t in lines if t.status == W.WALLET_TRANSACTION_STATUS_SUCCEEDED) == 0
     assert await events(server, deposit.id) == ["wallet.deposit.succeeded", "wallet.deposit.failed"]
     async with server.runtime.db.read() as session:
         ledger = Ledger(session)
