@@ -1384,7 +1384,11 @@ class PaymentIntentService:
         if method is None:
             raise NotFound("payment_method", method_id)
         if method.detach_time is not None:
-            raise InvalidState(f"payment method {method_id} was detached")
+            raise InvalidState(
+                f"payment method {method_id} was detached; attach a payment method",
+                reason="PAYMENT_METHOD_DETACHED",  # as deposits and withdrawals say it
+                metadata={"payment_method_id": method_id},
+            )
         if customer_id and method.customer_id != customer_id:
             raise InvalidInput([FieldViolation("payment_method_id", "belongs to another customer")])
         reference = await GatewayCustomers(session).find(method.customer_id, method.gateway)

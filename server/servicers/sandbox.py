@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from isa.sandbox.v1 import sandbox_service_pb2 as pb
 from server.context import caller
-from server.errors import InvalidState, NotFound, NotYetAvailable
+from server.errors import FieldViolation, InvalidInput, InvalidState, NotYetAvailable
 from server.idempotency import Idempotency
 from server.interceptors import Context
 from server.ledger.wallets import (
@@ -209,7 +209,20 @@ class SandboxServicer:
             raise NotYetAvailable("wallets are not served here")
         record = await self._wallets.get_transaction(client_id, transaction_id)
         if record.type != TransactionType.WITHDRAWAL.value:
-            raise NotFound("withdrawal", transaction_id)
+            hint = (
+                f"; advance its payment with payment_intent_id {record.payment_reference!r}"
+                if record.type == TransactionType.DEPOSIT.value and record.payment_reference
+                else ""
+            )
+            raise InvalidInput(
+                [
+                    FieldViolation(
+                        "wallet_transaction_id",
+                        f"is a {record.type}, not a withdrawal: only a withdrawal's payout is "
+                        f"advanced by wallet_transaction_id{hint}",
+                    )
+                ]
+            )
         late_return = not settle and record.status == TransactionStatus.SUCCEEDED.value
         pending = record.status == TransactionStatus.PENDING.value
         if not (pending or late_return) or not record.payment_reference:

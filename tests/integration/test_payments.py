@@ -576,6 +576,7 @@ async def test_saved_methods_attach_list_charge_detach(server: Running) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await create(server, customer_id=customer, payment_method_id=attached.id, confirm=True)
     assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert error_info(caught.value).reason == "PAYMENT_METHOD_DETACHED"
 
 
 async def test_the_customer_names_its_default_method_until_it_is_detached(

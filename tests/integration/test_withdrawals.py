@@ -393,7 +393,10 @@ async def test_advancing_a_payout_names_exactly_one_pending_withdrawal(server: R
     assert both.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "wallet_transaction_id" in field_violations(both)
     not_a_payout = await advance_refused(wallet_transaction_id=deposit.id)
-    assert not_a_payout.code() == grpc.StatusCode.NOT_FOUND
+    assert not_a_payout.code() == grpc.StatusCode.INVALID_ARGUMENT  # it exists: say what it is
+    said = field_violations(not_a_payout)["wallet_transaction_id"]
+    assert "is a deposit, not a withdrawal" in said
+    assert deposit.payment_intent_id in said
     with pytest.raises(grpc.aio.AioRpcError) as foreign:
         await sandbox(server).AdvanceBankTransfer(
             sb.AdvanceBankTransferRequest(wallet_transaction_id=held.id, outcome=SETTLE),

@@ -265,7 +265,8 @@ class PaymentServiceServicer:
         REQUIRES_PAYMENT_METHOD with last_error after a decline).
         Errors: FAILED_PRECONDITION GATEWAY_CAPABILITY_MISSING (e.g. MANUAL capture or
         destination on a gateway that lacks it), FAILED_PRECONDITION INVALID_STATE
-        (destination account not charges_enabled, payment method not verified).
+        (destination account not charges_enabled, payment method not verified),
+        FAILED_PRECONDITION PAYMENT_METHOD_DETACHED (the saved method was detached).
         Idempotent with idempotency_key (required).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
