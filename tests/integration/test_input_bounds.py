@@ -286,3 +286,28 @@ async def test_a_line_item_quantity_is_a_count_not_money(server: Running) -> Non
     request = _checkout(line_items=_lines((0, 500)))
     violations = await invalid(server.payments().CreateCheckoutSession, request)
     assert violations["line_items.items[0].quantity"] == "must be between 1 and 99999999"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://169.254.169.254/latest/meta-data",  # a cloud metadata service
+        "https://[fe80::1]/hooks",
+        "https://0.0.0.0/hooks",
+        "https://224.0.0.1/hooks",
+    ],
+)
+async def test_an_endpoint_on_an_address_no_consumer_lives_at_is_refused(
+    server: Running, url: str
+) -> None:
+    request = hpb.CreateEndpointRequest(url=url)
+    assert await invalid(webhooks(server).CreateEndpoint, request) == {
+        "url": "must not be a link-local, unspecified, multicast or reserved address"
+    }
+
+
+async def test_an_endpoint_on_a_private_network_is_an_internal_consumer(server: Running) -> None:
+    made = await webhooks(server).CreateEndpoint(
+        hpb.CreateEndpointRequest(url="https://10.0.3.7/hooks"), metadata=TENANT_AUTH
+    )
+    assert made.endpoint.url == "https://10.0.3.7/hooks"
