@@ -265,6 +265,17 @@ class AccountResult:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CheckoutCompletion:
+    """A hosted checkout its payer finished and paid (Stripe's checkout.session.completed
+    with payment_status "paid"): the payment was made by the gateway, not by us."""
+
+    gateway_reference: str  # the session at the gateway
+    payment_reference: str  # the payment the gateway made for it
+    amount_received: int
+    currency: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AccountLinkRequest:
     gateway_reference: str
     type: str  # account_onboarding | account_update (dashboard: login link)

@@ -15,6 +15,7 @@ from gateways.types import (
     BankTransferResult,
     BankVerification,
     ChargeResult,
+    CheckoutCompletion,
     RefundResult,
 )
 
@@ -45,6 +46,8 @@ class GatewayUpdate:
     bank_verifications: tuple[BankVerificationUpdate, ...] = ()
     #: A marketplace account's onboarding state.
     account: AccountResult | None = None
+    #: A hosted checkout paid at the gateway.
+    checkout: CheckoutCompletion | None = None
     #: Where a reader that keeps a cursor (Plaid's event sync) read the provider's event
     #: stream to: the relay stores it in the transaction applying the update, so a new
     #: process goes on from there.

@@ -211,7 +211,11 @@ def _payment_appliers(db: Database, registry: Registry, payment_domain: PaymentD
         appliers.register(
             gateway_name,
             PaymentEventApplier(
-                payment_domain.intents, read_update, payment_domain.bank, payment_domain.accounts
+                payment_domain.intents,
+                read_update,
+                payment_domain.bank,
+                payment_domain.accounts,
+                payment_domain.checkout,
             ),
         )
     return appliers

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from gateways.stripe.gateway import account_result, charge_result, id_of, refund_result
-from gateways.types import RefundResult
+from gateways.types import CheckoutCompletion, RefundResult
 from gateways.updates import GatewayUpdate
 
 PAYMENT_EVENTS: Final = frozenset(
@@ -47,6 +47,11 @@ REFUND_EVENTS: Final = frozenset(
 CHARGE_REFUND_EVENTS: Final = frozenset({"charge.refunded"})
 #: Events whose object is a Connect account (onboarding finished, requirements due).
 ACCOUNT_EVENTS: Final = frozenset({"account.updated"})
+#: Events whose object is a Checkout Session the payer finished (paid at once, or a
+#: delayed method's payment arriving later).
+CHECKOUT_EVENTS: Final = frozenset(
+    {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
+)
 
 
 def _object(event: Mapping[str, Any], kind: str) -> dict[str, Any] | None:
@@ -65,6 +70,25 @@ def _of_payment(refund: RefundResult, payment: object) -> RefundResult:
     if refund.payment_reference or not reference:
         return refund
     return dataclasses.replace(refund, payment_reference=reference)
+
+
+def _checkout_update(session: dict[str, Any] | None) -> GatewayUpdate | None:
+    """A paid payment-mode session, with the PaymentIntent Stripe made for it."""
+    if session is None or session.get("mode") != "payment":
+        return None
+    if session.get("payment_status") != "paid":
+        return None  # a delayed method: async_payment_succeeded follows when it pays
+    payment = id_of(session.get("payment_intent"))
+    if not payment:
+        return None
+    return GatewayUpdate(
+        checkout=CheckoutCompletion(
+            gateway_reference=str(session["id"]),
+            payment_reference=payment,
+            amount_received=int(session["amount_total"]),
+            currency=str(session["currency"]),
+        )
+    )
 
 
 def stripe_update(event_type: str, event: Mapping[str, Any]) -> GatewayUpdate | None:
@@ -93,6 +117,8 @@ def stripe_update(event_type: str, event: Mapping[str, Any]) -> GatewayUpdate | 
         if event_type in ACCOUNT_EVENTS:
             account = _object(event, "account")
             return None if account is None else GatewayUpdate(account=account_result(account))
+        if event_type in CHECKOUT_EVENTS:
+            return _checkout_update(_object(event, "checkout.session"))
     except (KeyError, TypeError, ValueError, AttributeError):
         return None  # a malformed object is not an update
     return None

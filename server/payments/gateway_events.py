@@ -25,7 +25,12 @@ from gateways.updates import AnyUpdateReader, GatewayUpdate
 from server.errors import NotFound
 from server.payments.bank import BankPaymentService
 from server.payments.intents import PaymentIntentService
-from server.payments.marketplace import ConnectedAccountService
+from server.payments.marketplace import (
+    CheckoutService,
+    CheckoutSession,
+    ConnectedAccount,
+    ConnectedAccountService,
+)
 from server.webhooks.inbound import ApplyOutcome, ApplyResult, NormalizedGatewayEvent
 from store.gateway_cursors import GatewayCursors
 from store.models import utcnow
@@ -57,11 +62,13 @@ class PaymentEventApplier:
         read: AnyUpdateReader,
         bank: BankPaymentService | None = None,
         accounts: ConnectedAccountService | None = None,
+        checkout: CheckoutService | None = None,
     ) -> None:
         self._intents = intents
         self._read = read
         self._bank = bank
         self._accounts = accounts
+        self._checkout = checkout
         self._resuming: set[asyncio.Task[None]] = set()
 
     async def prepare(self, event: NormalizedGatewayEvent) -> GatewayUpdate | None:
@@ -151,17 +158,31 @@ class PaymentEventApplier:
                 )
         if bank is not None and update.bank_verifications:
             result = await self._apply_verifications(session, event, bank, update, result)
+        result = await self._apply_marketplace(session, event, update, result)
+        return await self._apply_refunds(session, event, update, result)
+
+    async def _apply_marketplace(
+        self,
+        session: AsyncSession,
+        event: NormalizedGatewayEvent,
+        update: GatewayUpdate,
+        result: ApplyResult,
+    ) -> ApplyResult:
+        """A hosted checkout paid at the gateway; a connected account's new state."""
+        found: CheckoutSession | ConnectedAccount | None = None
+        if update.checkout is not None and self._checkout is not None:
+            found = await self._checkout.apply_gateway_completion(
+                session, event.gateway, update.checkout
+            )
         if update.account is not None and self._accounts is not None:
-            account = await self._accounts.apply_gateway_account(
+            found = await self._accounts.apply_gateway_account(
                 session, event.gateway, update.account
             )
-            if account is not None:
-                result = ApplyResult(
-                    outcome=ApplyOutcome.PROCESSED,
-                    resource_id=account.id,
-                    client_id=account.client_id,
-                )
-        return await self._apply_refunds(session, event, update, result)
+        if found is None:
+            return result
+        return ApplyResult(
+            outcome=ApplyOutcome.PROCESSED, resource_id=found.id, client_id=found.client_id
+        )
 
     async def _apply_refunds(
         self,

@@ -1018,6 +1018,42 @@ class PaymentIntentService:
             )
         return await refunds.record_pending(refund.id, gateway_reference=result.gateway_reference)
 
+    async def adopt_gateway_payment(
+        self,
+        session: AsyncSession,
+        *,
+        client_id: str,
+        gateway: str,
+        new: NewPaymentIntent,
+        payment: ChargeResult,
+        before_success: IntentFinish = _unanswered,
+    ) -> PaymentIntent:
+        """Record a payment the gateway made itself (a hosted checkout it ran) as one of
+        ours, already SUCCEEDED, in the caller's transaction: ``payment.created`` then
+        ``payment.succeeded``, with ``before_success`` run in between (what must hold
+        when the success is announced). A payment already recorded is returned as is."""
+        intents = PaymentIntents(session)
+        known = await intents.find_by_gateway_reference(gateway, payment.gateway_reference)
+        if known is not None:
+            return known
+        intent = dataclasses.replace(
+            _new_intent(client_id, new, _Terms(customer_id=new.customer_id), None),
+            gateway=gateway,
+        )
+        await intents.add(intent, create_key=None)
+        await self._event(session, intent, "payment.created")
+        await before_success(session, intent)
+        paid = await intents.record_capture(
+            intent.id,
+            gateway=gateway,
+            gateway_reference=payment.gateway_reference,
+            amount_received=payment.amount_received,
+            application_fee_amount=None,
+            destination_amount=0,
+        )
+        await self._event(session, paid, "payment.succeeded")
+        return paid
+
     async def adopt_gateway_refund(
         self, session: AsyncSession, *, gateway: str, result: RefundResult
     ) -> Refund | None:

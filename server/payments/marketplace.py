@@ -19,8 +19,11 @@ from gateways.types import (
     AccountRequest,
     AccountResult,
     Capability,
+    ChargeResult,
+    CheckoutCompletion,
     CheckoutRequest,
     LineItem,
+    Outcome,
     derive_key,
 )
 from server.errors import FieldViolation, InvalidInput, InvalidState, NotFound, NotYetAvailable
@@ -254,6 +257,49 @@ class CheckoutService:
             await sessions.update(
                 locked.client_id, locked.id, status=locked.status, payment_intent_id=intent.id
             )
+
+    async def apply_gateway_completion(
+        self, session: AsyncSession, gateway: str, done: CheckoutCompletion
+    ) -> CheckoutSession | None:
+        """A session the payer paid on the gateway's own page (Stripe Checkout): the
+        payment the gateway made becomes the session's intent, SUCCEEDED, and the
+        session COMPLETE, in the relay's transaction. None when the session is not ours;
+        a repeat changes nothing."""
+        sessions = CheckoutSessions(session)
+        found = await sessions.find_by_gateway_reference(gateway, done.gateway_reference)
+        if found is None:
+            return None
+        checkout = await sessions.get_for_update(found.client_id, found.id)
+        assert checkout is not None
+        if checkout.status == "complete":
+            return checkout
+
+        async def link(db_session: AsyncSession, intent: PaymentIntent) -> None:
+            await CheckoutSessions(db_session).update(
+                checkout.client_id, checkout.id, status="open", payment_intent_id=intent.id
+            )
+
+        await self._intents.adopt_gateway_payment(
+            session,
+            client_id=checkout.client_id,
+            gateway=gateway,
+            new=NewPaymentIntent(
+                amount=done.amount_received,
+                currency=done.currency,
+                customer_id=checkout.customer_id,
+                description=f"Checkout session {checkout.id}",
+                metadata={**checkout.metadata, CHECKOUT_SESSION: checkout.id},
+                gateway=gateway,
+                return_url=checkout.success_url,
+            ),
+            payment=ChargeResult(
+                outcome=Outcome.SUCCEEDED,
+                gateway_reference=done.payment_reference,
+                amount_received=done.amount_received,
+            ),
+            before_success=link,
+        )
+        return await sessions.get(checkout.client_id, checkout.id)
 
     async def on_intent_outcome(
         self, session: AsyncSession, intent: PaymentIntent, outcome: IntentOutcome

@@ -165,3 +165,69 @@ async def test_a_checkout_session_names_the_payer_as_stripe_knows_them(
     assert made.checkout_session.url == "https://checkout.stripe.com/c/pay/cs_test_1"
     (sent,) = [r for r in fake.requests if r.path == "/v1/checkout/sessions"]
     assert sent.form["customer"] == "cus_Stripe1"
+
+
+async def test_a_stripe_checkout_paid_on_stripes_page_completes_with_its_payment(
+    stripe_connect: tuple[Running, RecordingStripe],
+) -> None:
+    """Stripe made the PaymentIntent itself: its signed checkout.session.completed
+    brings it in as the session's intent, SUCCEEDED, and the session COMPLETE."""
+    server, _fake = stripe_connect
+    customer = await new_customer(server)
+    made = (
+        await server.payments().CreateCheckoutSession(
+            pb.CreateCheckoutSessionRequest(
+                customer_id=customer,
+                gateway="stripe",
+                mode=res.CHECKOUT_SESSION_MODE_PAYMENT,
+                line_items=res.CheckoutLineItems(
+                    items=[res.CheckoutLineItem(description="Rent", quantity=2, unit_amount=1500)]
+                ),
+                success_url="https://tenant.example/ok",
+                metadata={"lease": "L-9"},
+            ),
+            metadata=TENANT_AUTH,
+        )
+    ).checkout_session
+    completed = {
+        "id": "cs_test_1",
+        "object": "checkout.session",
+        "mode": "payment",
+        "payment_status": "paid",
+        "status": "complete",
+        "payment_intent": "pi_3Stripe",
+        "amount_total": 3000,
+        "currency": "usd",
+    }
+    await post_stripe_event(server, "checkout.session.completed", completed)
+    (event,) = await applied(server, "stripe", 1)
+    assert event.resource_id == made.id
+    done = (
+        await server.payments().GetCheckoutSession(
+            pb.GetCheckoutSessionRequest(id=made.id), metadata=TENANT_AUTH
+        )
+    ).checkout_session
+    assert done.status == res.CHECKOUT_SESSION_STATUS_COMPLETE
+    intent = (
+        await server.payments().GetPaymentIntent(
+            pb.GetPaymentIntentRequest(id=done.payment_intent_id), metadata=TENANT_AUTH
+        )
+    ).payment_intent
+    assert intent.status == res.PAYMENT_INTENT_STATUS_SUCCEEDED
+    assert (intent.amount_received, intent.gateway, intent.gateway_reference) == (
+        3000,
+        "stripe",
+        "pi_3Stripe",
+    )
+    assert (intent.customer_id, intent.metadata["lease"]) == (customer, "L-9")
+    assert await events(server, intent.id) == ["payment.created", "payment.succeeded"]
+    ours = [t for t in await events(server, made.id) if not t.startswith("gateway.")]
+    assert ours == ["checkout.session.created", "checkout.session.completed"]
+    # Stripe sends events at least once: the same one again changes nothing
+    await post_stripe_event(server, "checkout.session.completed", completed, event_id="evt_again")
+    await applied(server, "stripe", 2)
+    assert await events(server, intent.id) == ["payment.created", "payment.succeeded"]
+    listed = await server.payments().ListPaymentIntents(
+        pb.ListPaymentIntentsRequest(), metadata=TENANT_AUTH
+    )
+    assert [i.id for i in listed.payment_intents] == [intent.id]

@@ -8,7 +8,14 @@ import pytest
 
 from gateways.sandbox.events import payment_event, refund_event, sandbox_update
 from gateways.stripe.events import stripe_update
-from gateways.types import AccountResult, ChargeResult, Outcome, PaymentError, RefundResult
+from gateways.types import (
+    AccountResult,
+    ChargeResult,
+    CheckoutCompletion,
+    Outcome,
+    PaymentError,
+    RefundResult,
+)
 
 
 def stripe_event(event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
@@ -225,3 +232,24 @@ def test_a_stripe_account_updated_event_carries_the_accounts_state() -> None:
         "account.updated", stripe_event("account.updated", {"id": "x"} | {"object": "customer"})
     )
     assert wrong is None
+
+
+def test_a_paid_stripe_checkout_carries_its_payment_and_an_unpaid_one_nothing() -> None:
+    session = {
+        "id": "cs_1",
+        "object": "checkout.session",
+        "mode": "payment",
+        "payment_status": "paid",
+        "payment_intent": {"id": "pi_1", "object": "payment_intent"},
+        "amount_total": 3000,
+        "currency": "usd",
+    }
+    update = stripe_update("checkout.session.completed", stripe_event("x", session))
+    assert update is not None
+    assert update.checkout == CheckoutCompletion(
+        gateway_reference="cs_1", payment_reference="pi_1", amount_received=3000, currency="usd"
+    )
+    unpaid = session | {"payment_status": "unpaid"}  # a delayed method: not yet
+    assert stripe_update("checkout.session.completed", stripe_event("x", unpaid)) is None
+    subscription = session | {"mode": "subscription"}
+    assert stripe_update("checkout.session.completed", stripe_event("x", subscription)) is None
