@@ -48,6 +48,8 @@ class GatewayUpdate:
     account: AccountResult | None = None
     #: A hosted checkout paid at the gateway.
     checkout: CheckoutCompletion | None = None
+    #: A hosted checkout the gateway expired unpaid (its reference there).
+    checkout_expired: str = ""
     #: Where a reader that keeps a cursor (Plaid's event sync) read the provider's event
     #: stream to: the relay stores it in the transaction applying the update, so a new
     #: process goes on from there.

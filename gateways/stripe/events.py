@@ -119,6 +119,9 @@ def stripe_update(event_type: str, event: Mapping[str, Any]) -> GatewayUpdate | 
             return None if account is None else GatewayUpdate(account=account_result(account))
         if event_type in CHECKOUT_EVENTS:
             return _checkout_update(_object(event, "checkout.session"))
+        if event_type == "checkout.session.expired":
+            expired = _object(event, "checkout.session")
+            return None if expired is None else GatewayUpdate(checkout_expired=expired["id"])
     except (KeyError, TypeError, ValueError, AttributeError):
         return None  # a malformed object is not an update
     return None

@@ -174,6 +174,10 @@ class PaymentEventApplier:
             found = await self._checkout.apply_gateway_completion(
                 session, event.gateway, update.checkout
             )
+        if update.checkout_expired and self._checkout is not None:
+            found = await self._checkout.apply_gateway_expiry(
+                session, event.gateway, update.checkout_expired
+            )
         if update.account is not None and self._accounts is not None:
             found = await self._accounts.apply_gateway_account(
                 session, event.gateway, update.account

@@ -301,6 +301,35 @@ class CheckoutService:
         )
         return await sessions.get(checkout.client_id, checkout.id)
 
+    async def apply_gateway_expiry(
+        self, session: AsyncSession, gateway: str, reference: str
+    ) -> CheckoutSession | None:
+        """The gateway expired a session unpaid: it is stored EXPIRED, with
+        ``checkout.session.expired``, once. None when it is not ours; a session already
+        paid stays COMPLETE."""
+        sessions = CheckoutSessions(session)
+        found = await sessions.find_by_gateway_reference(gateway, reference)
+        if found is None:
+            return None
+        checkout = await sessions.get_for_update(found.client_id, found.id)
+        assert checkout is not None
+        if checkout.status != "open":
+            return checkout
+        expired = await sessions.update(
+            checkout.client_id,
+            checkout.id,
+            status="expired",
+            payment_intent_id=checkout.payment_intent_id,
+        )
+        await record_event(
+            session,
+            client_id=expired.client_id,
+            event_type="checkout.session.expired",
+            resource_id=expired.id,
+            data=expired,
+        )
+        return expired
+
     async def on_intent_outcome(
         self, session: AsyncSession, intent: PaymentIntent, outcome: IntentOutcome
     ) -> None:

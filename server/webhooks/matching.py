@@ -29,6 +29,7 @@ KNOWN_EVENT_TYPES: Final = frozenset(
         "connected_account.updated",
         "checkout.session.created",
         "checkout.session.completed",
+        "checkout.session.expired",
         "bank_account.verification_failed",
         "payment.succeeded",
         "payment.failed",

@@ -231,3 +231,37 @@ async def test_a_stripe_checkout_paid_on_stripes_page_completes_with_its_payment
         pb.ListPaymentIntentsRequest(), metadata=TENANT_AUTH
     )
     assert [i.id for i in listed.payment_intents] == [intent.id]
+
+
+async def test_a_stripe_checkout_expired_unpaid_is_stored_expired_once(
+    stripe_connect: tuple[Running, RecordingStripe],
+) -> None:
+    server, _fake = stripe_connect
+    made = await stripe_session(server)
+    expired = {"id": "cs_test_1", "object": "checkout.session", "status": "expired"}
+    await post_stripe_event(server, "checkout.session.expired", expired)
+    (event,) = await applied(server, "stripe", 1)
+    assert event.resource_id == made.id
+    got = await server.payments().GetCheckoutSession(
+        pb.GetCheckoutSessionRequest(id=made.id), metadata=TENANT_AUTH
+    )
+    assert got.checkout_session.status == res.CHECKOUT_SESSION_STATUS_EXPIRED
+    await post_stripe_event(server, "checkout.session.expired", expired, event_id="evt_again")
+    await applied(server, "stripe", 2)
+    ours = [t for t in await events(server, made.id) if not t.startswith("gateway.")]
+    assert ours == ["checkout.session.created", "checkout.session.expired"]
+
+
+async def stripe_session(server: Running) -> res.CheckoutSession:
+    made = await server.payments().CreateCheckoutSession(
+        pb.CreateCheckoutSessionRequest(
+            gateway="stripe",
+            mode=res.CHECKOUT_SESSION_MODE_PAYMENT,
+            line_items=res.CheckoutLineItems(
+                items=[res.CheckoutLineItem(description="Rent", quantity=1, unit_amount=1500)]
+            ),
+            success_url="https://tenant.example/ok",
+        ),
+        metadata=TENANT_AUTH,
+    )
+    return made.checkout_session
