@@ -6,6 +6,7 @@ Withdraw holds the amount and pays it out to a verified bank account as an ACH c
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -257,8 +258,10 @@ class WalletServicer:
             request,
             key,
             pb.DepositResponse,
-            check=lambda: self._payments.check_method(
-                client_id, new.payment_method_id, new.currency
+            check=lambda: self._wallet_first(
+                client_id,
+                new.wallet_id,
+                lambda: self._payments.check_method(client_id, new.payment_method_id, new.currency),
             ),
             begin=lambda session: self._wallets.begin_deposit(session, client_id, new),
             collect=lambda transaction_id: self._wallets.collect_deposit(
@@ -278,8 +281,12 @@ class WalletServicer:
             request,
             key,
             pb.WithdrawResponse,
-            check=lambda: self._payments.check_payout_method(
-                client_id, new.payment_method_id, new.currency
+            check=lambda: self._wallet_first(
+                client_id,
+                new.wallet_id,
+                lambda: self._payments.check_payout_method(
+                    client_id, new.payment_method_id, new.currency
+                ),
             ),
             begin=lambda session: self._wallets.begin_withdrawal(session, client_id, new),
             collect=lambda transaction_id: self._wallets.collect_withdrawal(
@@ -290,6 +297,13 @@ class WalletServicer:
             ),
             record_id=lambda response: response.wallet_transaction.id,
         )
+
+    async def _wallet_first(
+        self, client_id: str, wallet_id: str, check_method: Callable[[], Awaitable[None]]
+    ) -> None:
+        """An unknown wallet is NOT_FOUND before anything is said of the method."""
+        await self._wallets.get(client_id, wallet_id=wallet_id)
+        await check_method()
 
     async def Transfer(self, request: pb.TransferRequest, _context: Context) -> pb.TransferResponse:
         checks = Checks()

@@ -38,6 +38,7 @@ from server.ledger.wallets import WalletService
 from server.ledger_payments import LEDGER_REFERENCE, IntentPayments
 from server.payments.intents import PaymentIntentService
 from server.payments.outcomes import IntentOutcomes
+from store.ids import new_id
 from store.models import EventRow
 from tests.conftest import OTHER_AUTH, TENANT_AUTH, Running, settings_for, start_running
 from tests.integration.test_payment_gateway_events import post_sandbox
@@ -810,3 +811,26 @@ async def test_an_unknown_package_or_method_buys_nothing(server: Running) -> Non
     }
     assert await all_intents(server) == []
     assert await available_credits(server) == 0
+
+
+async def test_an_unknown_wallet_is_not_found_before_anything_about_the_method(
+    server: Running,
+) -> None:
+    nowhere = new_id("wal")
+    for call, request in (
+        (wallets(server).Deposit, deposit_request(nowhere, new_id("pm"))),
+        (
+            wallets(server).Withdraw,
+            wpb.WithdrawRequest(
+                wallet_id=nowhere,
+                amount=100,
+                currency="usd",
+                payment_method_id=new_id("pm"),
+                idempotency_key=key(),
+            ),
+        ),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await call(request, metadata=TENANT_AUTH)  # type: ignore[operator]
+        assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+        assert error_info(caught.value).metadata["resource"] == "wallet"
