@@ -261,38 +261,36 @@ class CheckoutSessions:
         return None if row is None else _session_record(row)
 
     async def find_by_gateway_reference(
-        self, gateway: str, gateway_reference: str
+        self, gateway: str, gateway_reference: str, *, lock: bool = True
     ) -> CheckoutSessionRecord | None:
-        row = await self._session.scalar(
-            select(CheckoutSessionRow).where(
-                CheckoutSessionRow.gateway == gateway,
-                CheckoutSessionRow.gateway_reference == gateway_reference,
-            )
+        """Locked unless asked not to: the caller is about to record what the gateway
+        says of it."""
+        query = select(CheckoutSessionRow).where(
+            CheckoutSessionRow.gateway == gateway,
+            CheckoutSessionRow.gateway_reference == gateway_reference,
         )
+        row = await self._session.scalar(query.with_for_update() if lock else query)
         return None if row is None else _session_record(row)
 
     async def get_for_update(self, client_id: str, session_id: str) -> CheckoutSessionRecord | None:
-        row = await self._locked(client_id, session_id)
+        row = await self._session.scalar(
+            select(CheckoutSessionRow)
+            .where(CheckoutSessionRow.id == session_id, CheckoutSessionRow.client_id == client_id)
+            .with_for_update()
+        )
         return None if row is None else _session_record(row)
 
     async def update(
-        self, client_id: str, session_id: str, *, status: str, payment_intent_id: str
+        self, session_id: str, *, status: str, payment_intent_id: str
     ) -> CheckoutSessionRecord:
-        """Change a session this transaction has locked; returns it as it now stands."""
-        row = await self._locked(client_id, session_id)
-        assert row is not None
+        """Change a session this transaction has locked (so its row is already loaded);
+        returns it as it now stands."""
+        row = await self._session.get_one(CheckoutSessionRow, session_id)
         row.status = status
         row.payment_intent_id = payment_intent_id
         row.update_time = utcnow()
         await self._session.flush()
         return _session_record(row)
-
-    async def _locked(self, client_id: str, session_id: str) -> CheckoutSessionRow | None:
-        return await self._session.scalar(
-            select(CheckoutSessionRow)
-            .where(CheckoutSessionRow.id == session_id, CheckoutSessionRow.client_id == client_id)
-            .with_for_update()
-        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

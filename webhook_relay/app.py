@@ -85,7 +85,9 @@ such as <code>pm_card_visa</code>; the payer is then sent to the session's
 async def sandbox_checkout(request: web.Request) -> web.Response:
     reference = request.match_info["reference"][:100]
     async with request.app[DB_KEY].read() as session:
-        found = await CheckoutSessions(session).find_by_gateway_reference("sandbox", reference)
+        found = await CheckoutSessions(session).find_by_gateway_reference(
+            "sandbox", reference, lock=False
+        )
     if found is None:
         raise web.HTTPNotFound(text="no such sandbox checkout session\n")
     found = with_expiry(found, utcnow())

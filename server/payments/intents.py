@@ -155,6 +155,8 @@ _CONFIRMS: Final = frozenset({"confirm", CREATE_CONFIRM})
 #: Intent metadata naming the checkout session the intent pays (written by
 #: server.payments.marketplace, which alone confirms such an intent: the session must be
 #: open, so an expired one takes no payment; nobody cancels it under an open session).
+#: It completes a session only when the session names the intent too: a caller writing
+#: the key into another intent's metadata completes nothing.
 CHECKOUT_SESSION: Final = "isa_checkout_session"
 #: Gateway refusals of the payment method itself, before any charge: bad input (the
 #: caller's to fix), not a decline.

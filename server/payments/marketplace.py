@@ -59,10 +59,6 @@ SESSION_ID_TEMPLATE: Final = "{CHECKOUT_SESSION_ID}"
 CheckoutSession = CheckoutSessionRecord
 ConnectedAccount = ConnectedAccountRecord
 
-# CHECKOUT_SESSION, the intent metadata naming the session an intent pays, is read
-# back only together with the session's own ``payment_intent_id``: a caller writing the
-# key into another intent's metadata completes nothing.
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NewCheckoutSession:
@@ -254,9 +250,7 @@ class CheckoutService:
         sessions = CheckoutSessions(session)
         locked = await sessions.get_for_update(checkout.client_id, checkout.id)
         if locked is not None and not locked.payment_intent_id:
-            await sessions.update(
-                locked.client_id, locked.id, status=locked.status, payment_intent_id=intent.id
-            )
+            await sessions.update(locked.id, status=locked.status, payment_intent_id=intent.id)
 
     async def apply_gateway_completion(
         self, session: AsyncSession, gateway: str, done: CheckoutCompletion
@@ -266,18 +260,12 @@ class CheckoutService:
         session COMPLETE, in the relay's transaction. None when the session is not ours;
         a repeat changes nothing."""
         sessions = CheckoutSessions(session)
-        found = await sessions.find_by_gateway_reference(gateway, done.gateway_reference)
-        if found is None:
-            return None
-        checkout = await sessions.get_for_update(found.client_id, found.id)
-        assert checkout is not None
-        if checkout.status == "complete":
+        checkout = await sessions.find_by_gateway_reference(gateway, done.gateway_reference)
+        if checkout is None or checkout.status == "complete":
             return checkout
 
-        async def link(db_session: AsyncSession, intent: PaymentIntent) -> None:
-            await CheckoutSessions(db_session).update(
-                checkout.client_id, checkout.id, status="open", payment_intent_id=intent.id
-            )
+        async def link(_session: AsyncSession, intent: PaymentIntent) -> None:
+            await sessions.update(checkout.id, status="open", payment_intent_id=intent.id)
 
         await self._intents.adopt_gateway_payment(
             session,
@@ -307,28 +295,10 @@ class CheckoutService:
         """The gateway expired a session unpaid: it is stored EXPIRED, with
         ``checkout.session.expired``, once. None when it is not ours; a session already
         paid stays COMPLETE."""
-        sessions = CheckoutSessions(session)
-        found = await sessions.find_by_gateway_reference(gateway, reference)
-        if found is None:
-            return None
-        checkout = await sessions.get_for_update(found.client_id, found.id)
-        assert checkout is not None
-        if checkout.status != "open":
+        checkout = await CheckoutSessions(session).find_by_gateway_reference(gateway, reference)
+        if checkout is None or checkout.status != "open":
             return checkout
-        expired = await sessions.update(
-            checkout.client_id,
-            checkout.id,
-            status="expired",
-            payment_intent_id=checkout.payment_intent_id,
-        )
-        await record_event(
-            session,
-            client_id=expired.client_id,
-            event_type="checkout.session.expired",
-            resource_id=expired.id,
-            data=expired,
-        )
-        return expired
+        return await _end(session, checkout, "expired", checkout.payment_intent_id)
 
     async def on_intent_outcome(
         self, session: AsyncSession, intent: PaymentIntent, outcome: IntentOutcome
@@ -345,16 +315,30 @@ class CheckoutService:
         if checkout.status != "open":
             return  # a repeated announcement
         # Paid is complete, even if the payer finished 3-D Secure after expire_time.
-        done = await sessions.update(
-            checkout.client_id, checkout.id, status="complete", payment_intent_id=intent.id
-        )
-        await record_event(
-            session,
-            client_id=done.client_id,
-            event_type="checkout.session.completed",
-            resource_id=done.id,
-            data=done,
-        )
+        await _end(session, checkout, "complete", intent.id)
+
+
+_END_EVENTS: Final = {
+    "complete": "checkout.session.completed",
+    "expired": "checkout.session.expired",
+}
+
+
+async def _end(
+    session: AsyncSession, checkout: CheckoutSession, status: str, payment_intent_id: str
+) -> CheckoutSession:
+    """Store a locked OPEN session's end (``complete`` or ``expired``) with its event."""
+    ended = await CheckoutSessions(session).update(
+        checkout.id, status=status, payment_intent_id=payment_intent_id
+    )
+    await record_event(
+        session,
+        client_id=ended.client_id,
+        event_type=_END_EVENTS[status],
+        resource_id=ended.id,
+        data=ended,
+    )
+    return ended
 
 
 #: Statuses in which the owner may still be onboarding: reads ask the gateway first.
