@@ -66,7 +66,7 @@ from server.webhooks.endpoints import EndpointService
 from server.webhooks.inbound import Appliers, GatewayEventService
 from store.db import Database
 from store.gateway_cursors import GatewayCursors
-from webhook_relay.app import create_app
+from webhook_relay.app import SandboxPages, create_app
 from webhook_relay.delivery import DeliveryPolicy, DeliveryWorker
 from webhook_relay.inbound import InboundWebhooks
 
@@ -316,7 +316,9 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
         metrics,
         inbound,
         max_body_bytes=settings.relay.max_body_bytes,
-        sandbox="sandbox" in settings.gateways,
+        sandbox=SandboxPages(payment_domain.checkout, payment_domain.accounts)
+        if "sandbox" in settings.gateways
+        else None,
     )
     runner = web.AppRunner(relay_app, access_log=None)
     await runner.setup()

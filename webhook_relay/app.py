@@ -5,21 +5,31 @@ from __future__ import annotations
 
 import html
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Final
 
 from aiohttp import web
 
 from server.metrics import CONTENT_TYPE, Metrics
-from server.payments.marketplace import with_expiry
+from server.payments.marketplace import CheckoutService, ConnectedAccountService
 from store.db import Database
-from store.models import utcnow
-from store.payment_methods import CheckoutSessions, ConnectedAccounts
 from webhook_relay.inbound import InboundWebhooks
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 DB_KEY = web.AppKey("db", Database)
 METRICS_KEY = web.AppKey("metrics", Metrics)
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxPages:
+    """What the sandbox's hosted pages show: the sessions and accounts behind them."""
+
+    checkout: CheckoutService
+    accounts: ConnectedAccountService
+
+
+SANDBOX_KEY = web.AppKey("sandbox", SandboxPages)
 
 
 @web.middleware
@@ -84,13 +94,9 @@ such as <code>pm_card_visa</code>; the payer is then sent to the session's
 
 async def sandbox_checkout(request: web.Request) -> web.Response:
     reference = request.match_info["reference"][:100]
-    async with request.app[DB_KEY].read() as session:
-        found = await CheckoutSessions(session).find_by_gateway_reference(
-            "sandbox", reference, lock=False
-        )
+    found = await request.app[SANDBOX_KEY].checkout.hosted("sandbox", reference)
     if found is None:
         raise web.HTTPNotFound(text="no such sandbox checkout session\n")
-    found = with_expiry(found, utcnow())
     page = SANDBOX_CHECKOUT_PAGE.format(
         session_id=html.escape(found.id),
         amount=found.amount_total,
@@ -115,10 +121,7 @@ account's owner would by calling
 
 async def sandbox_onboarding(request: web.Request) -> web.Response:
     reference = request.match_info["reference"][:100]
-    async with request.app[DB_KEY].read() as session:
-        found = await ConnectedAccounts(session).find_by_gateway_reference(
-            "sandbox", reference, lock=False
-        )
+    found = await request.app[SANDBOX_KEY].accounts.hosted("sandbox", reference)
     if found is None:
         raise web.HTTPNotFound(text="no such sandbox connected account\n")
     page = SANDBOX_ONBOARDING_PAGE.format(
@@ -138,7 +141,7 @@ def create_app(
     inbound: InboundWebhooks | None = None,
     *,
     max_body_bytes: int = 1024 * 1024,
-    sandbox: bool = False,
+    sandbox: SandboxPages | None = None,
 ) -> web.Application:
     app = web.Application(middlewares=[_count], client_max_size=max_body_bytes)
     app[DB_KEY] = db
@@ -148,7 +151,8 @@ def create_app(
     app.router.add_get("/metrics", metrics)
     if inbound is not None:
         app.router.add_post("/webhooks/{gateway}", inbound.handle)
-    if sandbox:
+    if sandbox is not None:
+        app[SANDBOX_KEY] = sandbox
         app.router.add_get("/sandbox/authenticate/{reference}", sandbox_authentication)
         app.router.add_get("/sandbox/checkout/{reference}", sandbox_checkout)
         app.router.add_get("/sandbox/connect/{reference}/{link_type}", sandbox_onboarding)

@@ -193,7 +193,16 @@ class CheckoutService:
             found = await CheckoutSessions(session).get(client_id, session_id)
         if found is None:
             raise NotFound("checkout_session", session_id)
-        return with_expiry(found, utcnow())
+        return _with_expiry(found, utcnow())
+
+    async def hosted(self, gateway: str, reference: str) -> CheckoutSession | None:
+        """The session behind a gateway's hosted page (the sandbox's, served by the
+        relay), as it reads now; None when there is none."""
+        async with self._db.read() as session:
+            found = await CheckoutSessions(session).find_by_gateway_reference(
+                gateway, reference, lock=False
+            )
+        return None if found is None else _with_expiry(found, utcnow())
 
     async def pay(
         self, client_id: str, session_id: str, payment_method_id: str, key: str
@@ -360,7 +369,7 @@ def account_status(account: AccountResult) -> str:
     return "pending"
 
 
-def with_expiry(checkout: CheckoutSession, now: dt.datetime) -> CheckoutSession:
+def _with_expiry(checkout: CheckoutSession, now: dt.datetime) -> CheckoutSession:
     """An OPEN session past its expire_time reads EXPIRED: the page no longer takes
     payments (nothing needs to run at the instant it expires)."""
     if checkout.status == "open" and now >= checkout.expire_time:
@@ -469,6 +478,14 @@ class ConnectedAccountService:
             raise NotFound("connected_account", account_id)
         return found
 
+    async def hosted(self, gateway: str, reference: str) -> ConnectedAccount | None:
+        """The account behind a gateway's onboarding page (the sandbox's, served by the
+        relay); None when there is none."""
+        async with self._db.read() as session:
+            return await ConnectedAccounts(session).find_by_gateway_reference(
+                gateway, reference, lock=False
+            )
+
     async def refresh(self, account: ConnectedAccount) -> ConnectedAccount:
         """Record what the gateway says of the account now; if it cannot say, the
         stored account stands (asking again is always safe)."""
@@ -574,5 +591,4 @@ __all__ = [
     "NewCheckoutSession",
     "NewConnectedAccount",
     "account_status",
-    "with_expiry",
 ]
