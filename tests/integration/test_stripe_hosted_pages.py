@@ -150,19 +150,8 @@ async def test_a_checkout_session_names_the_payer_as_stripe_knows_them(
     customer = await new_customer(server)
     async with server.runtime.db.write() as session:  # their first Stripe card made this
         await GatewayCustomers(session).add(customer, "stripe", "cus_Stripe1")
-    made = await server.payments().CreateCheckoutSession(
-        pb.CreateCheckoutSessionRequest(
-            customer_id=customer,
-            gateway="stripe",
-            mode=res.CHECKOUT_SESSION_MODE_PAYMENT,
-            line_items=res.CheckoutLineItems(
-                items=[res.CheckoutLineItem(description="Rent", quantity=1, unit_amount=1500)]
-            ),
-            success_url="https://tenant.example/ok",
-        ),
-        metadata=TENANT_AUTH,
-    )
-    assert made.checkout_session.url == "https://checkout.stripe.com/c/pay/cs_test_1"
+    made = await stripe_session(server, customer_id=customer)
+    assert made.url == "https://checkout.stripe.com/c/pay/cs_test_1"
     (sent,) = [r for r in fake.requests if r.path == "/v1/checkout/sessions"]
     assert sent.form["customer"] == "cus_Stripe1"
 
@@ -174,21 +163,7 @@ async def test_a_stripe_checkout_paid_on_stripes_page_completes_with_its_payment
     brings it in as the session's intent, SUCCEEDED, and the session COMPLETE."""
     server, _fake = stripe_connect
     customer = await new_customer(server)
-    made = (
-        await server.payments().CreateCheckoutSession(
-            pb.CreateCheckoutSessionRequest(
-                customer_id=customer,
-                gateway="stripe",
-                mode=res.CHECKOUT_SESSION_MODE_PAYMENT,
-                line_items=res.CheckoutLineItems(
-                    items=[res.CheckoutLineItem(description="Rent", quantity=2, unit_amount=1500)]
-                ),
-                success_url="https://tenant.example/ok",
-                metadata={"lease": "L-9"},
-            ),
-            metadata=TENANT_AUTH,
-        )
-    ).checkout_session
+    made = await stripe_session(server, quantity=2, customer_id=customer, metadata={"lease": "L-9"})
     completed = {
         "id": "cs_test_1",
         "object": "checkout.session",
@@ -252,15 +227,21 @@ async def test_a_stripe_checkout_expired_unpaid_is_stored_expired_once(
     assert ours == ["checkout.session.created", "checkout.session.expired"]
 
 
-async def stripe_session(server: Running) -> res.CheckoutSession:
+async def stripe_session(
+    server: Running, *, quantity: int = 1, **fields: object
+) -> res.CheckoutSession:
+    """A Stripe-hosted session selling ``quantity`` rents of 1500."""
     made = await server.payments().CreateCheckoutSession(
         pb.CreateCheckoutSessionRequest(
             gateway="stripe",
             mode=res.CHECKOUT_SESSION_MODE_PAYMENT,
             line_items=res.CheckoutLineItems(
-                items=[res.CheckoutLineItem(description="Rent", quantity=1, unit_amount=1500)]
+                items=[
+                    res.CheckoutLineItem(description="Rent", quantity=quantity, unit_amount=1500)
+                ]
             ),
             success_url="https://tenant.example/ok",
+            **fields,  # type: ignore[arg-type]
         ),
         metadata=TENANT_AUTH,
     )
