@@ -27,6 +27,7 @@ from gateways.types import (
     CheckoutResult,
     CustomerRequest,
     DetachRequest,
+    DisputeResult,
     ExchangeRequest,
     GatewayInfo,
     LinkToken,
@@ -169,4 +170,14 @@ class SandboxControls(Gateway, Protocol):
 
     async def complete_onboarding(self, gateway_reference: str) -> None:
         """The account owner finishing the hosted onboarding form."""
+        ...
+
+    async def open_dispute(
+        self, gateway_reference: str, *, amount: int, reason: str
+    ) -> DisputeResult:
+        """The cardholder's bank charging back a paid payment (0: all it received)."""
+        ...
+
+    async def close_dispute(self, dispute_reference: str, *, won: bool) -> DisputeResult:
+        """The bank deciding an open dispute."""
         ...

@@ -12,6 +12,7 @@ import enum
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Final
 
 
 def derive_key(*parts: str) -> str:
@@ -273,6 +274,44 @@ class CheckoutCompletion:
     payment_reference: str  # the payment the gateway made for it
     amount_received: int
     currency: str
+
+
+class DisputeStatus(enum.Enum):
+    """Where a cardholder's dispute of a payment stands, in Stripe's vocabulary (the
+    other providers' states map onto it). ``WARNING_*`` is an inquiry, before any money
+    moves; ``NEEDS_RESPONSE`` / ``UNDER_REVIEW`` a chargeback, the money withdrawn while
+    it is decided; ``WON`` / ``LOST`` / ``WARNING_CLOSED`` are final."""
+
+    WARNING_NEEDS_RESPONSE = "warning_needs_response"
+    WARNING_UNDER_REVIEW = "warning_under_review"
+    WARNING_CLOSED = "warning_closed"
+    NEEDS_RESPONSE = "needs_response"
+    UNDER_REVIEW = "under_review"
+    WON = "won"
+    LOST = "lost"
+
+    @property
+    def closed(self) -> bool:
+        return self in _CLOSED_DISPUTES
+
+
+_CLOSED_DISPUTES: Final = frozenset(
+    {DisputeStatus.WARNING_CLOSED, DisputeStatus.WON, DisputeStatus.LOST}
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DisputeResult:
+    """A dispute of a payment as the gateway reports it (a webhook): the cardholder's
+    bank contests the charge."""
+
+    gateway_reference: str  # the dispute at the gateway
+    payment_reference: str  # the disputed payment at the gateway
+    amount: int
+    currency: str
+    status: DisputeStatus
+    reason: str = ""  # the gateway's reason code, lowercase ("fraudulent")
+    evidence_due_time: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

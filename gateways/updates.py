@@ -16,6 +16,7 @@ from gateways.types import (
     BankVerification,
     ChargeResult,
     CheckoutCompletion,
+    DisputeResult,
     RefundResult,
 )
 
@@ -37,8 +38,8 @@ class BankVerificationUpdate:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GatewayUpdate:
-    """A payment's new state and/or refunds', bank transfers' or bank accounts'
-    verifications' new states, as the provider reports them."""
+    """A payment's new state and/or refunds', bank transfers', bank accounts'
+    verifications' or a dispute's new states, as the provider reports them."""
 
     payment: ChargeResult | None = None
     refunds: tuple[RefundResult, ...] = ()
@@ -50,6 +51,8 @@ class GatewayUpdate:
     checkout: CheckoutCompletion | None = None
     #: A hosted checkout the gateway expired unpaid (its reference there).
     checkout_expired: str = ""
+    #: A cardholder's dispute of a payment: opened, or its new state.
+    dispute: DisputeResult | None = None
     #: Where a reader that keeps a cursor (Plaid's event sync) read the provider's event
     #: stream to: the relay stores it in the transaction applying the update, so a new
     #: process goes on from there.

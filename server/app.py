@@ -41,6 +41,7 @@ from server.payments.bank import BankDebits, BankPaymentService
 from server.payments.bank_secrets import load_cipher
 from server.payments.catalog import GatewayCatalog
 from server.payments.customers import CustomerService
+from server.payments.disputes import DisputeService
 from server.payments.gateway_events import PaymentEventApplier
 from server.payments.intents import PaymentIntentService
 from server.payments.marketplace import CheckoutService, ConnectedAccountService
@@ -214,8 +215,9 @@ def _payment_appliers(db: Database, registry: Registry, payment_domain: PaymentD
                 payment_domain.intents,
                 read_update,
                 payment_domain.bank,
-                payment_domain.accounts,
-                payment_domain.checkout,
+                accounts=payment_domain.accounts,
+                checkout=payment_domain.checkout,
+                disputes=payment_domain.disputes,
             ),
         )
     return appliers
@@ -260,7 +262,12 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
             SandboxServicer(
                 idempotency,
                 SandboxHelpers(
-                    registry, intents, bank, payment_domain.checkout, payment_domain.accounts
+                    registry,
+                    intents,
+                    bank,
+                    checkout=payment_domain.checkout,
+                    accounts=payment_domain.accounts,
+                    disputes=payment_domain.disputes,
                 ),
                 wallets,
             ),
@@ -384,6 +391,7 @@ def _payment_domain(
             db, router, default_return_url=f"{settings.public_relay_url}/connect/return"
         ),
         catalog=GatewayCatalog(registry),
+        disputes=DisputeService(db),
         bank=BankPaymentService(db, router, cipher, intents),
     )
 

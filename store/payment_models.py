@@ -236,3 +236,30 @@ class ConnectedAccountRow(Base):
             "commission_bps >= 0 AND commission_bps <= 10000", name="commission_in_range"
         ),
     )
+
+
+class DisputeRow(Base):
+    """A cardholder's dispute of a payment, as its gateway reports it (one row per
+    gateway dispute: its webhooks update the row, never add another)."""
+
+    __tablename__ = "disputes"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(100))
+    payment_intent_id: Mapped[str] = mapped_column(ForeignKey("payment_intents.id"))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(100), default="")
+    gateway: Mapped[str] = mapped_column(String(40))
+    gateway_reference: Mapped[str] = mapped_column(String(255))
+    evidence_due_time: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    create_time: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("gateway", "gateway_reference"),
+        Index("ix_disputes_client_id_id", "client_id", "id"),
+        Index("ix_disputes_payment_intent_id_id", "payment_intent_id", "id"),
+        CheckConstraint("amount >= 0", name="amount_non_negative"),
+    )

@@ -1,13 +1,14 @@
 """The sandbox's webhooks: what it sends for an asynchronous change, and reading them back.
 
-The simulator speaks Stripe's event shape (``payment_intent.*`` / ``refund.updated``
-with the object's state in ``data.object``), so consumers and the relay treat it like
-a provider's test mode. :func:`payment_event` writes one; :func:`sandbox_update` reads
-one into the domain's terms.
+The simulator speaks Stripe's event shape (``payment_intent.*`` / ``refund.updated`` /
+``charge.dispute.*`` with the object's state in ``data.object``), so consumers and the
+relay treat it like a provider's test mode. :func:`payment_event` writes one;
+:func:`sandbox_update` reads one into the domain's terms.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import time
 from collections.abc import Mapping
@@ -16,6 +17,8 @@ from typing import Any, Final
 from gateways.types import (
     BankTransferResult,
     ChargeResult,
+    DisputeResult,
+    DisputeStatus,
     Outcome,
     PaymentError,
     RefundResult,
@@ -150,6 +153,46 @@ def _error(value: object) -> PaymentError | None:
     )
 
 
+_DISPUTE_TYPES: Final = frozenset({"charge.dispute.created", "charge.dispute.closed"})
+_DISPUTE_STATUSES: Final = {status.value: status for status in DisputeStatus}
+
+
+def dispute_event(result: DisputeResult, *, created: bool) -> dict[str, Any]:
+    """A dispute opened or decided, shaped as Stripe's ``charge.dispute.*``."""
+    due = result.evidence_due_time
+    return _envelope(
+        "charge.dispute.created" if created else "charge.dispute.closed",
+        {
+            "id": result.gateway_reference,
+            "object": "dispute",
+            "payment_intent": result.payment_reference,
+            "amount": result.amount,
+            "currency": result.currency,
+            "status": result.status.value,
+            "reason": result.reason,
+            "evidence_details": {"due_by": None if due is None else int(due.timestamp())},
+        },
+    )
+
+
+def _dispute(obj: Mapping[str, Any]) -> GatewayUpdate | None:
+    status = _DISPUTE_STATUSES.get(str(obj.get("status")))
+    if status is None or not obj.get("payment_intent"):
+        return None
+    due = (obj.get("evidence_details") or {}).get("due_by")
+    return GatewayUpdate(
+        dispute=DisputeResult(
+            gateway_reference=obj["id"],
+            payment_reference=str(obj["payment_intent"]),
+            amount=int(obj["amount"]),
+            currency=str(obj.get("currency") or "").lower(),
+            status=status,
+            reason=str(obj.get("reason") or ""),
+            evidence_due_time=None if due is None else dt.datetime.fromtimestamp(int(due), dt.UTC),
+        )
+    )
+
+
 def sandbox_update(event_type: str, event: Mapping[str, Any]) -> GatewayUpdate | None:
     """Read a sandbox event; None for anything that is not a payment, refund or bank
     transfer change."""
@@ -172,6 +215,8 @@ def sandbox_update(event_type: str, event: Mapping[str, Any]) -> GatewayUpdate |
                     error=_error(obj.get("last_payment_error")),
                 )
             )
+        if event_type in _DISPUTE_TYPES and obj.get("object") == "dispute":
+            return _dispute(obj)
         if event_type in _TRANSFER_TYPES.values() and obj.get("object") == "bank_transfer":
             return _bank_transfer(event_type, obj)
         if event_type == "refund.updated" and obj.get("object") == "refund":
@@ -193,6 +238,6 @@ def sandbox_update(event_type: str, event: Mapping[str, Any]) -> GatewayUpdate |
                     ),
                 )
             )
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, KeyError):
         return None
     return None

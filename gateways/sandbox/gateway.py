@@ -34,7 +34,7 @@ from gateways.sandbox.cards import (
     brand_of,
     luhn_ok,
 )
-from gateways.sandbox.events import payment_event
+from gateways.sandbox.events import dispute_event, payment_event
 from gateways.sandbox.webhooks import SandboxWebhooks
 from gateways.types import (
     AccountLinkRequest,
@@ -51,6 +51,8 @@ from gateways.types import (
     CheckoutResult,
     CustomerRequest,
     DetachRequest,
+    DisputeResult,
+    DisputeStatus,
     GatewayInfo,
     GatewayKind,
     GatewayMode,
@@ -67,6 +69,8 @@ from gateways.types import (
 NAME: Final = "sandbox"
 CURRENCIES: Final = frozenset({"usd", "eur", "gbp", "cad", "aud", "jpy", "chf", "sek"})
 T = TypeVar("T")
+#: How long a sandbox chargeback leaves to respond (Stripe's are due in about a week).
+DISPUTE_EVIDENCE_WINDOW: Final = dt.timedelta(days=7)
 
 
 class FailureKind(enum.Enum):
@@ -118,6 +122,7 @@ class _State:
     customers: set[str] = field(default_factory=set)
     refunds: dict[str, RefundResult] = field(default_factory=dict)
     accounts: dict[str, AccountResult] = field(default_factory=dict)
+    disputes: dict[str, DisputeResult] = field(default_factory=dict)
     injected: set[tuple[str, str]] = field(default_factory=set)
     charges_made: int = 0
 
@@ -435,6 +440,64 @@ class SandboxGateway(SandboxBankRail):
             )
 
         await self._read(act)
+
+    async def open_dispute(
+        self, gateway_reference: str, *, amount: int, reason: str
+    ) -> DisputeResult:
+        """The cardholder's bank charging back ``amount`` of a paid payment (0: all it
+        received): announced by webhook, as Stripe's ``charge.dispute.created``."""
+
+        def act() -> DisputeResult:
+            payment = self._payment(gateway_reference)
+            if payment.status is not Outcome.SUCCEEDED or payment.amount_received <= 0:
+                raise GatewayRejected(
+                    NAME, "only a paid payment can be disputed", code="invalid_state"
+                )
+            disputed = amount or payment.amount_received
+            if disputed > payment.amount_received:
+                raise GatewayRejected(
+                    NAME, "a dispute cannot exceed the amount received", code="amount_too_large"
+                )
+            dispute = DisputeResult(
+                gateway_reference=_ref("dp"),
+                payment_reference=payment.reference,
+                amount=disputed,
+                currency=payment.currency,
+                status=DisputeStatus.NEEDS_RESPONSE,
+                reason=reason,
+                # whole seconds, as its webhook (and Stripe) tells the time
+                evidence_due_time=dt.datetime.now(dt.UTC).replace(microsecond=0)
+                + DISPUTE_EVIDENCE_WINDOW,
+            )
+            self._state.disputes[dispute.gateway_reference] = dispute
+            return dispute
+
+        dispute = await self._read(act)
+        self._announce_dispute(dispute, created=True)
+        return dispute
+
+    async def close_dispute(self, dispute_reference: str, *, won: bool) -> DisputeResult:
+        """The bank deciding an open dispute (``charge.dispute.closed``)."""
+
+        def act() -> DisputeResult:
+            dispute = self._state.disputes.get(dispute_reference)
+            if dispute is None:
+                raise GatewayRejected(
+                    NAME, f"no such dispute: {dispute_reference!r}", code="resource_missing"
+                )
+            if dispute.status.closed:
+                raise GatewayRejected(NAME, "the dispute is already closed", code="invalid_state")
+            closed = replace(dispute, status=DisputeStatus.WON if won else DisputeStatus.LOST)
+            self._state.disputes[dispute_reference] = closed
+            return closed
+
+        dispute = await self._read(act)
+        self._announce_dispute(dispute, created=False)
+        return dispute
+
+    def _announce_dispute(self, dispute: DisputeResult, *, created: bool) -> None:
+        if self._webhooks is not None:
+            self._webhooks.emit(dispute_event(dispute, created=created))
 
     async def complete_authentication(self, gateway_reference: str, *, succeed: bool) -> None:
         """The payer's 3-D Secure outcome: an asynchronous change, announced by webhook."""

@@ -11,11 +11,12 @@ says which objects are worth reading. Anything else (customer.*, payment_intent.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any, Final
 
 from gateways.stripe.gateway import account_result, charge_result, id_of, refund_result
-from gateways.types import CheckoutCompletion, RefundResult
+from gateways.types import CheckoutCompletion, DisputeResult, DisputeStatus, RefundResult
 from gateways.updates import GatewayUpdate
 
 PAYMENT_EVENTS: Final = frozenset(
@@ -52,6 +53,19 @@ ACCOUNT_EVENTS: Final = frozenset({"account.updated"})
 CHECKOUT_EVENTS: Final = frozenset(
     {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
 )
+
+#: Events whose object is a Dispute (a chargeback, or the inquiry before one). The
+#: funds_* events say money moved; the object's status says where the dispute stands.
+DISPUTE_EVENTS: Final = frozenset(
+    {
+        "charge.dispute.created",
+        "charge.dispute.updated",
+        "charge.dispute.closed",
+        "charge.dispute.funds_withdrawn",
+        "charge.dispute.funds_reinstated",
+    }
+)
+_DISPUTE_STATUSES: Final = {status.value: status for status in DisputeStatus}
 
 
 def _object(event: Mapping[str, Any], kind: str) -> dict[str, Any] | None:
@@ -91,6 +105,30 @@ def _checkout_update(session: dict[str, Any] | None) -> GatewayUpdate | None:
     )
 
 
+def _dispute_update(dispute: dict[str, Any] | None) -> GatewayUpdate | None:
+    """A dispute of a PaymentIntent, in a status we know (never a guessed one)."""
+    if dispute is None:
+        return None
+    status = _DISPUTE_STATUSES.get(str(dispute.get("status")))
+    payment = id_of(dispute.get("payment_intent"))
+    if status is None or not payment:
+        return None
+    due = (dispute.get("evidence_details") or {}).get("due_by")
+    return GatewayUpdate(
+        dispute=DisputeResult(
+            gateway_reference=str(dispute["id"]),
+            payment_reference=payment,
+            amount=int(dispute["amount"]),
+            currency=str(dispute["currency"]).lower(),
+            status=status,
+            reason=str(dispute.get("reason") or "").lower(),
+            evidence_due_time=None
+            if due is None
+            else dt.datetime.fromtimestamp(int(due), tz=dt.UTC),
+        )
+    )
+
+
 def stripe_update(event_type: str, event: Mapping[str, Any]) -> GatewayUpdate | None:
     """The update a Stripe event carries, or None when it carries none we apply."""
     try:
@@ -119,6 +157,8 @@ def stripe_update(event_type: str, event: Mapping[str, Any]) -> GatewayUpdate | 
             return None if account is None else GatewayUpdate(account=account_result(account))
         if event_type in CHECKOUT_EVENTS:
             return _checkout_update(_object(event, "checkout.session"))
+        if event_type in DISPUTE_EVENTS:
+            return _dispute_update(_object(event, "dispute"))
         if event_type == "checkout.session.expired":
             expired = _object(event, "checkout.session")
             return None if expired is None else GatewayUpdate(checkout_expired=expired["id"])

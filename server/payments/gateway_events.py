@@ -24,6 +24,7 @@ from gateways.types import Outcome
 from gateways.updates import AnyUpdateReader, GatewayUpdate
 from server.errors import NotFound
 from server.payments.bank import BankPaymentService
+from server.payments.disputes import DisputeService
 from server.payments.intents import PaymentIntentService
 from server.payments.marketplace import (
     CheckoutService,
@@ -61,14 +62,17 @@ class PaymentEventApplier:
         intents: PaymentIntentService,
         read: AnyUpdateReader,
         bank: BankPaymentService | None = None,
+        *,
         accounts: ConnectedAccountService | None = None,
         checkout: CheckoutService | None = None,
+        disputes: DisputeService | None = None,
     ) -> None:
         self._intents = intents
         self._read = read
         self._bank = bank
         self._accounts = accounts
         self._checkout = checkout
+        self._disputes = disputes
         self._resuming: set[asyncio.Task[None]] = set()
 
     async def prepare(self, event: NormalizedGatewayEvent) -> GatewayUpdate | None:
@@ -159,7 +163,30 @@ class PaymentEventApplier:
         if bank is not None and update.bank_verifications:
             result = await self._apply_verifications(session, event, bank, update, result)
         result = await self._apply_marketplace(session, event, update, result)
+        result = await self._apply_dispute(session, event, update, result)
         return await self._apply_refunds(session, event, update, result)
+
+    async def _apply_dispute(
+        self,
+        session: AsyncSession,
+        event: NormalizedGatewayEvent,
+        update: GatewayUpdate,
+        result: ApplyResult,
+    ) -> ApplyResult:
+        """A cardholder's dispute of one of our payments: opened, or its new stage."""
+        if update.dispute is None or self._disputes is None:
+            return result
+        applied = await self._disputes.apply_gateway_dispute(
+            session, gateway=event.gateway, result=update.dispute
+        )
+        if applied is None:
+            return result
+        dispute, changed = applied
+        return ApplyResult(
+            outcome=ApplyOutcome.PROCESSED if changed else ApplyOutcome.IGNORED,
+            resource_id=dispute.id,
+            client_id=dispute.client_id,
+        )
 
     async def _apply_marketplace(
         self,

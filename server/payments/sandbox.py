@@ -1,5 +1,6 @@
-"""The sandbox's test helpers: tokenizing test cards, finishing 3-D Secure, and the
-payer's bank settling or returning an ACH debit or a payout's ACH credit."""
+"""The sandbox's test helpers: tokenizing test cards, finishing 3-D Secure, the
+payer's bank settling or returning an ACH debit or a payout's ACH credit, and the
+cardholder's bank disputing a card payment."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from dataclasses import dataclass
 from gateways.errors import GatewayRejected
 from gateways.protocols import BankSandboxControls, SandboxControls
 from gateways.registry import Registry
+from gateways.types import DisputeResult
 from server.errors import FieldViolation, InvalidInput, InvalidState, NotYetAvailable
 from server.payments.bank import BankPaymentService
+from server.payments.disputes import Dispute, DisputeService
 from server.payments.errors import SandboxOnly
 from server.payments.intents import IntentFinish, PaymentIntent, PaymentIntentService
 from server.payments.marketplace import (
@@ -34,14 +37,17 @@ class SandboxHelpers:
         registry: Registry,
         intents: PaymentIntentService,
         bank: BankPaymentService | None = None,
+        *,
         checkout: CheckoutService | None = None,
         accounts: ConnectedAccountService | None = None,
+        disputes: DisputeService | None = None,
     ) -> None:
         self._registry = registry
         self._intents = intents
         self._bank = bank
         self._checkout = checkout
         self._accounts = accounts
+        self._disputes = disputes
 
     def _sandbox(self) -> SandboxControls:
         gateway = self._registry.find("sandbox")
@@ -99,6 +105,67 @@ class SandboxHelpers:
             raise InvalidState(f"connected account {account.id} was rejected")
         await gateway.complete_onboarding(account.gateway_reference)
         return await self._accounts.refresh(account)
+
+    async def open_dispute(
+        self, client_id: str, intent_id: str, *, amount: int, reason: str
+    ) -> Dispute:
+        """The cardholder's bank charging back a sandbox card payment."""
+        intent = await self._intents.get(client_id, intent_id)
+        gateway = self._registry.find(intent.gateway) if intent.gateway else None
+        if not isinstance(gateway, SandboxControls) or self._disputes is None:
+            raise SandboxOnly(
+                f"payment intent {intent.id} is not a sandbox payment",
+                metadata={"gateway": intent.gateway},
+            )
+        if intent.status is not IntentStatus.SUCCEEDED:
+            raise InvalidState(
+                f"payment intent {intent.id} is {intent.status.value}: only a succeeded "
+                "payment can be disputed",
+                metadata={"status": intent.status.value},
+            )
+        if amount > intent.amount_received:
+            raise InvalidInput(
+                [
+                    FieldViolation(
+                        "amount",
+                        f"is more than the {intent.amount_received} the payment received",
+                    )
+                ]
+            )
+        try:
+            result = await gateway.open_dispute(
+                intent.gateway_reference, amount=amount, reason=reason
+            )
+        except GatewayRejected as refused:
+            raise InvalidState(f"the payment cannot be disputed: {refused.message}") from None
+        return await self._recorded(intent.gateway, result)
+
+    async def close_dispute(self, client_id: str, dispute_id: str, *, won: bool) -> Dispute:
+        """The bank deciding a sandbox dispute."""
+        if self._disputes is None:
+            raise NotYetAvailable("disputes are not served here")
+        dispute = await self._disputes.get(client_id, dispute_id)
+        gateway = self._registry.find(dispute.gateway)
+        if not isinstance(gateway, SandboxControls):
+            raise SandboxOnly(
+                f"dispute {dispute.id} is on {dispute.gateway}, not the sandbox",
+                metadata={"gateway": dispute.gateway},
+            )
+        try:
+            result = await gateway.close_dispute(dispute.gateway_reference, won=won)
+        except GatewayRejected as refused:
+            raise InvalidState(
+                f"dispute {dispute.id} cannot be decided: {refused.message}",
+                metadata={"status": dispute.status},
+            ) from None
+        return await self._recorded(dispute.gateway, result)
+
+    async def _recorded(self, gateway: str, result: DisputeResult) -> Dispute:
+        assert self._disputes is not None
+        recorded = await self._disputes.record(gateway, result)
+        if recorded is None:  # the payment is ours: only a lost row could do this
+            raise NotYetAvailable("the dispute was opened but could not be recorded; retry")
+        return recorded
 
     async def advance_bank_transfer(
         self,

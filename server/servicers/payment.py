@@ -22,6 +22,7 @@ from server.interceptors import Context
 from server.payments.bank import BankLink, BankPaymentService
 from server.payments.catalog import GatewayCatalog
 from server.payments.customers import Customer, CustomerFilter, CustomerService, NewCustomer
+from server.payments.disputes import DisputeService
 from server.payments.intents import (
     Capture,
     Confirmation,
@@ -50,6 +51,7 @@ from server.servicers.payment_messages import (
     STATUS_OF_PROTO,
     account_message,
     checkout_message,
+    dispute_message,
     gateway_message,
     intent_message,
     link_message,
@@ -129,6 +131,7 @@ class PaymentDomain:
     checkout: CheckoutService
     accounts: ConnectedAccountService
     catalog: GatewayCatalog
+    disputes: DisputeService
     bank: BankPaymentService | None = None
 
 
@@ -541,6 +544,32 @@ class PaymentServicer:
         page = await self._domain.intents.list_refunds(caller().id, page_request, intent_id or None)
         return pb.ListRefundsResponse(
             refunds=[refund_message(r) for r in page.items],
+            next_page_token=encode_page_token(page.next_before_id),
+        )
+
+    # --- disputes ------------------------------------------------------------------------
+
+    async def GetDispute(
+        self, request: pb.GetDisputeRequest, _context: Context
+    ) -> pb.GetDisputeResponse:
+        checks = Checks()
+        dispute_id = checks.resource_id("id", request.id, prefix="dp")
+        checks.raise_if_any()
+        dispute = await self._domain.disputes.get(caller().id, dispute_id)
+        return pb.GetDisputeResponse(dispute=dispute_message(dispute))
+
+    async def ListDisputes(
+        self, request: pb.ListDisputesRequest, _context: Context
+    ) -> pb.ListDisputesResponse:
+        checks = Checks()
+        page_request = checks.page(request.page_size, request.page_token)
+        intent_id = _optional_id(
+            checks, "payment_intent_id", request.payment_intent_id, prefix="pi"
+        )
+        checks.raise_if_any()
+        page = await self._domain.disputes.list(caller().id, page_request, intent_id or None)
+        return pb.ListDisputesResponse(
+            disputes=[dispute_message(d) for d in page.items],
             next_page_token=encode_page_token(page.next_before_id),
         )
 

@@ -7,6 +7,7 @@ from typing import Final
 from gateways.types import Capability, GatewayInfo, GatewayKind, GatewayMode, MethodType
 from isa.payment.v1 import resources_pb2 as resources
 from isa.type.v1 import error_pb2
+from server.payments.disputes import Dispute
 from server.payments.intents import PaymentIntent, Refund
 from server.payments.marketplace import AccountLink, CheckoutSession, ConnectedAccount
 from server.payments.methods import PaymentMethod
@@ -150,6 +151,22 @@ def refund_message(refund: Refund) -> resources.Refund:
         metadata=refund.metadata,
         create_time=timestamp(refund.create_time),
         update_time=timestamp(refund.update_time),
+    )
+
+
+def dispute_message(dispute: Dispute) -> resources.Dispute:
+    return resources.Dispute(
+        id=dispute.id,
+        payment_intent_id=dispute.payment_intent_id,
+        amount=dispute.amount,
+        currency=dispute.currency,
+        status=f"DISPUTE_STATUS_{dispute.status.upper()}",
+        reason=dispute.reason,
+        gateway=dispute.gateway,
+        gateway_reference=dispute.gateway_reference,
+        evidence_due_time=timestamp(dispute.evidence_due_time),
+        create_time=timestamp(dispute.create_time),
+        update_time=timestamp(dispute.update_time),
     )
 
 

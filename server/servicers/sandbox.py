@@ -22,7 +22,12 @@ from server.ledger.wallets import (
 from server.payments.sandbox import SandboxHelpers
 from server.servicers.gateway_calls import run_finishing, run_gateway_idempotent
 from server.servicers.payment import payment_token
-from server.servicers.payment_messages import account_message, checkout_message, intent_message
+from server.servicers.payment_messages import (
+    account_message,
+    checkout_message,
+    dispute_message,
+    intent_message,
+)
 from server.servicers.support import Checks, run_idempotent
 from server.servicers.wallet import transaction_message
 
@@ -142,6 +147,45 @@ class SandboxServicer:
 
         return await run_gateway_idempotent(
             self._idempotency, request, key, pb.CompleteAccountOnboardingResponse, onboard
+        )
+
+    async def OpenTestDispute(
+        self, request: pb.OpenTestDisputeRequest, _context: Context
+    ) -> pb.OpenTestDisputeResponse:
+        checks = Checks()
+        intent_id = checks.resource_id("payment_intent_id", request.payment_intent_id, prefix="pi")
+        if request.amount < 0:
+            checks.fail("amount", "must be 0 (all the payment received) or positive")
+        reason = checks.text("reason", request.reason, max_length=100) or "fraudulent"
+        key = checks.idempotency_key(request.idempotency_key, required=False)
+        checks.raise_if_any()
+        client_id = caller().id
+
+        async def open_dispute() -> pb.OpenTestDisputeResponse:
+            dispute = await self._helpers.open_dispute(
+                client_id, intent_id, amount=request.amount, reason=reason.lower()
+            )
+            return pb.OpenTestDisputeResponse(dispute=dispute_message(dispute))
+
+        return await run_gateway_idempotent(
+            self._idempotency, request, key, pb.OpenTestDisputeResponse, open_dispute
+        )
+
+    async def CloseTestDispute(
+        self, request: pb.CloseTestDisputeRequest, _context: Context
+    ) -> pb.CloseTestDisputeResponse:
+        checks = Checks()
+        dispute_id = checks.resource_id("dispute_id", request.dispute_id, prefix="dp")
+        key = checks.idempotency_key(request.idempotency_key, required=False)
+        checks.raise_if_any()
+        client_id = caller().id
+
+        async def close_dispute() -> pb.CloseTestDisputeResponse:
+            dispute = await self._helpers.close_dispute(client_id, dispute_id, won=request.won)
+            return pb.CloseTestDisputeResponse(dispute=dispute_message(dispute))
+
+        return await run_gateway_idempotent(
+            self._idempotency, request, key, pb.CloseTestDisputeResponse, close_dispute
         )
 
     async def AdvanceBankTransfer(

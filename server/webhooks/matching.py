@@ -58,6 +58,8 @@ KNOWN_EVENT_TYPES: Final = frozenset(
         "brokerage.order.filled",
         "bank_account.verified",
         "dispute.created",
+        "dispute.updated",
+        "dispute.closed",
     }
 )
 GATEWAY_EVENT_PREFIX: Final = "gateway."

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 
 from gateways.sandbox.events import payment_event, refund_event, sandbox_update
+from gateways.square.events import square_update
 from gateways.stripe.events import stripe_update
 from gateways.types import (
     AccountResult,
     ChargeResult,
     CheckoutCompletion,
+    DisputeResult,
+    DisputeStatus,
     Outcome,
     PaymentError,
     RefundResult,
@@ -253,3 +257,84 @@ def test_a_paid_stripe_checkout_carries_its_payment_and_an_unpaid_one_nothing() 
     assert stripe_update("checkout.session.completed", stripe_event("x", unpaid)) is None
     subscription = session | {"mode": "subscription"}
     assert stripe_update("checkout.session.completed", stripe_event("x", subscription)) is None
+
+
+def test_a_stripe_dispute_event_reads_as_a_dispute() -> None:
+    dispute = {
+        "id": "dp_1",
+        "object": "dispute",
+        "amount": 500,
+        "currency": "EUR",
+        "payment_intent": {"id": "pi_1", "object": "payment_intent"},  # expanded
+        "reason": "Fraudulent",
+        "status": "warning_needs_response",
+        "evidence_details": {"due_by": 1_800_000_000},
+    }
+    update = stripe_update(
+        "charge.dispute.created", stripe_event("charge.dispute.created", dispute)
+    )
+    assert update is not None
+    assert update.dispute == DisputeResult(
+        gateway_reference="dp_1",
+        payment_reference="pi_1",
+        amount=500,
+        currency="eur",
+        status=DisputeStatus.WARNING_NEEDS_RESPONSE,
+        reason="fraudulent",
+        evidence_due_time=dt.datetime.fromtimestamp(1_800_000_000, dt.UTC),
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"status": "charge_refunded"},  # a status we do not know is never guessed at
+        {"payment_intent": None},  # a charge without a PaymentIntent is not ours
+        {"object": "charge"},
+        {"amount": None},
+    ],
+)
+def test_a_stripe_dispute_event_we_cannot_read_is_no_update(change: dict[str, Any]) -> None:
+    dispute = {
+        "id": "dp_1",
+        "object": "dispute",
+        "amount": 500,
+        "currency": "usd",
+        "payment_intent": "pi_1",
+        "status": "needs_response",
+        **change,
+    }
+    event = stripe_event("charge.dispute.updated", dispute)
+    assert stripe_update("charge.dispute.updated", event) is None
+
+
+@pytest.mark.parametrize(
+    ("state", "status"),
+    [
+        ("INQUIRY_EVIDENCE_REQUIRED", DisputeStatus.WARNING_NEEDS_RESPONSE),
+        ("INQUIRY_CLOSED", DisputeStatus.WARNING_CLOSED),
+        ("EVIDENCE_REQUIRED", DisputeStatus.NEEDS_RESPONSE),
+        ("PROCESSING", DisputeStatus.UNDER_REVIEW),
+        ("WON", DisputeStatus.WON),
+        ("ACCEPTED", DisputeStatus.LOST),
+    ],
+)
+def test_square_dispute_states_map_onto_the_shared_stages(
+    state: str, status: DisputeStatus
+) -> None:
+    dispute = {
+        "id": "sq_dp_1",
+        "amount_money": {"amount": 700, "currency": "USD"},
+        "state": state,
+        "disputed_payment": {"payment_id": "sq_pay_1"},
+    }
+    event = {"type": "dispute.state.updated", "data": {"object": {"object": dispute}}}
+    update = square_update("dispute.state.updated", event)
+    assert update is not None
+    assert update.dispute is not None
+    assert (update.dispute.status, update.dispute.amount, update.dispute.currency) == (
+        status,
+        700,
+        "usd",
+    )
+    assert square_update("dispute.state.updated", {"data": {"object": {"object": {}}}}) is None

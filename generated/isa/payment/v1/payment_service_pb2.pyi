@@ -336,6 +336,36 @@ class ListRefundsResponse(_message.Message):
     next_page_token: str
     def __init__(self, refunds: _Optional[_Iterable[_Union[_resources_pb2.Refund, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
+class GetDisputeRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class GetDisputeResponse(_message.Message):
+    __slots__ = ("dispute",)
+    DISPUTE_FIELD_NUMBER: _ClassVar[int]
+    dispute: _resources_pb2.Dispute
+    def __init__(self, dispute: _Optional[_Union[_resources_pb2.Dispute, _Mapping]] = ...) -> None: ...
+
+class ListDisputesRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "payment_intent_id")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PAYMENT_INTENT_ID_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    payment_intent_id: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., payment_intent_id: _Optional[str] = ...) -> None: ...
+
+class ListDisputesResponse(_message.Message):
+    __slots__ = ("disputes", "next_page_token")
+    DISPUTES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    disputes: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Dispute]
+    next_page_token: str
+    def __init__(self, disputes: _Optional[_Iterable[_Union[_resources_pb2.Dispute, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
 class CreateCheckoutSessionRequest(_message.Message):
     __slots__ = ("customer_id", "mode", "line_items", "plan_id", "success_url", "cancel_url", "idempotency_key", "currency", "gateway", "metadata")
     class MetadataEntry(_message.Message):

@@ -132,6 +132,16 @@ class PaymentServiceStub:
                 request_serializer=isa_dot_payment_dot_v1_dot_payment__service__pb2.ListRefundsRequest.SerializeToString,
                 response_deserializer=isa_dot_payment_dot_v1_dot_payment__service__pb2.ListRefundsResponse.FromString,
                 _registered_method=True)
+        self.GetDispute = channel.unary_unary(
+                '/isa.payment.v1.PaymentService/GetDispute',
+                request_serializer=isa_dot_payment_dot_v1_dot_payment__service__pb2.GetDisputeRequest.SerializeToString,
+                response_deserializer=isa_dot_payment_dot_v1_dot_payment__service__pb2.GetDisputeResponse.FromString,
+                _registered_method=True)
+        self.ListDisputes = channel.unary_unary(
+                '/isa.payment.v1.PaymentService/ListDisputes',
+                request_serializer=isa_dot_payment_dot_v1_dot_payment__service__pb2.ListDisputesRequest.SerializeToString,
+                response_deserializer=isa_dot_payment_dot_v1_dot_payment__service__pb2.ListDisputesResponse.FromString,
+                _registered_method=True)
         self.CreateCheckoutSession = channel.unary_unary(
                 '/isa.payment.v1.PaymentService/CreateCheckoutSession',
                 request_serializer=isa_dot_payment_dot_v1_dot_payment__service__pb2.CreateCheckoutSessionRequest.SerializeToString,
@@ -348,6 +358,21 @@ class PaymentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetDispute(self, request, context):
+        """Returns a dispute by id. Read-only. Disputes are opened by the cardholder's bank
+        and reported by the gateway; none is created through this service.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDisputes(self, request, context):
+        """Lists disputes, newest first, optionally of one payment intent. Read-only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateCheckoutSession(self, request, context):
         """Creates a hosted checkout page for a one-off payment (line_items) or a
         subscription (plan_id); redirect the payer to the returned url.
@@ -514,6 +539,16 @@ def add_PaymentServiceServicer_to_server(servicer, server):
                     servicer.ListRefunds,
                     request_deserializer=isa_dot_payment_dot_v1_dot_payment__service__pb2.ListRefundsRequest.FromString,
                     response_serializer=isa_dot_payment_dot_v1_dot_payment__service__pb2.ListRefundsResponse.SerializeToString,
+            ),
+            'GetDispute': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDispute,
+                    request_deserializer=isa_dot_payment_dot_v1_dot_payment__service__pb2.GetDisputeRequest.FromString,
+                    response_serializer=isa_dot_payment_dot_v1_dot_payment__service__pb2.GetDisputeResponse.SerializeToString,
+            ),
+            'ListDisputes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDisputes,
+                    request_deserializer=isa_dot_payment_dot_v1_dot_payment__service__pb2.ListDisputesRequest.FromString,
+                    response_serializer=isa_dot_payment_dot_v1_dot_payment__service__pb2.ListDisputesResponse.SerializeToString,
             ),
             'CreateCheckoutSession': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateCheckoutSession,
@@ -1011,6 +1046,60 @@ class PaymentService:
             '/isa.payment.v1.PaymentService/ListRefunds',
             isa_dot_payment_dot_v1_dot_payment__service__pb2.ListRefundsRequest.SerializeToString,
             isa_dot_payment_dot_v1_dot_payment__service__pb2.ListRefundsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDispute(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/isa.payment.v1.PaymentService/GetDispute',
+            isa_dot_payment_dot_v1_dot_payment__service__pb2.GetDisputeRequest.SerializeToString,
+            isa_dot_payment_dot_v1_dot_payment__service__pb2.GetDisputeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDisputes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/isa.payment.v1.PaymentService/ListDisputes',
+            isa_dot_payment_dot_v1_dot_payment__service__pb2.ListDisputesRequest.SerializeToString,
+            isa_dot_payment_dot_v1_dot_payment__service__pb2.ListDisputesResponse.FromString,
             options,
             channel_credentials,
             insecure,

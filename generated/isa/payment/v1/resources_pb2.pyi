@@ -89,6 +89,17 @@ class RefundStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     REFUND_STATUS_FAILED: _ClassVar[RefundStatus]
     REFUND_STATUS_CANCELED: _ClassVar[RefundStatus]
 
+class DisputeStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DISPUTE_STATUS_UNSPECIFIED: _ClassVar[DisputeStatus]
+    DISPUTE_STATUS_WARNING_NEEDS_RESPONSE: _ClassVar[DisputeStatus]
+    DISPUTE_STATUS_WARNING_UNDER_REVIEW: _ClassVar[DisputeStatus]
+    DISPUTE_STATUS_WARNING_CLOSED: _ClassVar[DisputeStatus]
+    DISPUTE_STATUS_NEEDS_RESPONSE: _ClassVar[DisputeStatus]
+    DISPUTE_STATUS_UNDER_REVIEW: _ClassVar[DisputeStatus]
+    DISPUTE_STATUS_WON: _ClassVar[DisputeStatus]
+    DISPUTE_STATUS_LOST: _ClassVar[DisputeStatus]
+
 class CheckoutSessionMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     CHECKOUT_SESSION_MODE_UNSPECIFIED: _ClassVar[CheckoutSessionMode]
@@ -171,6 +182,14 @@ REFUND_STATUS_PENDING: RefundStatus
 REFUND_STATUS_SUCCEEDED: RefundStatus
 REFUND_STATUS_FAILED: RefundStatus
 REFUND_STATUS_CANCELED: RefundStatus
+DISPUTE_STATUS_UNSPECIFIED: DisputeStatus
+DISPUTE_STATUS_WARNING_NEEDS_RESPONSE: DisputeStatus
+DISPUTE_STATUS_WARNING_UNDER_REVIEW: DisputeStatus
+DISPUTE_STATUS_WARNING_CLOSED: DisputeStatus
+DISPUTE_STATUS_NEEDS_RESPONSE: DisputeStatus
+DISPUTE_STATUS_UNDER_REVIEW: DisputeStatus
+DISPUTE_STATUS_WON: DisputeStatus
+DISPUTE_STATUS_LOST: DisputeStatus
 CHECKOUT_SESSION_MODE_UNSPECIFIED: CheckoutSessionMode
 CHECKOUT_SESSION_MODE_PAYMENT: CheckoutSessionMode
 CHECKOUT_SESSION_MODE_SUBSCRIPTION: CheckoutSessionMode
@@ -403,6 +422,32 @@ class Refund(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
     def __init__(self, id: _Optional[str] = ..., payment_intent_id: _Optional[str] = ..., amount: _Optional[int] = ..., currency: _Optional[str] = ..., status: _Optional[_Union[RefundStatus, str]] = ..., reason: _Optional[str] = ..., gateway: _Optional[str] = ..., gateway_reference: _Optional[str] = ..., last_error: _Optional[_Union[_error_pb2.PaymentError, _Mapping]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class Dispute(_message.Message):
+    __slots__ = ("id", "payment_intent_id", "amount", "currency", "status", "reason", "gateway", "gateway_reference", "evidence_due_time", "create_time", "update_time")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    PAYMENT_INTENT_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    GATEWAY_FIELD_NUMBER: _ClassVar[int]
+    GATEWAY_REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    EVIDENCE_DUE_TIME_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    payment_intent_id: str
+    amount: int
+    currency: str
+    status: DisputeStatus
+    reason: str
+    gateway: str
+    gateway_reference: str
+    evidence_due_time: _timestamp_pb2.Timestamp
+    create_time: _timestamp_pb2.Timestamp
+    update_time: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., payment_intent_id: _Optional[str] = ..., amount: _Optional[int] = ..., currency: _Optional[str] = ..., status: _Optional[_Union[DisputeStatus, str]] = ..., reason: _Optional[str] = ..., gateway: _Optional[str] = ..., gateway_reference: _Optional[str] = ..., evidence_due_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CheckoutLineItem(_message.Message):
     __slots__ = ("description", "quantity", "unit_amount")

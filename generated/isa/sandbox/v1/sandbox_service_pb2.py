@@ -27,43 +27,51 @@ from isa.payment.v1 import resources_pb2 as isa_dot_payment_dot_v1_dot_resources
 from isa.wallet.v1 import resources_pb2 as isa_dot_wallet_dot_v1_dot_resources__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$isa/sandbox/v1/sandbox_service.proto\x12\x0eisa.sandbox.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eisa/payment/v1/resources.proto\x1a\x1disa/wallet/v1/resources.proto\"Y\n CompleteAccountOnboardingRequest\x12\x1c\n\x14\x63onnected_account_id\x18\x01 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\"`\n!CompleteAccountOnboardingResponse\x12;\n\x11\x63onnected_account\x18\x01 \x01(\x0b\x32 .isa.payment.v1.ConnectedAccount\"q\n\x1e\x43ompleteCheckoutSessionRequest\x12\x1b\n\x13\x63heckout_session_id\x18\x01 \x01(\t\x12\x19\n\x11payment_method_id\x18\x02 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\"\x93\x01\n\x1f\x43ompleteCheckoutSessionResponse\x12\x39\n\x10\x63heckout_session\x18\x01 \x01(\x0b\x32\x1f.isa.payment.v1.CheckoutSession\x12\x35\n\x0epayment_intent\x18\x02 \x01(\x0b\x32\x1d.isa.payment.v1.PaymentIntent\"w\n\x1a\x43reateTestCardTokenRequest\x12\x0e\n\x06number\x18\x01 \x01(\t\x12\x11\n\texp_month\x18\x02 \x01(\x05\x12\x10\n\x08\x65xp_year\x18\x03 \x01(\x05\x12\x0b\n\x03\x63vc\x18\x04 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\"J\n\x1b\x43reateTestCardTokenResponse\x12\r\n\x05token\x18\x01 \x01(\t\x12\r\n\x05\x62rand\x18\x02 \x01(\t\x12\r\n\x05last4\x18\x03 \x01(\t\"d\n\x1d\x43ompleteAuthenticationRequest\x12\x19\n\x11payment_intent_id\x18\x01 \x01(\t\x12\x0f\n\x07succeed\x18\x02 \x01(\x08\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\"W\n\x1e\x43ompleteAuthenticationResponse\x12\x35\n\x0epayment_intent\x18\x01 \x01(\x0b\x32\x1d.isa.payment.v1.PaymentIntent\"\xba\x01\n\x1a\x41\x64vanceBankTransferRequest\x12\x19\n\x11payment_intent_id\x18\x01 \x01(\t\x12\x34\n\x07outcome\x18\x02 \x01(\x0e\x32#.isa.sandbox.v1.BankTransferOutcome\x12\x13\n\x0breturn_code\x18\x03 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\x12\x1d\n\x15wallet_transaction_id\x18\x05 \x01(\t\"\x92\x01\n\x1b\x41\x64vanceBankTransferResponse\x12\x35\n\x0epayment_intent\x18\x01 \x01(\x0b\x32\x1d.isa.payment.v1.PaymentIntent\x12<\n\x12wallet_transaction\x18\x02 \x01(\x0b\x32 .isa.wallet.v1.WalletTransaction\"\xf1\x01\n\tTestClock\x12\n\n\x02id\x18\x01 \x01(\t\x12/\n\x0b\x66rozen_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x06status\x18\x03 \x01(\x0e\x32\x1f.isa.sandbox.v1.TestClockStatus\x12\x14\n\x0c\x63ustomer_ids\x18\x04 \x03(\t\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x93\x01\n\x17\x41\x64vanceTestClockRequest\x12\x15\n\x0b\x63ustomer_id\x18\x01 \x01(\tH\x00\x12\x12\n\x08\x63lock_id\x18\x02 \x01(\tH\x00\x12+\n\x07to_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\tB\x07\n\x05\x63lock\"I\n\x18\x41\x64vanceTestClockResponse\x12-\n\ntest_clock\x18\x01 \x01(\x0b\x32\x19.isa.sandbox.v1.TestClock*\x80\x01\n\x13\x42\x61nkTransferOutcome\x12%\n!BANK_TRANSFER_OUTCOME_UNSPECIFIED\x10\x00\x12 \n\x1c\x42\x41NK_TRANSFER_OUTCOME_SETTLE\x10\x01\x12 \n\x1c\x42\x41NK_TRANSFER_OUTCOME_RETURN\x10\x02*r\n\x0fTestClockStatus\x12!\n\x1dTEST_CLOCK_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17TEST_CLOCK_STATUS_READY\x10\x01\x12\x1f\n\x1bTEST_CLOCK_STATUS_ADVANCING\x10\x02\x32\xcf\x05\n\x0eSandboxService\x12n\n\x13\x43reateTestCardToken\x12*.isa.sandbox.v1.CreateTestCardTokenRequest\x1a+.isa.sandbox.v1.CreateTestCardTokenResponse\x12w\n\x16\x43ompleteAuthentication\x12-.isa.sandbox.v1.CompleteAuthenticationRequest\x1a..isa.sandbox.v1.CompleteAuthenticationResponse\x12n\n\x13\x41\x64vanceBankTransfer\x12*.isa.sandbox.v1.AdvanceBankTransferRequest\x1a+.isa.sandbox.v1.AdvanceBankTransferResponse\x12\x65\n\x10\x41\x64vanceTestClock\x12\'.isa.sandbox.v1.AdvanceTestClockRequest\x1a(.isa.sandbox.v1.AdvanceTestClockResponse\x12z\n\x17\x43ompleteCheckoutSession\x12..isa.sandbox.v1.CompleteCheckoutSessionRequest\x1a/.isa.sandbox.v1.CompleteCheckoutSessionResponse\x12\x80\x01\n\x19\x43ompleteAccountOnboarding\x12\x30.isa.sandbox.v1.CompleteAccountOnboardingRequest\x1a\x31.isa.sandbox.v1.CompleteAccountOnboardingResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$isa/sandbox/v1/sandbox_service.proto\x12\x0eisa.sandbox.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eisa/payment/v1/resources.proto\x1a\x1disa/wallet/v1/resources.proto\"l\n\x16OpenTestDisputeRequest\x12\x19\n\x11payment_intent_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x03\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\"C\n\x17OpenTestDisputeResponse\x12(\n\x07\x64ispute\x18\x01 \x01(\x0b\x32\x17.isa.payment.v1.Dispute\"S\n\x17\x43loseTestDisputeRequest\x12\x12\n\ndispute_id\x18\x01 \x01(\t\x12\x0b\n\x03won\x18\x02 \x01(\x08\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\"D\n\x18\x43loseTestDisputeResponse\x12(\n\x07\x64ispute\x18\x01 \x01(\x0b\x32\x17.isa.payment.v1.Dispute\"Y\n CompleteAccountOnboardingRequest\x12\x1c\n\x14\x63onnected_account_id\x18\x01 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\"`\n!CompleteAccountOnboardingResponse\x12;\n\x11\x63onnected_account\x18\x01 \x01(\x0b\x32 .isa.payment.v1.ConnectedAccount\"q\n\x1e\x43ompleteCheckoutSessionRequest\x12\x1b\n\x13\x63heckout_session_id\x18\x01 \x01(\t\x12\x19\n\x11payment_method_id\x18\x02 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\"\x93\x01\n\x1f\x43ompleteCheckoutSessionResponse\x12\x39\n\x10\x63heckout_session\x18\x01 \x01(\x0b\x32\x1f.isa.payment.v1.CheckoutSession\x12\x35\n\x0epayment_intent\x18\x02 \x01(\x0b\x32\x1d.isa.payment.v1.PaymentIntent\"w\n\x1a\x43reateTestCardTokenRequest\x12\x0e\n\x06number\x18\x01 \x01(\t\x12\x11\n\texp_month\x18\x02 \x01(\x05\x12\x10\n\x08\x65xp_year\x18\x03 \x01(\x05\x12\x0b\n\x03\x63vc\x18\x04 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\"J\n\x1b\x43reateTestCardTokenResponse\x12\r\n\x05token\x18\x01 \x01(\t\x12\r\n\x05\x62rand\x18\x02 \x01(\t\x12\r\n\x05last4\x18\x03 \x01(\t\"d\n\x1d\x43ompleteAuthenticationRequest\x12\x19\n\x11payment_intent_id\x18\x01 \x01(\t\x12\x0f\n\x07succeed\x18\x02 \x01(\x08\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\"W\n\x1e\x43ompleteAuthenticationResponse\x12\x35\n\x0epayment_intent\x18\x01 \x01(\x0b\x32\x1d.isa.payment.v1.PaymentIntent\"\xba\x01\n\x1a\x41\x64vanceBankTransferRequest\x12\x19\n\x11payment_intent_id\x18\x01 \x01(\t\x12\x34\n\x07outcome\x18\x02 \x01(\x0e\x32#.isa.sandbox.v1.BankTransferOutcome\x12\x13\n\x0breturn_code\x18\x03 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\x12\x1d\n\x15wallet_transaction_id\x18\x05 \x01(\t\"\x92\x01\n\x1b\x41\x64vanceBankTransferResponse\x12\x35\n\x0epayment_intent\x18\x01 \x01(\x0b\x32\x1d.isa.payment.v1.PaymentIntent\x12<\n\x12wallet_transaction\x18\x02 \x01(\x0b\x32 .isa.wallet.v1.WalletTransaction\"\xf1\x01\n\tTestClock\x12\n\n\x02id\x18\x01 \x01(\t\x12/\n\x0b\x66rozen_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x06status\x18\x03 \x01(\x0e\x32\x1f.isa.sandbox.v1.TestClockStatus\x12\x14\n\x0c\x63ustomer_ids\x18\x04 \x03(\t\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x93\x01\n\x17\x41\x64vanceTestClockRequest\x12\x15\n\x0b\x63ustomer_id\x18\x01 \x01(\tH\x00\x12\x12\n\x08\x63lock_id\x18\x02 \x01(\tH\x00\x12+\n\x07to_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\tB\x07\n\x05\x63lock\"I\n\x18\x41\x64vanceTestClockResponse\x12-\n\ntest_clock\x18\x01 \x01(\x0b\x32\x19.isa.sandbox.v1.TestClock*\x80\x01\n\x13\x42\x61nkTransferOutcome\x12%\n!BANK_TRANSFER_OUTCOME_UNSPECIFIED\x10\x00\x12 \n\x1c\x42\x41NK_TRANSFER_OUTCOME_SETTLE\x10\x01\x12 \n\x1c\x42\x41NK_TRANSFER_OUTCOME_RETURN\x10\x02*r\n\x0fTestClockStatus\x12!\n\x1dTEST_CLOCK_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17TEST_CLOCK_STATUS_READY\x10\x01\x12\x1f\n\x1bTEST_CLOCK_STATUS_ADVANCING\x10\x02\x32\x9a\x07\n\x0eSandboxService\x12n\n\x13\x43reateTestCardToken\x12*.isa.sandbox.v1.CreateTestCardTokenRequest\x1a+.isa.sandbox.v1.CreateTestCardTokenResponse\x12w\n\x16\x43ompleteAuthentication\x12-.isa.sandbox.v1.CompleteAuthenticationRequest\x1a..isa.sandbox.v1.CompleteAuthenticationResponse\x12n\n\x13\x41\x64vanceBankTransfer\x12*.isa.sandbox.v1.AdvanceBankTransferRequest\x1a+.isa.sandbox.v1.AdvanceBankTransferResponse\x12\x65\n\x10\x41\x64vanceTestClock\x12\'.isa.sandbox.v1.AdvanceTestClockRequest\x1a(.isa.sandbox.v1.AdvanceTestClockResponse\x12z\n\x17\x43ompleteCheckoutSession\x12..isa.sandbox.v1.CompleteCheckoutSessionRequest\x1a/.isa.sandbox.v1.CompleteCheckoutSessionResponse\x12\x80\x01\n\x19\x43ompleteAccountOnboarding\x12\x30.isa.sandbox.v1.CompleteAccountOnboardingRequest\x1a\x31.isa.sandbox.v1.CompleteAccountOnboardingResponse\x12\x62\n\x0fOpenTestDispute\x12&.isa.sandbox.v1.OpenTestDisputeRequest\x1a\'.isa.sandbox.v1.OpenTestDisputeResponse\x12\x65\n\x10\x43loseTestDispute\x12\'.isa.sandbox.v1.CloseTestDisputeRequest\x1a(.isa.sandbox.v1.CloseTestDisputeResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'isa.sandbox.v1.sandbox_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_BANKTRANSFEROUTCOME']._serialized_start=1802
-  _globals['_BANKTRANSFEROUTCOME']._serialized_end=1930
-  _globals['_TESTCLOCKSTATUS']._serialized_start=1932
-  _globals['_TESTCLOCKSTATUS']._serialized_end=2046
-  _globals['_COMPLETEACCOUNTONBOARDINGREQUEST']._serialized_start=152
-  _globals['_COMPLETEACCOUNTONBOARDINGREQUEST']._serialized_end=241
-  _globals['_COMPLETEACCOUNTONBOARDINGRESPONSE']._serialized_start=243
-  _globals['_COMPLETEACCOUNTONBOARDINGRESPONSE']._serialized_end=339
-  _globals['_COMPLETECHECKOUTSESSIONREQUEST']._serialized_start=341
-  _globals['_COMPLETECHECKOUTSESSIONREQUEST']._serialized_end=454
-  _globals['_COMPLETECHECKOUTSESSIONRESPONSE']._serialized_start=457
-  _globals['_COMPLETECHECKOUTSESSIONRESPONSE']._serialized_end=604
-  _globals['_CREATETESTCARDTOKENREQUEST']._serialized_start=606
-  _globals['_CREATETESTCARDTOKENREQUEST']._serialized_end=725
-  _globals['_CREATETESTCARDTOKENRESPONSE']._serialized_start=727
-  _globals['_CREATETESTCARDTOKENRESPONSE']._serialized_end=801
-  _globals['_COMPLETEAUTHENTICATIONREQUEST']._serialized_start=803
-  _globals['_COMPLETEAUTHENTICATIONREQUEST']._serialized_end=903
-  _globals['_COMPLETEAUTHENTICATIONRESPONSE']._serialized_start=905
-  _globals['_COMPLETEAUTHENTICATIONRESPONSE']._serialized_end=992
-  _globals['_ADVANCEBANKTRANSFERREQUEST']._serialized_start=995
-  _globals['_ADVANCEBANKTRANSFERREQUEST']._serialized_end=1181
-  _globals['_ADVANCEBANKTRANSFERRESPONSE']._serialized_start=1184
-  _globals['_ADVANCEBANKTRANSFERRESPONSE']._serialized_end=1330
-  _globals['_TESTCLOCK']._serialized_start=1333
-  _globals['_TESTCLOCK']._serialized_end=1574
-  _globals['_ADVANCETESTCLOCKREQUEST']._serialized_start=1577
-  _globals['_ADVANCETESTCLOCKREQUEST']._serialized_end=1724
-  _globals['_ADVANCETESTCLOCKRESPONSE']._serialized_start=1726
-  _globals['_ADVANCETESTCLOCKRESPONSE']._serialized_end=1799
-  _globals['_SANDBOXSERVICE']._serialized_start=2049
-  _globals['_SANDBOXSERVICE']._serialized_end=2768
+  _globals['_BANKTRANSFEROUTCOME']._serialized_start=2136
+  _globals['_BANKTRANSFEROUTCOME']._serialized_end=2264
+  _globals['_TESTCLOCKSTATUS']._serialized_start=2266
+  _globals['_TESTCLOCKSTATUS']._serialized_end=2380
+  _globals['_OPENTESTDISPUTEREQUEST']._serialized_start=152
+  _globals['_OPENTESTDISPUTEREQUEST']._serialized_end=260
+  _globals['_OPENTESTDISPUTERESPONSE']._serialized_start=262
+  _globals['_OPENTESTDISPUTERESPONSE']._serialized_end=329
+  _globals['_CLOSETESTDISPUTEREQUEST']._serialized_start=331
+  _globals['_CLOSETESTDISPUTEREQUEST']._serialized_end=414
+  _globals['_CLOSETESTDISPUTERESPONSE']._serialized_start=416
+  _globals['_CLOSETESTDISPUTERESPONSE']._serialized_end=484
+  _globals['_COMPLETEACCOUNTONBOARDINGREQUEST']._serialized_start=486
+  _globals['_COMPLETEACCOUNTONBOARDINGREQUEST']._serialized_end=575
+  _globals['_COMPLETEACCOUNTONBOARDINGRESPONSE']._serialized_start=577
+  _globals['_COMPLETEACCOUNTONBOARDINGRESPONSE']._serialized_end=673
+  _globals['_COMPLETECHECKOUTSESSIONREQUEST']._serialized_start=675
+  _globals['_COMPLETECHECKOUTSESSIONREQUEST']._serialized_end=788
+  _globals['_COMPLETECHECKOUTSESSIONRESPONSE']._serialized_start=791
+  _globals['_COMPLETECHECKOUTSESSIONRESPONSE']._serialized_end=938
+  _globals['_CREATETESTCARDTOKENREQUEST']._serialized_start=940
+  _globals['_CREATETESTCARDTOKENREQUEST']._serialized_end=1059
+  _globals['_CREATETESTCARDTOKENRESPONSE']._serialized_start=1061
+  _globals['_CREATETESTCARDTOKENRESPONSE']._serialized_end=1135
+  _globals['_COMPLETEAUTHENTICATIONREQUEST']._serialized_start=1137
+  _globals['_COMPLETEAUTHENTICATIONREQUEST']._serialized_end=1237
+  _globals['_COMPLETEAUTHENTICATIONRESPONSE']._serialized_start=1239
+  _globals['_COMPLETEAUTHENTICATIONRESPONSE']._serialized_end=1326
+  _globals['_ADVANCEBANKTRANSFERREQUEST']._serialized_start=1329
+  _globals['_ADVANCEBANKTRANSFERREQUEST']._serialized_end=1515
+  _globals['_ADVANCEBANKTRANSFERRESPONSE']._serialized_start=1518
+  _globals['_ADVANCEBANKTRANSFERRESPONSE']._serialized_end=1664
+  _globals['_TESTCLOCK']._serialized_start=1667
+  _globals['_TESTCLOCK']._serialized_end=1908
+  _globals['_ADVANCETESTCLOCKREQUEST']._serialized_start=1911
+  _globals['_ADVANCETESTCLOCKREQUEST']._serialized_end=2058
+  _globals['_ADVANCETESTCLOCKRESPONSE']._serialized_start=2060
+  _globals['_ADVANCETESTCLOCKRESPONSE']._serialized_end=2133
+  _globals['_SANDBOXSERVICE']._serialized_start=2383
+  _globals['_SANDBOXSERVICE']._serialized_end=3305
 # @@protoc_insertion_point(module_scope)

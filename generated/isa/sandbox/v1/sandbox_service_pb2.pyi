@@ -30,6 +30,40 @@ TEST_CLOCK_STATUS_UNSPECIFIED: TestClockStatus
 TEST_CLOCK_STATUS_READY: TestClockStatus
 TEST_CLOCK_STATUS_ADVANCING: TestClockStatus
 
+class OpenTestDisputeRequest(_message.Message):
+    __slots__ = ("payment_intent_id", "amount", "reason", "idempotency_key")
+    PAYMENT_INTENT_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    payment_intent_id: str
+    amount: int
+    reason: str
+    idempotency_key: str
+    def __init__(self, payment_intent_id: _Optional[str] = ..., amount: _Optional[int] = ..., reason: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class OpenTestDisputeResponse(_message.Message):
+    __slots__ = ("dispute",)
+    DISPUTE_FIELD_NUMBER: _ClassVar[int]
+    dispute: _resources_pb2.Dispute
+    def __init__(self, dispute: _Optional[_Union[_resources_pb2.Dispute, _Mapping]] = ...) -> None: ...
+
+class CloseTestDisputeRequest(_message.Message):
+    __slots__ = ("dispute_id", "won", "idempotency_key")
+    DISPUTE_ID_FIELD_NUMBER: _ClassVar[int]
+    WON_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    dispute_id: str
+    won: bool
+    idempotency_key: str
+    def __init__(self, dispute_id: _Optional[str] = ..., won: _Optional[bool] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class CloseTestDisputeResponse(_message.Message):
+    __slots__ = ("dispute",)
+    DISPUTE_FIELD_NUMBER: _ClassVar[int]
+    dispute: _resources_pb2.Dispute
+    def __init__(self, dispute: _Optional[_Union[_resources_pb2.Dispute, _Mapping]] = ...) -> None: ...
+
 class CompleteAccountOnboardingRequest(_message.Message):
     __slots__ = ("connected_account_id", "idempotency_key")
     CONNECTED_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]

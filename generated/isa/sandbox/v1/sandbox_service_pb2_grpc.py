@@ -82,6 +82,16 @@ class SandboxServiceStub:
                 request_serializer=isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.CompleteAccountOnboardingRequest.SerializeToString,
                 response_deserializer=isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.CompleteAccountOnboardingResponse.FromString,
                 _registered_method=True)
+        self.OpenTestDispute = channel.unary_unary(
+                '/isa.sandbox.v1.SandboxService/OpenTestDispute',
+                request_serializer=isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.OpenTestDisputeRequest.SerializeToString,
+                response_deserializer=isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.OpenTestDisputeResponse.FromString,
+                _registered_method=True)
+        self.CloseTestDispute = channel.unary_unary(
+                '/isa.sandbox.v1.SandboxService/CloseTestDispute',
+                request_serializer=isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.CloseTestDisputeRequest.SerializeToString,
+                response_deserializer=isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.CloseTestDisputeResponse.FromString,
+                _registered_method=True)
 
 
 class SandboxServiceServicer:
@@ -179,6 +189,28 @@ class SandboxServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def OpenTestDispute(self, request, context):
+        """The cardholder's bank disputing a succeeded sandbox card payment, as Stripe's
+        test card pm_card_createDispute does: a chargeback of amount (0: all the payment
+        received) in NEEDS_RESPONSE, announced by the sandbox's charge.dispute.created
+        webhook and recorded (event dispute.created). Errors: FAILED_PRECONDITION
+        INVALID_STATE (the payment has not succeeded), INVALID_ARGUMENT (amount above what
+        the payment received), SANDBOX_ONLY (another gateway's payment).
+        Idempotent with idempotency_key (optional).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CloseTestDispute(self, request, context):
+        """The bank deciding an open sandbox dispute, WON or LOST (event dispute.closed).
+        Errors: FAILED_PRECONDITION INVALID_STATE (already closed), SANDBOX_ONLY.
+        Idempotent with idempotency_key (optional).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SandboxServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -211,6 +243,16 @@ def add_SandboxServiceServicer_to_server(servicer, server):
                     servicer.CompleteAccountOnboarding,
                     request_deserializer=isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.CompleteAccountOnboardingRequest.FromString,
                     response_serializer=isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.CompleteAccountOnboardingResponse.SerializeToString,
+            ),
+            'OpenTestDispute': grpc.unary_unary_rpc_method_handler(
+                    servicer.OpenTestDispute,
+                    request_deserializer=isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.OpenTestDisputeRequest.FromString,
+                    response_serializer=isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.OpenTestDisputeResponse.SerializeToString,
+            ),
+            'CloseTestDispute': grpc.unary_unary_rpc_method_handler(
+                    servicer.CloseTestDispute,
+                    request_deserializer=isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.CloseTestDisputeRequest.FromString,
+                    response_serializer=isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.CloseTestDisputeResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -393,6 +435,60 @@ class SandboxService:
             '/isa.sandbox.v1.SandboxService/CompleteAccountOnboarding',
             isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.CompleteAccountOnboardingRequest.SerializeToString,
             isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.CompleteAccountOnboardingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OpenTestDispute(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/isa.sandbox.v1.SandboxService/OpenTestDispute',
+            isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.OpenTestDisputeRequest.SerializeToString,
+            isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.OpenTestDisputeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CloseTestDispute(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/isa.sandbox.v1.SandboxService/CloseTestDispute',
+            isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.CloseTestDisputeRequest.SerializeToString,
+            isa_dot_sandbox_dot_v1_dot_sandbox__service__pb2.CloseTestDisputeResponse.FromString,
             options,
             channel_credentials,
             insecure,
