@@ -292,8 +292,9 @@ class IntentPayments:
         refund: RefundRecord,
         stage: RefundStage,
     ) -> None:
-        """Take back (REQUESTED; ADOPTED: what is left of it, for a refund made at the
-        gateway), send out (SUCCEEDED) or restore (FAILED) what a refund of a deposit's or
+        """Take back (REQUESTED; ADOPTED, for a refund made at the gateway: never refused,
+        a wallet's shortfall booked owed, a purchase's share of what its grant has left),
+        send out (SUCCEEDED) or restore (FAILED) what a refund of a deposit's or
         purchase's payment moves; at REQUESTED, raising refuses the refund."""
         reference = intent.metadata.get(LEDGER_REFERENCE, "")
         if not reference or not await self._is_ours(session, intent, reference):

@@ -42,7 +42,8 @@ class AccountKind(enum.Enum):
     CREDITS_ISSUED = "credits_issued"
     CREDITS_CONSUMED = "credits_consumed"
     EXPIRED_CREDITS = "expired_credits"
-    #: What wallet owners owe: ACH deposits the bank returned after they were spent.
+    #: What wallet owners owe: ACH deposits the bank returned, and refunds of deposits
+    #: made at the gateway (a dashboard), after the money was spent.
     #: Its (negative) balance is the platform's to collect.
     RETURNED_DEBITS = "returned_debits"
 

@@ -14,8 +14,12 @@ transaction (so it commits with the idempotency record and the outbox event):
 - refund succeeds:   user_pending -r, gateway_clearing +r      (the money went back to the card)
 - refund fails:      user_pending -r, user_wallet +r           (restored)
 
-A refund made at the gateway (a dashboard) and adopted from its webhook holds what the
-wallet still has of it, at most r (the card was refunded already: never refused).
+A refund made at the gateway (a dashboard) and adopted from its webhook is never refused
+(the card was refunded already): what the wallet no longer holds of it is owed, advanced
+first, and the whole r is held as above:
+
+- owed advanced:     returned_debits -o, user_wallet +o        (a REFUND line of +o)
+- advance undone:    user_wallet -o, returned_debits +o        (if that refund fails)
 """
 
 from __future__ import annotations
@@ -430,7 +434,21 @@ class WalletService:
         owed = max(0, record.amount - await ledger.balance(available))
         now = utcnow()
         if owed:
-            failure = await self._advance_owed(session, record, owed, failure, now)
+            line = await self._advance_owed(
+                session,
+                record,
+                owed,
+                reference=f"{record.id}:owed",
+                what=f"returned deposit {record.id}",
+                whole=record.amount,
+                now=now,
+            )
+            failure = LastError(
+                code=failure.code,
+                decline_code=failure.decline_code,
+                message=f"{failure.message.rstrip('.')}; {owed} of it had already left the "
+                f"wallet and is owed (line {line.id})",
+            )
         after = await ledger.post(
             f"{record.id}:reverse",
             [
@@ -454,13 +472,18 @@ class WalletService:
         session: AsyncSession,
         deposit: WalletTransaction,
         owed: int,
-        failure: LastError,
+        *,
+        reference: str,
+        what: str,
+        whole: int,
         now: dt.datetime,
-    ) -> LastError:
-        """What a returned deposit's wallet no longer holds, advanced to it from the
-        returned-debits account (a REFUND line of +owed) so the whole deposit can leave
-        and the wallet's history still adds up to its balance; the debt stays on the
-        books there. Returns the deposit's failure, saying what is owed."""
+    ) -> WalletTransaction:
+        """The part of money leaving the wallet (``what``, ``whole`` in all: a returned
+        deposit, a gateway-made refund of a deposit's payment) that the wallet no longer
+        holds, advanced to it from the returned-debits account (a SUCCEEDED REFUND line
+        of +owed, payment reference ``reference``) so the whole amount can leave and the
+        wallet's history still adds up to its balance; the debt stays on the books
+        there. Returns the line."""
         line = WalletTransaction(
             id=new_id("wtx"),
             client_id=deposit.client_id,
@@ -471,8 +494,8 @@ class WalletService:
             currency=deposit.currency,
             balance_after=0,
             payment_method_id=deposit.payment_method_id,
-            payment_reference=f"{deposit.id}:owed",
-            description=f"returned deposit {deposit.id}: {owed} already spent, now owed",
+            payment_reference=reference,
+            description=f"{what}: {owed} already spent, now owed",
             create_time=now,
             update_time=now,
         )
@@ -489,17 +512,76 @@ class WalletService:
             [replace(line, balance_after=after[available.id])]
         )
         log.warning(
-            "deposit %s was returned after %d of its %d had left the wallet: owed",
-            deposit.id,
+            "%s is %d %s, %d of which had already left wallet %s: advanced from returned "
+            "debits (line %s) and owed",
+            what,
+            whole,
+            deposit.currency,
             owed,
-            deposit.amount,
+            deposit.wallet_id,
+            line.id,
         )
-        return LastError(
-            code=failure.code,
-            decline_code=failure.decline_code,
-            message=f"{failure.message.rstrip('.')}; {owed} of it had already left the wallet "
-            f"and is owed (line {line.id})",
+        return line
+
+    async def _undo_owed(
+        self, session: AsyncSession, refund_id: str, refund: WalletTransaction
+    ) -> WalletTransaction | None:
+        """A gateway-made refund whose shortfall was advanced (:meth:`hold_adopted_refund`)
+        failed: its held amount is the wallet's again, so the advance goes back to the
+        returned-debits account (a SUCCEEDED REFUND line of -owed keeps the history
+        adding up) and nothing is owed for it. None when nothing was advanced; a repeat
+        returns the same line and moves nothing."""
+        transactions = WalletTransactions(session)
+        advanced = await transactions.find_by_payment_reference(
+            f"{refund_id}:owed", TransactionType.REFUND.value
         )
+        if advanced is None:
+            return None
+        undone = await transactions.find_by_payment_reference(
+            f"{refund_id}:owed:undone", TransactionType.REFUND.value
+        )
+        if undone is not None:
+            return undone
+        now = utcnow()
+        owed = advanced.amount
+        line = WalletTransaction(
+            id=new_id("wtx"),
+            client_id=refund.client_id,
+            wallet_id=refund.wallet_id,
+            type=TransactionType.REFUND.value,
+            status=TransactionStatus.SUCCEEDED.value,
+            amount=-owed,
+            currency=refund.currency,
+            balance_after=0,
+            payment_method_id=refund.payment_method_id,
+            payment_reference=f"{refund_id}:owed:undone",
+            description=f"refund {refund_id} failed: the {owed} advanced for it "
+            f"(line {advanced.id}) is no longer owed",
+            create_time=now,
+            update_time=now,
+        )
+        available = wallet_account(refund.client_id, refund.wallet_id, refund.currency)
+        # The released hold gave the wallet the whole refund back, at least ``owed``.
+        after = await Ledger(session).post(
+            line.id,
+            [
+                Leg(available, -owed),
+                Leg(returned_debits_account(refund.client_id, refund.currency), owed),
+            ],
+            now=now,
+        )
+        await transactions.add_all([replace(line, balance_after=after[available.id])])
+        log.warning(
+            "refund %s failed: the %d %s advanced to wallet %s for it (line %s) went back "
+            "to returned debits (line %s)",
+            refund_id,
+            owed,
+            refund.currency,
+            refund.wallet_id,
+            advanced.id,
+            line.id,
+        )
+        return line
 
     # -- refunds of deposits: the card refund takes the deposit's money back out ------
 
@@ -578,30 +660,33 @@ class WalletService:
         self, session: AsyncSession, deposit_id: str, refund_id: str, amount: int
     ) -> WalletTransaction | None:
         """A refund of the deposit's payment was made at the gateway (a dashboard): the
-        money is gone already, so take back what the wallet still has of ``amount`` (held
-        as for our own refunds: settled or restored with the refund's outcome), never
-        refusing; a shortfall is logged for a person to recover. None when nothing is
-        taken (the deposit FAILED, or the wallet is empty)."""
+        money is gone already, so the whole ``amount`` is held as for our own refunds
+        (settled or restored with the refund's outcome), never refusing. What the wallet
+        no longer holds of it is owed: advanced first from the returned-debits account
+        (a REFUND line of +owed, payment reference ``{refund_id}:owed``), taken back if
+        the refund fails. None when the deposit FAILED (its payment credited nothing).
+        Repeating it for the same refund returns the same line and moves nothing."""
+        existing = await WalletTransactions(session).find_by_payment_reference(
+            refund_id, TransactionType.REFUND.value
+        )
+        if existing is not None:
+            return existing
         deposit = await self._pending(session, deposit_id, TransactionType.DEPOSIT)
-        if deposit.status == TransactionStatus.FAILED.value:
-            return None
+        if deposit.status != TransactionStatus.SUCCEEDED.value:  # FAILED: None; PENDING: raises
+            return await self.hold_deposit_refund(session, deposit_id, refund_id, amount)
         available = wallet_account(deposit.client_id, deposit.wallet_id, deposit.currency)
-        taken = max(0, min(amount, await Ledger(session).lock(available)))
-        if taken < amount:
-            log.error(
-                "refund %s of deposit %s made at the gateway is %d %s but wallet %s holds "
-                "only %d: that much taken, recover the shortfall of %d by hand",
-                refund_id,
-                deposit.id,
-                amount,
-                deposit.currency,
-                deposit.wallet_id,
-                taken,
-                amount - taken,
+        owed = max(0, amount - await Ledger(session).lock(available))
+        if owed:
+            await self._advance_owed(
+                session,
+                deposit,
+                owed,
+                reference=f"{refund_id}:owed",
+                what=f"refund {refund_id} of deposit {deposit.id} made at the gateway",
+                whole=amount,
+                now=utcnow(),
             )
-        if taken <= 0:
-            return None
-        return await self.hold_deposit_refund(session, deposit_id, refund_id, taken)
+        return await self.hold_deposit_refund(session, deposit_id, refund_id, amount)
 
     async def settle_deposit_refund(
         self, session: AsyncSession, refund_id: str
@@ -623,11 +708,14 @@ class WalletService:
     async def fail_deposit_refund(
         self, session: AsyncSession, refund_id: str, failure: LastError
     ) -> WalletTransaction | None:
-        """The card refund failed: the held amount is available again."""
+        """The card refund failed: the held amount is available again, less what was
+        advanced for it (:meth:`hold_adopted_refund`), which goes back."""
         record = await self._refund_line(session, refund_id)
         if record is None or record.status != TransactionStatus.PENDING.value:
             return record
-        return await self._release_held(session, record, failure)
+        released = await self._release_held(session, record, failure)
+        await self._undo_owed(session, refund_id, released)
+        return released
 
     async def _refund_line(self, session: AsyncSession, refund_id: str) -> WalletTransaction | None:
         found = await WalletTransactions(session).find_by_payment_reference(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 from typing import Any
 
 import grpc
@@ -27,7 +28,11 @@ from isa.sandbox.v1 import sandbox_service_pb2_grpc as sb_grpc
 from isa.wallet.v1 import resources_pb2 as wres
 from isa.wallet.v1 import wallet_service_pb2 as wpb
 from isa.webhook.v1 import resources_pb2 as whres
-from tests.conftest import TENANT_AUTH, Running
+from server.ledger.wallets import WalletService, clearing_account, returned_debits_account
+from store.last_error import LastError
+from store.ledger import Ledger
+from store.wallets import WalletTransactions
+from tests.conftest import TENANT, TENANT_AUTH, Running
 from tests.integration.test_deposit_refunds import (
     credit_history,
     funded_wallet,
@@ -287,7 +292,39 @@ async def test_a_refund_of_a_payment_we_do_not_know_is_ignored(server: Running) 
 # --- what the payment funded ------------------------------------------------------------
 
 
-async def test_an_outside_refund_of_a_deposit_takes_what_the_wallet_still_has(
+async def system_balances(server: Running) -> tuple[int, int]:
+    """The tenant's usd gateway clearing and returned-debits balances."""
+    async with server.runtime.db.read() as session:
+        ledger = Ledger(session)
+        return (
+            await ledger.balance(clearing_account(TENANT[0], "usd")),
+            await ledger.balance(returned_debits_account(TENANT[0], "usd")),
+        )
+
+
+def succeeded_sum(lines: list[wres.WalletTransaction]) -> int:
+    return sum(t.amount for t in lines if t.status == W.WALLET_TRANSACTION_STATUS_SUCCEEDED)
+
+
+async def spent_deposit(server: Running) -> tuple[str, wres.WalletTransaction, res.PaymentIntent]:
+    """A wallet funded by a 1,000 card deposit, 700 of which was transferred away."""
+    wallet_id, done = await funded_wallet(server, amount=1_000)
+    other = await new_wallet(server, owner="bob")
+    await wallets(server).Transfer(
+        wpb.TransferRequest(
+            from_wallet_id=wallet_id,
+            to_wallet_id=other,
+            amount=700,
+            currency="usd",
+            idempotency_key=key(),
+        ),
+        metadata=TENANT_AUTH,
+    )
+    assert await balances(server, wallet_id) == ({"usd": 300}, {"usd": 0})
+    return wallet_id, done, await get_intent(server, done.payment_intent_id)
+
+
+async def test_an_outside_refund_of_a_spent_deposit_holds_it_whole_and_books_the_rest_owed(
     server: Running,
 ) -> None:
     wallet_id, done = await funded_wallet(server, amount=2_500)
@@ -303,24 +340,145 @@ async def test_an_outside_refund_of_a_deposit_takes_what_the_wallet_still_has(
         metadata=TENANT_AUTH,
     )
     intent = await get_intent(server, done.payment_intent_id)
-    # Pending at the gateway first: what the wallet has is held, not yet gone.
+    # Pending at the gateway first: the whole refund is held, the 500 spent advanced.
     pending = await adopted(
         server, await outside_refund(server, intent, "re_dash_wallet", 1_000, status="pending")
     )
     assert (pending.status, pending.amount) == (res.REFUND_STATUS_PENDING, 1_000)
-    assert await balances(server, wallet_id) == ({"usd": 0}, {"usd": 500})
-    [line] = refund_lines(await history(server, wallet_id))
-    assert (line.status, line.amount) == (W.WALLET_TRANSACTION_STATUS_PENDING, -500)
+    assert await balances(server, wallet_id) == ({"usd": 0}, {"usd": 1_000})
+    held, owed = refund_lines(await history(server, wallet_id))
+    assert (held.status, held.amount) == (W.WALLET_TRANSACTION_STATUS_PENDING, -1_000)
+    assert (owed.status, owed.amount) == (W.WALLET_TRANSACTION_STATUS_SUCCEEDED, 500)
     await assert_ledger_ok(server.runtime.db)
 
     stored = await outside_refund(server, intent, "re_dash_wallet", 1_000)
     assert (await settled(server, stored)).status == G.GATEWAY_EVENT_STATUS_PROCESSED
     assert await balances(server, wallet_id) == ({"usd": 0}, {"usd": 0})
     assert await balances(server, other) == ({"usd": 2_000}, {})
-    [line] = refund_lines(await history(server, wallet_id))
-    assert (line.status, line.amount) == (W.WALLET_TRANSACTION_STATUS_SUCCEEDED, -500)
-    assert pending.id in line.description
+    held, owed = refund_lines(await history(server, wallet_id))
+    assert (held.status, held.amount) == (W.WALLET_TRANSACTION_STATUS_SUCCEEDED, -1_000)
+    assert pending.id in held.description
     assert (await get_intent(server, intent.id)).amount_refunded == 1_000
+    assert (await system_balances(server))[1] == -500
+    await assert_ledger_ok(server.runtime.db)
+
+
+async def test_an_outside_refund_of_a_spent_deposit_is_advanced_owed_and_leaves_whole(
+    server: Running, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The gateway paid all 1,000 back to the card: the ledger says so (clearing takes the
+    whole 1,000), and the 700 the wallet no longer held is owed, never left in clearing."""
+    wallet_id, done, intent = await spent_deposit(server)
+    clearing_before, owed_before = await system_balances(server)
+    assert owed_before == 0
+    with caplog.at_level(logging.WARNING, logger="isa.ledger.wallets"):
+        found = await adopted(
+            server, await outside_refund(server, intent, "re_dash_owed", 1_000, status="pending")
+        )
+    assert (found.status, found.amount) == (res.REFUND_STATUS_PENDING, 1_000)
+    assert await balances(server, wallet_id) == ({"usd": 0}, {"usd": 1_000})
+    lines = await history(server, wallet_id)
+    held, owed = refund_lines(lines)
+    assert (owed.status, owed.amount) == (W.WALLET_TRANSACTION_STATUS_SUCCEEDED, 700)
+    assert found.id in owed.description
+    assert done.id in owed.description
+    assert "owed" in owed.description
+    assert owed.balance_after == 1_000
+    assert (held.status, held.amount) == (W.WALLET_TRANSACTION_STATUS_PENDING, -1_000)
+    assert found.id in held.description
+    assert succeeded_sum(lines) == 1_000  # available 0 + held 1,000
+    assert await system_balances(server) == (clearing_before, -700)
+    assert any(
+        r.levelno == logging.WARNING and found.id in r.getMessage() and "owed" in r.getMessage()
+        for r in caplog.records
+    )
+    assert not any("by hand" in r.getMessage() for r in caplog.records)
+    await assert_ledger_ok(server.runtime.db)
+
+    # The same gateway event again (a retry of the webhook): nothing moves.
+    again = await outside_refund(server, intent, "re_dash_owed", 1_000, status="pending")
+    assert (await settled(server, again)).resource_id == found.id
+    assert await balances(server, wallet_id) == ({"usd": 0}, {"usd": 1_000})
+    assert len(refund_lines(await history(server, wallet_id))) == 2
+    assert await system_balances(server) == (clearing_before, -700)
+
+    stored = await outside_refund(server, intent, "re_dash_owed", 1_000)
+    assert (await settled(server, stored)).status == G.GATEWAY_EVENT_STATUS_PROCESSED
+    assert await balances(server, wallet_id) == ({"usd": 0}, {"usd": 0})
+    lines = await history(server, wallet_id)
+    held, owed = refund_lines(lines)
+    assert (held.status, held.amount) == (W.WALLET_TRANSACTION_STATUS_SUCCEEDED, -1_000)
+    assert (owed.status, owed.amount) == (W.WALLET_TRANSACTION_STATUS_SUCCEEDED, 700)
+    assert succeeded_sum(lines) == 0
+    # the whole 1,000 left through clearing; the 700 stays owed
+    assert await system_balances(server) == (clearing_before + 1_000, -700)
+    assert (await get_intent(server, intent.id)).amount_refunded == 1_000
+    await assert_ledger_ok(server.runtime.db)
+
+    repeat = await outside_refund(server, intent, "re_dash_owed", 1_000)
+    assert (await settled(server, repeat)).resource_id == found.id
+    assert await balances(server, wallet_id) == ({"usd": 0}, {"usd": 0})
+    assert len(refund_lines(await history(server, wallet_id))) == 2
+    assert await system_balances(server) == (clearing_before + 1_000, -700)
+    await assert_ledger_ok(server.runtime.db)
+
+
+async def test_a_failed_outside_refund_of_a_spent_deposit_takes_the_advance_back(
+    server: Running,
+) -> None:
+    wallet_id, done, intent = await spent_deposit(server)
+    clearing_before, _ = await system_balances(server)
+    found = await adopted(
+        server, await outside_refund(server, intent, "re_dash_owed_fail", 1_000, status="pending")
+    )
+    assert await balances(server, wallet_id) == ({"usd": 0}, {"usd": 1_000})
+    assert await system_balances(server) == (clearing_before, -700)
+
+    stored = await outside_refund(server, intent, "re_dash_owed_fail", 1_000, status="failed")
+    assert (await settled(server, stored)).status == G.GATEWAY_EVENT_STATUS_PROCESSED
+    # The wallet has what it had before the refund; nothing is owed for it any more.
+    assert await balances(server, wallet_id) == ({"usd": 300}, {"usd": 0})
+    assert await system_balances(server) == (clearing_before, 0)
+    lines = await history(server, wallet_id)
+    undone, held, owed = refund_lines(lines)
+    assert (owed.status, owed.amount) == (W.WALLET_TRANSACTION_STATUS_SUCCEEDED, 700)
+    assert (held.status, held.amount) == (W.WALLET_TRANSACTION_STATUS_FAILED, -1_000)
+    assert (undone.status, undone.amount) == (W.WALLET_TRANSACTION_STATUS_SUCCEEDED, -700)
+    async with server.runtime.db.read() as session:
+        transactions = WalletTransactions(session)
+        for reference, line in ((f"{found.id}:owed", owed), (f"{found.id}:owed:undone", undone)):
+            stored_line = await transactions.find_by_payment_reference(reference, "refund")
+            assert stored_line is not None
+            assert stored_line.id == line.id
+    assert found.id in undone.description
+    assert owed.id in undone.description
+    assert undone.balance_after == 300
+    assert succeeded_sum(lines) == 300
+    await assert_ledger_ok(server.runtime.db)
+
+    def snapshot(lines: list[wres.WalletTransaction]) -> list[tuple[str, int, int]]:
+        return [(t.id, t.status, t.amount) for t in lines]
+
+    before = snapshot(await history(server, wallet_id))
+    # The gateway's event again, then the ledger steps themselves again: nothing moves.
+    repeat = await outside_refund(server, intent, "re_dash_owed_fail", 1_000, status="failed")
+    assert (await settled(server, repeat)).resource_id == found.id
+    service = WalletService(server.runtime.db)
+    async with server.runtime.db.write() as session:
+        again = await service.fail_deposit_refund(
+            session, found.id, LastError(code="refund_failed", message="again")
+        )
+        assert again is not None
+        assert again.id == held.id
+        undone_again = await service._undo_owed(session, found.id, again)
+        assert undone_again is not None
+        assert undone_again.id == undone.id
+        held_again = await service.hold_adopted_refund(session, done.id, found.id, 1_000)
+        assert held_again is not None
+        assert held_again.id == held.id
+    assert snapshot(await history(server, wallet_id)) == before
+    assert await balances(server, wallet_id) == ({"usd": 300}, {"usd": 0})
+    assert await system_balances(server) == (clearing_before, 0)
     await assert_ledger_ok(server.runtime.db)
 
 
