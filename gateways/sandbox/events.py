@@ -8,17 +8,16 @@ relay treat it like a provider's test mode. :func:`payment_event` writes one;
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 import time
 from collections.abc import Mapping
 from typing import Any, Final
 
+from gateways.stripe.events import dispute_update
 from gateways.types import (
     BankTransferResult,
     ChargeResult,
     DisputeResult,
-    DisputeStatus,
     Outcome,
     PaymentError,
     RefundResult,
@@ -154,7 +153,6 @@ def _error(value: object) -> PaymentError | None:
 
 
 _DISPUTE_TYPES: Final = frozenset({"charge.dispute.created", "charge.dispute.closed"})
-_DISPUTE_STATUSES: Final = {status.value: status for status in DisputeStatus}
 
 
 def dispute_event(result: DisputeResult, *, created: bool) -> dict[str, Any]:
@@ -172,24 +170,6 @@ def dispute_event(result: DisputeResult, *, created: bool) -> dict[str, Any]:
             "reason": result.reason,
             "evidence_details": {"due_by": None if due is None else int(due.timestamp())},
         },
-    )
-
-
-def _dispute(obj: Mapping[str, Any]) -> GatewayUpdate | None:
-    status = _DISPUTE_STATUSES.get(str(obj.get("status")))
-    if status is None or not obj.get("payment_intent"):
-        return None
-    due = (obj.get("evidence_details") or {}).get("due_by")
-    return GatewayUpdate(
-        dispute=DisputeResult(
-            gateway_reference=obj["id"],
-            payment_reference=str(obj["payment_intent"]),
-            amount=int(obj["amount"]),
-            currency=str(obj.get("currency") or "").lower(),
-            status=status,
-            reason=str(obj.get("reason") or ""),
-            evidence_due_time=None if due is None else dt.datetime.fromtimestamp(int(due), dt.UTC),
-        )
     )
 
 
@@ -216,7 +196,7 @@ def sandbox_update(event_type: str, event: Mapping[str, Any]) -> GatewayUpdate |
                 )
             )
         if event_type in _DISPUTE_TYPES and obj.get("object") == "dispute":
-            return _dispute(obj)
+            return dispute_update(obj)
         if event_type in _TRANSFER_TYPES.values() and obj.get("object") == "bank_transfer":
             return _bank_transfer(event_type, obj)
         if event_type == "refund.updated" and obj.get("object") == "refund":
@@ -238,6 +218,6 @@ def sandbox_update(event_type: str, event: Mapping[str, Any]) -> GatewayUpdate |
                     ),
                 )
             )
-    except (TypeError, ValueError, KeyError):
+    except (TypeError, ValueError, KeyError, AttributeError):
         return None
     return None

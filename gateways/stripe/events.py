@@ -105,8 +105,9 @@ def _checkout_update(session: dict[str, Any] | None) -> GatewayUpdate | None:
     )
 
 
-def _dispute_update(dispute: dict[str, Any] | None) -> GatewayUpdate | None:
-    """A dispute of a PaymentIntent, in a status we know (never a guessed one)."""
+def dispute_update(dispute: Mapping[str, Any] | None) -> GatewayUpdate | None:
+    """A Stripe-shaped Dispute object (the sandbox sends the same) of a PaymentIntent, in
+    a status we know (never a guessed one)."""
     if dispute is None:
         return None
     status = _DISPUTE_STATUSES.get(str(dispute.get("status")))
@@ -158,7 +159,7 @@ def stripe_update(event_type: str, event: Mapping[str, Any]) -> GatewayUpdate | 
         if event_type in CHECKOUT_EVENTS:
             return _checkout_update(_object(event, "checkout.session"))
         if event_type in DISPUTE_EVENTS:
-            return _dispute_update(_object(event, "dispute"))
+            return dispute_update(_object(event, "dispute"))
         if event_type == "checkout.session.expired":
             expired = _object(event, "checkout.session")
             return None if expired is None else GatewayUpdate(checkout_expired=expired["id"])

@@ -484,32 +484,13 @@ class WalletService:
         of +owed, payment reference ``reference``) so the whole amount can leave and the
         wallet's history still adds up to its balance; the debt stays on the books
         there. Returns the line."""
-        line = WalletTransaction(
-            id=new_id("wtx"),
-            client_id=deposit.client_id,
-            wallet_id=deposit.wallet_id,
-            type=TransactionType.REFUND.value,
-            status=TransactionStatus.SUCCEEDED.value,
-            amount=owed,
-            currency=deposit.currency,
-            balance_after=0,
-            payment_method_id=deposit.payment_method_id,
-            payment_reference=reference,
+        line = await self._owed_line(
+            session,
+            deposit,
+            owed,
+            reference=reference,
             description=f"{what}: {owed} already spent, now owed",
-            create_time=now,
-            update_time=now,
-        )
-        available = wallet_account(deposit.client_id, deposit.wallet_id, deposit.currency)
-        after = await Ledger(session).post(
-            line.id,
-            [
-                Leg(returned_debits_account(deposit.client_id, deposit.currency), -owed),
-                Leg(available, owed),
-            ],
             now=now,
-        )
-        await WalletTransactions(session).add_all(
-            [replace(line, balance_after=after[available.id])]
         )
         log.warning(
             "%s is %d %s, %d of which had already left wallet %s: advanced from returned "
@@ -522,6 +503,46 @@ class WalletService:
             line.id,
         )
         return line
+
+    @staticmethod
+    async def _owed_line(
+        session: AsyncSession,
+        of: WalletTransaction,
+        amount: int,
+        *,
+        reference: str,
+        description: str,
+        now: dt.datetime,
+    ) -> WalletTransaction:
+        """A SUCCEEDED REFUND line moving ``amount`` from the returned-debits account into
+        ``of``'s wallet (negative: back out of it), so the history adds up."""
+        line = WalletTransaction(
+            id=new_id("wtx"),
+            client_id=of.client_id,
+            wallet_id=of.wallet_id,
+            type=TransactionType.REFUND.value,
+            status=TransactionStatus.SUCCEEDED.value,
+            amount=amount,
+            currency=of.currency,
+            balance_after=0,
+            payment_method_id=of.payment_method_id,
+            payment_reference=reference,
+            description=description,
+            create_time=now,
+            update_time=now,
+        )
+        available = wallet_account(of.client_id, of.wallet_id, of.currency)
+        after = await Ledger(session).post(
+            line.id,
+            [
+                Leg(returned_debits_account(of.client_id, of.currency), -amount),
+                Leg(available, amount),
+            ],
+            now=now,
+        )
+        stored = replace(line, balance_after=after[available.id])
+        await WalletTransactions(session).add_all([stored])
+        return stored
 
     async def _undo_owed(
         self, session: AsyncSession, refund_id: str, refund: WalletTransaction
@@ -542,35 +563,17 @@ class WalletService:
         )
         if undone is not None:
             return undone
-        now = utcnow()
         owed = advanced.amount
-        line = WalletTransaction(
-            id=new_id("wtx"),
-            client_id=refund.client_id,
-            wallet_id=refund.wallet_id,
-            type=TransactionType.REFUND.value,
-            status=TransactionStatus.SUCCEEDED.value,
-            amount=-owed,
-            currency=refund.currency,
-            balance_after=0,
-            payment_method_id=refund.payment_method_id,
-            payment_reference=f"{refund_id}:owed:undone",
+        # The released hold gave the wallet the whole refund back, at least ``owed``.
+        line = await self._owed_line(
+            session,
+            refund,
+            -owed,
+            reference=f"{refund_id}:owed:undone",
             description=f"refund {refund_id} failed: the {owed} advanced for it "
             f"(line {advanced.id}) is no longer owed",
-            create_time=now,
-            update_time=now,
+            now=utcnow(),
         )
-        available = wallet_account(refund.client_id, refund.wallet_id, refund.currency)
-        # The released hold gave the wallet the whole refund back, at least ``owed``.
-        after = await Ledger(session).post(
-            line.id,
-            [
-                Leg(available, -owed),
-                Leg(returned_debits_account(refund.client_id, refund.currency), owed),
-            ],
-            now=now,
-        )
-        await transactions.add_all([replace(line, balance_after=after[available.id])])
         log.warning(
             "refund %s failed: the %d %s advanced to wallet %s for it (line %s) went back "
             "to returned debits (line %s)",

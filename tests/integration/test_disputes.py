@@ -89,7 +89,7 @@ async def test_a_sandbox_chargeback_is_recorded_once_announced_and_decided(
         server, intent.id, reason="product_not_received", idempotency_key="d1"
     )
     assert again == opened
-    await asyncio.sleep(0.5)
+    await applied(server, "sandbox", 1)
     assert await disputes_of(server, intent.id) == [opened]
     fetched = await server.payments().GetDispute(
         pb.GetDisputeRequest(id=opened.id), metadata=TENANT_AUTH
