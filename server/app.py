@@ -391,7 +391,7 @@ def _payment_domain(
             db, router, default_return_url=f"{settings.public_relay_url}/connect/return"
         ),
         catalog=GatewayCatalog(registry),
-        disputes=DisputeService(db),
+        disputes=DisputeService(db, outcomes),
         bank=BankPaymentService(db, router, cipher, intents),
     )
 
@@ -407,6 +407,7 @@ def _ledger_payments(
     ledger_payments = IntentPayments(db, payments.intents, wallets, credits, payments.bank)
     outcomes.subscribe(ledger_payments.on_intent_outcome)
     outcomes.subscribe_refunds(ledger_payments.on_refund)
+    outcomes.subscribe_disputes(ledger_payments.on_dispute)
     if payments.bank is not None:  # withdrawals are paid out on the bank rail
         payments.bank.subscribe_payouts(ledger_payments.on_payout_transfer)
     return ledger_payments

@@ -20,6 +20,10 @@ neither domain imports the other. Two halves:
   A refund made at the gateway (a dashboard) and adopted from its webhook cannot be
   refused: it takes back what the wallet still has of it, or the purchase's proportional
   share of credits, and logs any shortfall.
+- :meth:`IntentPayments.on_dispute` hears chargebacks of those intents: the withdrawn
+  amount is taken back as for a refund made at the gateway (held out of the wallet,
+  what was spent owed; or the purchase's share of credits revoked), sent out for good
+  when the dispute is lost, given back when it is won.
 - :meth:`IntentPayments.payout` sends a withdrawal as an ACH credit through the bank
   domain (key derived from the wtx_ id); :meth:`IntentPayments.on_payout_transfer` hears
   the credit's settlement or return (sandbox AdvanceBankTransfer, a relayed webhook) and
@@ -53,6 +57,7 @@ from server.ledger.payments import (
 from server.ledger.wallets import WalletService
 from server.payments.bank import BankPaymentService, PayoutMatch
 from server.payments.bank import PayoutRequest as BankPayout
+from server.payments.disputes import Dispute
 from server.payments.errors import (
     CapabilityMissing,
     GatewayOutcomeUnknown,
@@ -61,7 +66,7 @@ from server.payments.errors import (
 )
 from server.payments.intents import NewPaymentIntent, PaymentIntent, PaymentIntentService
 from server.payments.methods import gateway_failure
-from server.payments.outcomes import IntentOutcome, RefundStage
+from server.payments.outcomes import DisputeStage, IntentOutcome, RefundStage
 from store.db import Database
 from store.ids import has_prefix
 from store.last_error import LastError
@@ -333,6 +338,56 @@ class IntentPayments:
                 )
             else:
                 await self._credits.restore_purchase(session, reference, refund.id)
+
+    async def on_dispute(
+        self,
+        session: AsyncSession,
+        intent: PaymentIntent,
+        dispute: Dispute,
+        stage: DisputeStage,
+    ) -> None:
+        """A chargeback of a deposit's or purchase's payment: the withdrawn money leaves
+        the wallet (held; what was spent is owed) or the purchase's share of credits is
+        revoked, as for a refund made at the gateway; a lost dispute sends it out for
+        good, a won one gives it back."""
+        reference = intent.metadata.get(LEDGER_REFERENCE, "")
+        if not reference or not await self._is_ours(session, intent, reference):
+            return
+        if has_prefix(reference, "wtx"):
+            await self._on_deposit_dispute(session, reference, dispute, stage)
+        elif has_prefix(reference, "crp"):
+            await self._on_purchase_dispute(session, reference, dispute, stage)
+
+    async def _on_deposit_dispute(
+        self, session: AsyncSession, deposit_id: str, dispute: Dispute, stage: DisputeStage
+    ) -> None:
+        if stage is DisputeStage.WITHDRAWN:
+            await self._wallets.hold_charged_back_deposit(
+                session, deposit_id, dispute.id, dispute.amount
+            )
+        elif stage is DisputeStage.LOST:
+            await self._wallets.settle_charged_back_deposit(session, dispute.id)
+        else:
+            await self._wallets.reinstate_charged_back_deposit(session, dispute.id)
+
+    async def _on_purchase_dispute(
+        self, session: AsyncSession, purchase_id: str, dispute: Dispute, stage: DisputeStage
+    ) -> None:
+        if stage is DisputeStage.WITHDRAWN:
+            await self._credits.revoke_purchase_share(
+                session, purchase_id, dispute.id, dispute.amount, why="charged back"
+            )
+        elif stage is DisputeStage.LOST:
+            await self._credits.settle_purchase_refund(
+                session, purchase_id, dispute.id, dispute.amount
+            )
+        else:
+            await self._credits.restore_purchase(
+                session,
+                purchase_id,
+                dispute.id,
+                why=f"dispute {dispute.id} of purchase {purchase_id} was won: credits restored",
+            )
 
     async def _refund_leftover(
         self, session: AsyncSession, intent: PaymentIntent, reference: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -91,6 +92,21 @@ class Disputes:
             select(DisputeRow)
             .where(DisputeRow.gateway == gateway, DisputeRow.gateway_reference == gateway_reference)
             .with_for_update()
+        )
+        return None if row is None else _dispute(row)
+
+    async def first_of_payment(
+        self, payment_intent_id: str, statuses: Collection[str]
+    ) -> DisputeRecord | None:
+        """The payment's oldest dispute in one of ``statuses``, if any."""
+        row = await self._session.scalar(
+            select(DisputeRow)
+            .where(
+                DisputeRow.payment_intent_id == payment_intent_id,
+                DisputeRow.status.in_(list(statuses)),
+            )
+            .order_by(DisputeRow.id)
+            .limit(1)
         )
         return None if row is None else _dispute(row)
 

@@ -858,9 +858,10 @@ class CreditService:
         )
 
     async def restore_purchase(
-        self, session: AsyncSession, purchase_id: str, refund_id: str
+        self, session: AsyncSession, purchase_id: str, refund_id: str, *, why: str = ""
     ) -> CreditTransaction | None:
-        """The refund failed: the revoked credits are the owner's again."""
+        """The refund failed: the revoked credits are the owner's again (``why`` says so
+        in the line; default: the refund failed)."""
         credits = Credits(session)
         purchase = await credits.purchase_for_update(purchase_id)
         if purchase is None or purchase.status != PurchaseStatus.SUCCEEDED.value:
@@ -880,7 +881,7 @@ class CreditService:
             revoked,
             refund_id=refund_id,
             step="restore",
-            reason=f"refund {refund_id} of purchase {purchase.id} failed: credits restored",
+            reason=why or f"refund {refund_id} of purchase {purchase.id} failed: credits restored",
         )
 
     async def _move_grant(

@@ -23,6 +23,8 @@ PAYMENT_CANCELED: Final = "payment_canceled"
 PAYMENT_FAILED: Final = "payment_failed"
 PAYOUT_FAILED: Final = "payout_failed"
 REFUND_FAILED: Final = "refund_failed"
+#: The code of a chargeback's line whose dispute was won: the money came back.
+DISPUTE_WON: Final = "dispute_won"
 
 #: A failure the payments side gave no reason for.
 UNEXPLAINED: Final = LastError(code=PAYMENT_FAILED, message="the payment failed")

@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.errors import AlreadyExists, InsufficientFunds, InvalidState, NotFound
 from server.events import record_event
 from server.ledger.payments import (
+    DISPUTE_WON,
     ChargeNotMade,
     ChargeRequest,
     PaymentOutcome,
@@ -545,13 +546,20 @@ class WalletService:
         return stored
 
     async def _undo_owed(
-        self, session: AsyncSession, refund_id: str, refund: WalletTransaction
+        self,
+        session: AsyncSession,
+        refund_id: str,
+        refund: WalletTransaction,
+        *,
+        ended: str = "",
     ) -> WalletTransaction | None:
         """A gateway-made refund whose shortfall was advanced (:meth:`hold_adopted_refund`)
         failed: its held amount is the wallet's again, so the advance goes back to the
         returned-debits account (a SUCCEEDED REFUND line of -owed keeps the history
         adding up) and nothing is owed for it. None when nothing was advanced; a repeat
-        returns the same line and moves nothing."""
+        returns the same line and moves nothing. ``ended`` says why, for the line and the
+        log (default: "refund <refund_id> failed")."""
+        ended = ended or f"refund {refund_id} failed"
         transactions = WalletTransactions(session)
         advanced = await transactions.find_by_payment_reference(
             f"{refund_id}:owed", TransactionType.REFUND.value
@@ -570,14 +578,14 @@ class WalletService:
             refund,
             -owed,
             reference=f"{refund_id}:owed:undone",
-            description=f"refund {refund_id} failed: the {owed} advanced for it "
+            description=f"{ended}: the {owed} advanced for it "
             f"(line {advanced.id}) is no longer owed",
             now=utcnow(),
         )
         log.warning(
-            "refund %s failed: the %d %s advanced to wallet %s for it (line %s) went back "
+            "%s: the %d %s advanced to wallet %s for it (line %s) went back "
             "to returned debits (line %s)",
-            refund_id,
+            ended,
             owed,
             refund.currency,
             refund.wallet_id,
@@ -589,7 +597,13 @@ class WalletService:
     # -- refunds of deposits: the card refund takes the deposit's money back out ------
 
     async def hold_deposit_refund(
-        self, session: AsyncSession, deposit_id: str, refund_id: str, amount: int
+        self,
+        session: AsyncSession,
+        deposit_id: str,
+        refund_id: str,
+        amount: int,
+        *,
+        what: str = "",
     ) -> WalletTransaction | None:
         """Take ``amount`` of a settled deposit out of the wallet while its payment is
         refunded (available → pending, a PENDING REFUND line of -amount).
@@ -625,7 +639,7 @@ class WalletService:
             balance_after=0,
             payment_method_id=deposit.payment_method_id,
             payment_reference=refund_id,
-            description=f"refund {refund_id} of deposit {deposit.id}",
+            description=f"{what or f'refund {refund_id}'} of deposit {deposit.id}",
             create_time=now,
             update_time=now,
         )
@@ -660,7 +674,13 @@ class WalletService:
         return record
 
     async def hold_adopted_refund(
-        self, session: AsyncSession, deposit_id: str, refund_id: str, amount: int
+        self,
+        session: AsyncSession,
+        deposit_id: str,
+        refund_id: str,
+        amount: int,
+        *,
+        what: str = "",
     ) -> WalletTransaction | None:
         """A refund of the deposit's payment was made at the gateway (a dashboard): the
         money is gone already, so the whole ``amount`` is held as for our own refunds
@@ -668,7 +688,9 @@ class WalletService:
         no longer holds of it is owed: advanced first from the returned-debits account
         (a REFUND line of +owed, payment reference ``{refund_id}:owed``), taken back if
         the refund fails. None when the deposit FAILED (its payment credited nothing).
-        Repeating it for the same refund returns the same line and moves nothing."""
+        Repeating it for the same refund returns the same line and moves nothing.
+        ``what`` names the taking in the lines (default: "refund <refund_id>")."""
+        what = what or f"refund {refund_id}"
         existing = await WalletTransactions(session).find_by_payment_reference(
             refund_id, TransactionType.REFUND.value
         )
@@ -676,7 +698,7 @@ class WalletService:
             return existing
         deposit = await self._pending(session, deposit_id, TransactionType.DEPOSIT)
         if deposit.status != TransactionStatus.SUCCEEDED.value:  # FAILED: None; PENDING: raises
-            return await self.hold_deposit_refund(session, deposit_id, refund_id, amount)
+            return await self.hold_deposit_refund(session, deposit_id, refund_id, amount, what=what)
         available = wallet_account(deposit.client_id, deposit.wallet_id, deposit.currency)
         owed = max(0, amount - await Ledger(session).lock(available))
         if owed:
@@ -685,14 +707,18 @@ class WalletService:
                 deposit,
                 owed,
                 reference=f"{refund_id}:owed",
-                what=f"refund {refund_id} of deposit {deposit.id} made at the gateway",
+                what=f"{what} of deposit {deposit.id}",
                 whole=amount,
                 now=utcnow(),
             )
-        return await self.hold_deposit_refund(session, deposit_id, refund_id, amount)
+        return await self.hold_deposit_refund(session, deposit_id, refund_id, amount, what=what)
 
     async def settle_deposit_refund(
-        self, session: AsyncSession, refund_id: str
+        self,
+        session: AsyncSession,
+        refund_id: str,
+        *,
+        event_type: str = "wallet.deposit.refunded",
     ) -> WalletTransaction | None:
         """The card refund succeeded: the held amount leaves through gateway clearing."""
         record = await self._refund_line(session, refund_id)
@@ -702,23 +728,59 @@ class WalletService:
         await record_event(
             session,
             client_id=record.client_id,
-            event_type="wallet.deposit.refunded",
+            event_type=event_type,
             resource_id=record.id,
             data=settled,
         )
         return settled
 
     async def fail_deposit_refund(
-        self, session: AsyncSession, refund_id: str, failure: LastError
+        self, session: AsyncSession, refund_id: str, failure: LastError, *, ended: str = ""
     ) -> WalletTransaction | None:
         """The card refund failed: the held amount is available again, less what was
-        advanced for it (:meth:`hold_adopted_refund`), which goes back."""
+        advanced for it (:meth:`hold_adopted_refund`), which goes back (``ended``: why,
+        as :meth:`_undo_owed` says it)."""
         record = await self._refund_line(session, refund_id)
         if record is None or record.status != TransactionStatus.PENDING.value:
             return record
         released = await self._release_held(session, record, failure)
-        await self._undo_owed(session, refund_id, released)
+        await self._undo_owed(session, refund_id, released, ended=ended)
         return released
+
+    # -- chargebacks of deposits: a dispute's withdrawal takes the money back out ------
+
+    async def hold_charged_back_deposit(
+        self, session: AsyncSession, deposit_id: str, dispute_id: str, amount: int
+    ) -> WalletTransaction | None:
+        """A chargeback took ``amount`` of the deposit's payment back while the dispute is
+        decided: held out of the wallet as for a refund made at the gateway (never
+        refused; what was spent is advanced and owed), a PENDING REFUND line whose
+        payment reference is the dispute. None when the deposit FAILED."""
+        return await self.hold_adopted_refund(
+            session, deposit_id, dispute_id, amount, what=f"chargeback {dispute_id}"
+        )
+
+    async def settle_charged_back_deposit(
+        self, session: AsyncSession, dispute_id: str
+    ) -> WalletTransaction | None:
+        """The dispute was lost: the held money is gone for good, through gateway
+        clearing (event wallet.deposit.charged_back); what was advanced stays owed."""
+        return await self.settle_deposit_refund(
+            session, dispute_id, event_type="wallet.deposit.charged_back"
+        )
+
+    async def reinstate_charged_back_deposit(
+        self, session: AsyncSession, dispute_id: str
+    ) -> WalletTransaction | None:
+        """The dispute was won: the held money is the wallet's again (the line FAILED,
+        code ``dispute_won``), and what was advanced for it is no longer owed."""
+        won = LastError(
+            code=DISPUTE_WON,
+            message=f"dispute {dispute_id} was won: the money it withdrew is back",
+        )
+        return await self.fail_deposit_refund(
+            session, dispute_id, won, ended=f"dispute {dispute_id} was won"
+        )
 
     async def _refund_line(self, session: AsyncSession, refund_id: str) -> WalletTransaction | None:
         found = await WalletTransactions(session).find_by_payment_reference(

@@ -7,6 +7,11 @@ GetDispute / ListDisputes. Each later webhook updates the same record
 (``dispute.updated``, or ``dispute.closed`` once it is won, lost or the inquiry closed).
 Webhooks may arrive out of order, so a dispute never moves back: a closed one stays
 closed, a chargeback never becomes an inquiry again.
+
+A chargeback withdraws the disputed money while it is decided and gives it back if won:
+each such move is announced to the subscribers of :class:`IntentOutcomes` (the wallet
+deposit or credit purchase the payment paid for takes it out, or back), in the
+transaction that records the dispute's stage.
 """
 
 from __future__ import annotations
@@ -21,11 +26,12 @@ from gateways.types import DisputeResult, DisputeStatus
 from server.errors import NotFound
 from server.events import record_event
 from server.pagination import Page, PageRequest, page_of
+from server.payments.outcomes import DisputeStage, IntentOutcomes
 from store.db import Database
 from store.disputes import DisputeRecord, Disputes
 from store.ids import new_id
 from store.models import utcnow
-from store.payments import PaymentIntents
+from store.payments import PaymentIntentRecord, PaymentIntents
 
 Dispute = DisputeRecord
 
@@ -40,6 +46,8 @@ _INQUIRY: Final = frozenset(
 )
 #: Ends that are final: nothing the gateway says later changes them.
 _FINAL: Final = frozenset({DisputeStatus.WON, DisputeStatus.LOST})
+#: The chargeback stages while the gateway holds the disputed money back.
+_WITHDRAWN: Final = frozenset({DisputeStatus.NEEDS_RESPONSE, DisputeStatus.UNDER_REVIEW})
 
 log = logging.getLogger("isa.payments.disputes")
 
@@ -50,9 +58,34 @@ def _moves_back(current: DisputeStatus, reported: DisputeStatus) -> bool:
     return current not in _INQUIRY and reported in _INQUIRY
 
 
+async def charged_back(session: AsyncSession, payment_intent_id: str) -> Dispute | None:
+    """The chargeback that holds or took the payment's money, if any: such a payment can
+    no longer be refunded (the cardholder has it back, or will if the dispute is lost)."""
+    return await Disputes(session).first_of_payment(
+        payment_intent_id, [status.value for status in (*_WITHDRAWN, DisputeStatus.LOST)]
+    )
+
+
+def money_moved(before: DisputeStatus | None, after: DisputeStatus) -> list[DisputeStage]:
+    """What going from ``before`` (None: first heard of) to ``after`` did to the money.
+
+    A webhook can be missed, so a dispute first heard of as LOST was withdrawn as well;
+    one first heard of as WON was withdrawn and given back, which nets to nothing.
+    """
+    withdrawn = before in _WITHDRAWN
+    if after in _WITHDRAWN:
+        return [] if withdrawn else [DisputeStage.WITHDRAWN]
+    if after is DisputeStatus.LOST:
+        return [DisputeStage.LOST] if withdrawn else [DisputeStage.WITHDRAWN, DisputeStage.LOST]
+    if after is DisputeStatus.WON:
+        return [DisputeStage.REINSTATED] if withdrawn else []
+    return []  # an inquiry moves no money
+
+
 class DisputeService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, outcomes: IntentOutcomes | None = None) -> None:
         self._db = db
+        self._outcomes = outcomes
 
     async def get(self, client_id: str, dispute_id: str) -> Dispute:
         async with self._db.read() as session:
@@ -123,6 +156,7 @@ class DisputeService:
                 created.reason or "no reason given",
             )
             await self._event(session, "dispute.created", created)
+            await self._announce(session, intent, created, None)
             return created, True
         current = DisputeStatus(found.status)
         if _moves_back(current, result.status):
@@ -139,7 +173,21 @@ class DisputeService:
         saved = await disputes.save(replace(changed, update_time=now))
         closed = result.status.closed and not current.closed
         await self._event(session, "dispute.closed" if closed else "dispute.updated", saved)
+        await self._announce(session, intent, saved, current)
         return saved, True
+
+    async def _announce(
+        self,
+        session: AsyncSession,
+        intent: PaymentIntentRecord,
+        dispute: Dispute,
+        before: DisputeStatus | None,
+    ) -> None:
+        """Tell the money's owners (a wallet deposit, a credit purchase) what moved."""
+        if self._outcomes is None:
+            return
+        for stage in money_moved(before, DisputeStatus(dispute.status)):
+            await self._outcomes.announce_dispute(session, intent, dispute, stage)
 
     @staticmethod
     async def _event(session: AsyncSession, event_type: str, dispute: Dispute) -> None:

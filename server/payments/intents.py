@@ -50,6 +50,7 @@ from server.errors import (
 from server.events import record_event
 from server.pagination import Page, PageRequest, page_of
 from server.payments.bank import BANK_ACCOUNT, BankDebits, paid_by_bank
+from server.payments.disputes import charged_back
 from server.payments.errors import (
     AmountTooLarge,
     CapabilityMissing,
@@ -756,6 +757,15 @@ class PaymentIntentService:
                 f"payment intent {intent.id} is {intent.status.value}; only succeeded "
                 "payments can be refunded",
                 metadata={"status": intent.status.value},
+            )
+        disputed = await charged_back(session, intent.id)
+        if disputed is not None:
+            raise InvalidState(
+                f"payment intent {intent.id} is charged back (dispute {disputed.id} is "
+                f"{disputed.status}): the cardholder's bank returns the money, so it "
+                "cannot be refunded as well",
+                reason="PAYMENT_DISPUTED",
+                metadata={"dispute_id": disputed.id, "dispute_status": disputed.status},
             )
         gateway = self._router_gateway(intent.gateway)
         if Capability.REFUNDS not in gateway.info.capabilities:

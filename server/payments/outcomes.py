@@ -16,6 +16,10 @@ transaction that records the refund's end. A refund made outside the service (th
 gateway's dashboard) is announced ADOPTED instead of REQUESTED, once, when its first
 webhook records it. The deposit or credit purchase an intent
 paid for takes its money or credits back this way (``server.ledger_payments``).
+
+Disputes too (:class:`DisputeStage`): a chargeback WITHDRAWN the disputed amount when it
+opened, then it was REINSTATED (won) or LOST. An inquiry moves no money and is never
+announced; one that escalates is WITHDRAWN then.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store.disputes import DisputeRecord
 from store.payments import PaymentIntentRecord, RefundRecord
 
 
@@ -45,6 +50,18 @@ class RefundStage(enum.Enum):
     ADOPTED = "adopted"
 
 
+class DisputeStage(enum.Enum):
+    """What a dispute's latest stage did to the disputed money."""
+
+    #: A chargeback opened (or an inquiry escalated): the gateway took the disputed
+    #: amount back while the dispute is decided.
+    WITHDRAWN = "withdrawn"
+    #: The dispute was won: the gateway gave the withdrawn amount back.
+    REINSTATED = "reinstated"
+    #: The dispute was lost: the withdrawn amount is gone for good.
+    LOST = "lost"
+
+
 #: The payment events that end an intent, and the outcome each means.
 _TERMINAL_EVENTS: Final = {
     "payment.succeeded": IntentOutcome.SUCCEEDED,
@@ -62,6 +79,11 @@ RefundListener = Callable[
     [AsyncSession, PaymentIntentRecord, RefundRecord, RefundStage], Awaitable[None]
 ]
 
+#: Called in the transaction recording the dispute's new stage.
+DisputeListener = Callable[
+    [AsyncSession, PaymentIntentRecord, DisputeRecord, DisputeStage], Awaitable[None]
+]
+
 
 class IntentOutcomes:
     """The subscribers to terminal intent outcomes (wired once, in ``server.app``)."""
@@ -69,12 +91,16 @@ class IntentOutcomes:
     def __init__(self) -> None:
         self._listeners: list[IntentOutcomeListener] = []
         self._refund_listeners: list[RefundListener] = []
+        self._dispute_listeners: list[DisputeListener] = []
 
     def subscribe(self, listener: IntentOutcomeListener) -> None:
         self._listeners.append(listener)
 
     def subscribe_refunds(self, listener: RefundListener) -> None:
         self._refund_listeners.append(listener)
+
+    def subscribe_disputes(self, listener: DisputeListener) -> None:
+        self._dispute_listeners.append(listener)
 
     async def announce(
         self, session: AsyncSession, intent: PaymentIntentRecord, event_type: str
@@ -96,3 +122,14 @@ class IntentOutcomes:
         """Tell every refund subscriber; at REQUESTED one may refuse by raising."""
         for listener in self._refund_listeners:
             await listener(session, intent, refund, stage)
+
+    async def announce_dispute(
+        self,
+        session: AsyncSession,
+        intent: PaymentIntentRecord,
+        dispute: DisputeRecord,
+        stage: DisputeStage,
+    ) -> None:
+        """Tell every dispute subscriber what the dispute's new stage did to the money."""
+        for listener in self._dispute_listeners:
+            await listener(session, intent, dispute, stage)

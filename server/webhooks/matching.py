@@ -49,6 +49,7 @@ KNOWN_EVENT_TYPES: Final = frozenset(
         "wallet.deposit.succeeded",
         "wallet.deposit.failed",
         "wallet.deposit.refunded",
+        "wallet.deposit.charged_back",
         "wallet.transfer.completed",
         "wallet.withdrawal.succeeded",
         "wallet.withdrawal.failed",
