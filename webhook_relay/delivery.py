@@ -15,19 +15,24 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email.utils
+import errno
 import logging
 import random
 import secrets
+import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
 import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.metrics import Metrics
 from server.webhooks import signing
+from server.webhooks.endpoints import unroutable_address
 from server.webhooks.matching import subscribed
 from store.db import Database
 from store.ids import new_id
@@ -53,6 +58,33 @@ RETRY_SCHEDULE: Final = tuple(
 )
 ERROR_EXCERPT: Final = 200
 USER_AGENT: Final = "isa-webhooks/1"
+
+
+class RoutableResolver(AbstractResolver):
+    """Resolves as aiohttp does, then drops the addresses no endpoint may live at
+    (:func:`unroutable_address`): registration refuses such address literals, but a
+    name can point anywhere, and at any time — say at the cloud metadata service on
+    169.254.169.254. A name left with no other address fails to connect, and the
+    delivery records why."""
+
+    def __init__(self, inner: AbstractResolver | None = None) -> None:
+        self._inner = inner or DefaultResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        found = await self._inner.resolve(host, port, family)
+        kept = [address for address in found if not unroutable_address(address["host"])]
+        if not kept:
+            raise OSError(  # with an errno, so aiohttp's message carries the text
+                errno.EHOSTUNREACH,
+                f"{host} resolves only to link-local, unspecified, multicast or reserved "
+                "addresses, where no webhook endpoint may be",
+            )
+        return kept
+
+    async def close(self) -> None:
+        await self._inner.close()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -131,9 +163,12 @@ class DeliveryWorker:
         clock: Clock = utcnow,
         rand: Callable[[], float] = random.random,
         owner: str | None = None,
+        resolver: AbstractResolver | None = None,
     ) -> None:
         self._db = db
         self._metrics = metrics
+        #: Names of endpoints to addresses (aiohttp's by default); filtered as routable.
+        self._resolver = resolver
         self._policy = policy or DeliveryPolicy()
         self._clock = clock
         self._rand = rand
@@ -154,7 +189,10 @@ class DeliveryWorker:
         if self._http is None or self._http.closed:
             self._http = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=self._policy.timeout.total_seconds()),
-                connector=aiohttp.TCPConnector(limit=self._policy.batch * 2),
+                connector=aiohttp.TCPConnector(
+                    limit=self._policy.batch * 2,
+                    resolver=RoutableResolver(self._resolver),
+                ),
             )
         return self._http
 

@@ -24,6 +24,7 @@ from server.webhooks.endpoints import (
     EndpointChanges,
     EndpointService,
     NewEndpoint,
+    unroutable_address,
 )
 from server.webhooks.inbound import GatewayEvent, GatewayEventService
 from server.webhooks.matching import (
@@ -70,21 +71,6 @@ def _is_local(host: str) -> bool:
         return False
 
 
-def _unroutable(host: str) -> bool:
-    """An address literal no consumer's endpoint lives at: link-local (where cloud
-    metadata services answer, 169.254.169.254), unspecified, multicast or reserved."""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return (
-        address.is_link_local
-        or address.is_unspecified
-        or address.is_multicast
-        or address.is_reserved
-    )
-
-
 def check_url(checks: Checks, field: str, url: str) -> str:
     if not url:
         checks.fail(field, "is required (an https URL)")
@@ -103,7 +89,7 @@ def check_url(checks: Checks, field: str, url: str) -> str:
             field,
             "must be an https URL such as https://example.com/webhooks (http for localhost only)",
         )
-    elif _unroutable(host):
+    elif unroutable_address(host):
         checks.fail(field, "must not be a link-local, unspecified, multicast or reserved address")
     elif parts.scheme == "http" and not _is_local(host):
         checks.fail(field, "must use https (http is allowed for localhost only)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
@@ -23,6 +24,26 @@ Clock = Callable[[], dt.datetime]
 
 DEFAULT_PREVIOUS_SECRET_TTL: Final = dt.timedelta(hours=24)
 MAX_PREVIOUS_SECRET_TTL: Final = dt.timedelta(days=7)
+
+
+def unroutable_address(host: str) -> bool:
+    """An address literal no consumer's endpoint lives at: link-local (where cloud
+    metadata services answer, 169.254.169.254), unspecified, multicast or reserved.
+    False for a name (the relay checks what it resolves to when it connects)."""
+    try:
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(
+            host.split("%", 1)[0]  # an IPv6 zone ("fe80::1%eth0") names no other address
+        )
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # ::ffff:169.254.169.254 is 169.254.169.254
+    return (
+        address.is_link_local
+        or address.is_unspecified
+        or address.is_multicast
+        or address.is_reserved
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -293,6 +293,7 @@ async def test_a_line_item_quantity_is_a_count_not_money(server: Running) -> Non
     [
         "https://169.254.169.254/latest/meta-data",  # a cloud metadata service
         "https://[fe80::1]/hooks",
+        "https://[::ffff:169.254.169.254]/hooks",  # the same, written as IPv6
         "https://0.0.0.0/hooks",
         "https://224.0.0.1/hooks",
     ],

@@ -10,12 +10,14 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import socket
 import time
 from collections.abc import AsyncIterator
 
 import pytest
 import standardwebhooks
 from aiohttp import web
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 from server.metrics import Metrics
 from server.pagination import PageRequest
@@ -501,3 +503,52 @@ async def test_a_backlog_pass_goes_on_where_its_last_round_stopped_and_misses_no
         await relay.close()
     ids = [r.headers["webhook-id"] for r in receiver.received]
     assert sorted(ids) == sorted([e.id for e in events] + [late])
+
+
+class Names(AbstractResolver):
+    """A DNS of our own: each name to the addresses it is said to resolve to."""
+
+    def __init__(self, names: dict[str, list[str]]) -> None:
+        self._names = names
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        return [
+            ResolveResult(hostname=host, host=address, port=port, family=family, proto=0, flags=0)
+            for address in self._names[host]
+        ]
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_a_name_resolving_to_link_local_is_never_connected_to(
+    db: Database, receiver: Receiver
+) -> None:
+    """Registration refuses 169.254.169.254 written out; a name pointing there (the cloud
+    metadata service) is refused when connecting, and only its unroutable addresses."""
+    metadata = await create_endpoint(db, CLIENT, f"http://metadata.test:{receiver.port}/hook")
+    mapped = await create_endpoint(db, CLIENT, f"http://mapped.test:{receiver.port}/hook")
+    mixed = await create_endpoint(db, CLIENT, f"http://mixed.test:{receiver.port}/other")
+    names = Names(
+        {
+            "metadata.test": ["169.254.169.254", "fe80::1"],
+            "mapped.test": ["::ffff:169.254.169.254"],
+            "mixed.test": ["169.254.169.254", "127.0.0.1"],
+        }
+    )
+    event = await emit(db, CLIENT)
+    relay = DeliveryWorker(db, Metrics(), clock=FakeClock(), rand=lambda: 0.5, resolver=names)
+    try:
+        await relay.run_once()
+    finally:
+        await relay.close()
+    assert [r.headers["webhook-id"] for r in receiver.received] == [event.id]  # mixed's
+    by_endpoint = {d.endpoint_id: d for d in await deliveries_of(db, event.id)}
+    assert by_endpoint[mixed.id].status == "succeeded"
+    for refused in (metadata, mapped):
+        [attempt] = by_endpoint[refused.id].attempts
+        assert attempt.response_code == 0
+        assert "link-local" in attempt.error, attempt.error
+        assert by_endpoint[refused.id].status == "pending"  # retried on schedule
