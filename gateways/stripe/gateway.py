@@ -275,6 +275,9 @@ class StripeGateway:
     async def create_checkout_session(self, request: CheckoutRequest) -> CheckoutResult:
         params: Params = {
             "mode": "payment",
+            # Cards only, as our own charges: a delayed method (ACH, SEPA) would complete
+            # the session unpaid and decide later, a path sessions here do not model.
+            "payment_method_types": ["card"],
             "success_url": request.success_url,
             "line_items": [
                 {

@@ -432,7 +432,9 @@ class WalletService:
             return record
         available = wallet_account(record.client_id, record.wallet_id, record.currency)
         ledger = Ledger(session)
-        owed = max(0, record.amount - await ledger.balance(available))
+        # Locked: a transfer out committing between this read and the reversal would
+        # leave the wallet short of what the reversal takes, failing it.
+        owed = max(0, record.amount - await ledger.lock(available))
         now = utcnow()
         if owed:
             line = await self._advance_owed(

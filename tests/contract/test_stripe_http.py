@@ -85,6 +85,7 @@ async def test_checkout_session_posts_the_documented_form(
     assert (sent.method, sent.path) == ("POST", "/v1/checkout/sessions")
     assert sent.form == {
         "mode": "payment",
+        "payment_method_types[0]": "card",
         "success_url": "https://tenant.example/ok",
         "cancel_url": "https://tenant.example/cancel",
         "customer": "cus_123",
