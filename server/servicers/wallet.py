@@ -98,14 +98,27 @@ def transaction_message(record: WalletTransaction) -> resources.WalletTransactio
         create_time=timestamp(record.create_time),
         update_time=timestamp(record.update_time),
     )
-    # A deposit's payment is one of our payment intents; a payout's is the gateway's.
-    if record.payment_reference.startswith("pi_"):
-        message.payment_intent_id = record.payment_reference
-    else:
-        message.gateway_reference = record.payment_reference
+    _set_reference(message, record)
     if record.last_error is not None:
         message.last_error.CopyFrom(payment_error(record.last_error))
     return message
+
+
+def _set_reference(message: resources.WalletTransaction, record: WalletTransaction) -> None:
+    """Name what the line's payment reference is: a deposit's payment is one of our
+    payment intents, a payout's is the gateway's; a refund line's is our refund or
+    dispute (``re_…``/``dp_…``, with a suffix on the lines advancing what is owed)."""
+    reference = record.payment_reference
+    if record.type == TransactionType.REFUND.value:
+        taken_for = reference.split(":", 1)[0]
+        if has_prefix(taken_for, "re"):
+            message.refund_id = taken_for
+        elif has_prefix(taken_for, "dp"):
+            message.dispute_id = taken_for
+    elif reference.startswith("pi_"):
+        message.payment_intent_id = reference
+    else:
+        message.gateway_reference = reference
 
 
 def transfer_message(

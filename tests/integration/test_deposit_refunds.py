@@ -122,6 +122,7 @@ async def test_a_full_refund_takes_the_deposit_back_out_of_the_wallet(
         0,
     )
     assert refunded.id in line.description
+    assert (line.refund_id, line.dispute_id, line.gateway_reference) == (refunded.id, "", "")
     assert done.id in line.description
     assert line.payment_method_id == done.payment_method_id
     assert [t for t, _ in await events(server, line.id)] == ["wallet.deposit.refunded"]

@@ -123,6 +123,7 @@ async def test_a_lost_chargeback_of_a_deposit_takes_its_money_out_of_the_wallet(
     assert (held.status, held.amount) == (W.WALLET_TRANSACTION_STATUS_PENDING, -1_000)
     assert opened.id in held.description
     assert "chargeback" in held.description
+    assert (held.dispute_id, held.refund_id, held.gateway_reference) == (opened.id, "", "")
     assert done.id in held.description
     await assert_ledger_ok(server.runtime.db)
 
@@ -173,6 +174,7 @@ async def test_a_chargeback_of_a_spent_deposit_is_advanced_owed_and_won_back(
     held, owed = refund_lines(await history(server, wallet_id))
     assert (held.status, held.amount) == (W.WALLET_TRANSACTION_STATUS_PENDING, -1_000)
     assert (owed.status, owed.amount) == (W.WALLET_TRANSACTION_STATUS_SUCCEEDED, 700)
+    assert owed.dispute_id == opened.id
     assert opened.id in owed.description
     assert "owed" in owed.description
     assert (await system_balances(server))[1] == -700

@@ -88,7 +88,7 @@ class Wallet(_message.Message):
     def __init__(self, id: _Optional[str] = ..., owner_id: _Optional[str] = ..., balances: _Optional[_Mapping[str, int]] = ..., pending: _Optional[_Mapping[str, int]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class WalletTransaction(_message.Message):
-    __slots__ = ("id", "wallet_id", "type", "status", "amount", "currency", "balance_after", "payment_method_id", "payment_intent_id", "transfer_id", "counterparty_wallet_id", "invoice_id", "description", "last_error", "metadata", "create_time", "update_time", "gateway_reference")
+    __slots__ = ("id", "wallet_id", "type", "status", "amount", "currency", "balance_after", "payment_method_id", "payment_intent_id", "transfer_id", "counterparty_wallet_id", "invoice_id", "description", "last_error", "metadata", "create_time", "update_time", "gateway_reference", "refund_id", "dispute_id")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -114,6 +114,8 @@ class WalletTransaction(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     GATEWAY_REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    REFUND_ID_FIELD_NUMBER: _ClassVar[int]
+    DISPUTE_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     wallet_id: str
     type: WalletTransactionType
@@ -132,7 +134,9 @@ class WalletTransaction(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
     gateway_reference: str
-    def __init__(self, id: _Optional[str] = ..., wallet_id: _Optional[str] = ..., type: _Optional[_Union[WalletTransactionType, str]] = ..., status: _Optional[_Union[WalletTransactionStatus, str]] = ..., amount: _Optional[int] = ..., currency: _Optional[str] = ..., balance_after: _Optional[int] = ..., payment_method_id: _Optional[str] = ..., payment_intent_id: _Optional[str] = ..., transfer_id: _Optional[str] = ..., counterparty_wallet_id: _Optional[str] = ..., invoice_id: _Optional[str] = ..., description: _Optional[str] = ..., last_error: _Optional[_Union[_error_pb2.PaymentError, _Mapping]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., gateway_reference: _Optional[str] = ...) -> None: ...
+    refund_id: str
+    dispute_id: str
+    def __init__(self, id: _Optional[str] = ..., wallet_id: _Optional[str] = ..., type: _Optional[_Union[WalletTransactionType, str]] = ..., status: _Optional[_Union[WalletTransactionStatus, str]] = ..., amount: _Optional[int] = ..., currency: _Optional[str] = ..., balance_after: _Optional[int] = ..., payment_method_id: _Optional[str] = ..., payment_intent_id: _Optional[str] = ..., transfer_id: _Optional[str] = ..., counterparty_wallet_id: _Optional[str] = ..., invoice_id: _Optional[str] = ..., description: _Optional[str] = ..., last_error: _Optional[_Union[_error_pb2.PaymentError, _Mapping]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., gateway_reference: _Optional[str] = ..., refund_id: _Optional[str] = ..., dispute_id: _Optional[str] = ...) -> None: ...
 
 class Transfer(_message.Message):
     __slots__ = ("id", "from_wallet_id", "to_wallet_id", "amount", "currency", "note", "status", "from_transaction_id", "to_transaction_id", "metadata", "create_time", "update_time")
