@@ -812,14 +812,14 @@ class PaymentIntentService:
         *,
         amount: int,
         attempt: Attempt,
-        stage: RefundStage,
+        stage: RefundStage | None,
         reason: str = "",
         metadata: Mapping[str, str] | None = None,
         gateway_reference: str = "",
         create_key: str | None = None,
     ) -> Refund:
-        """Store a new PENDING refund of ``intent``, announce it (``stage``) and write its
-        ``refund.created``, all in the caller's transaction."""
+        """Store a new PENDING refund of ``intent``, announce it (``stage``; None: to
+        nobody) and write its ``refund.created``, all in the caller's transaction."""
         now = utcnow()
         refund = await Refunds(session).add(
             Refund(
@@ -839,7 +839,8 @@ class PaymentIntentService:
             ),
             create_key=create_key,
         )
-        await self._outcomes.announce_refund(session, intent, refund, stage)
+        if stage is not None:
+            await self._outcomes.announce_refund(session, intent, refund, stage)
         await _refund_event(session, refund, "refund.created")
         return refund
 
@@ -1145,7 +1146,9 @@ class PaymentIntentService:
                 amount=amount,
                 state=AttemptState.DONE,
             ),
-            stage=RefundStage.ADOPTED,
+            # First heard of as failed, it moved no money: nothing to take back (and
+            # give back at once, three wallet lines adding up to nothing).
+            stage=None if result.outcome is Outcome.DECLINED else RefundStage.ADOPTED,
             metadata={ORIGIN: ORIGIN_GATEWAY},
             gateway_reference=result.gateway_reference,
         )

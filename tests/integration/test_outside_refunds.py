@@ -380,6 +380,7 @@ async def test_an_outside_refund_of_a_spent_deposit_is_advanced_owed_and_leaves_
     lines = await history(server, wallet_id)
     held, owed = refund_lines(lines)
     assert (owed.status, owed.amount) == (W.WALLET_TRANSACTION_STATUS_SUCCEEDED, 700)
+    assert (owed.refund_id, held.refund_id) == (found.id, found.id)
     assert found.id in owed.description
     assert done.id in owed.description
     assert "owed" in owed.description
@@ -496,6 +497,23 @@ async def test_a_failed_outside_refund_of_a_deposit_gives_the_held_money_back(
     assert await balances(server, wallet_id) == ({"usd": 2_500}, {"usd": 0})
     [line] = refund_lines(await history(server, wallet_id))
     assert line.status == W.WALLET_TRANSACTION_STATUS_FAILED
+    await assert_ledger_ok(server.runtime.db)
+
+
+async def test_an_outside_refund_of_a_deposit_first_reported_failed_moves_nothing(
+    server: Running,
+) -> None:
+    """Its money never left: the wallet and its history stay as they were."""
+    wallet_id, _, intent = await spent_deposit(server)
+    before = await history(server, wallet_id)
+    found = await adopted(
+        server, await outside_refund(server, intent, "re_dash_failed", 1_000, status="failed")
+    )
+    assert (found.status, found.amount) == (res.REFUND_STATUS_FAILED, 1_000)
+    assert await refund_events(server, found.id) == ["refund.created", "refund.failed"]
+    assert await history(server, wallet_id) == before
+    assert await balances(server, wallet_id) == ({"usd": 300}, {"usd": 0})
+    assert (await system_balances(server))[1] == 0
     await assert_ledger_ok(server.runtime.db)
 
 
