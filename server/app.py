@@ -77,6 +77,7 @@ STORE_CHECK_SECONDS: Final = 2.0
 IDEMPOTENCY_PURGE_SECONDS: Final = 600.0
 CREDIT_SWEEP_SECONDS: Final = 5.0
 RECONCILE_SECONDS: Final = 10.0
+CHECKOUT_EXPIRY_SECONDS: Final = 30.0
 
 #: What each service still lacks; its RPCs answer UNIMPLEMENTED with this note.
 NOT_YET: Final = {
@@ -354,6 +355,7 @@ async def start(settings: Settings, *, reuse_port: bool = False) -> Runtime:
         asyncio.create_task(_watch_store(runtime, metrics)),
         asyncio.create_task(_every(IDEMPOTENCY_PURGE_SECONDS, idempotency.purge_expired)),
         asyncio.create_task(_every(RECONCILE_SECONDS, intents.reconcile)),
+        asyncio.create_task(_every(CHECKOUT_EXPIRY_SECONDS, payment_domain.checkout.expire_lapsed)),
         asyncio.create_task(_every_later(CREDIT_SWEEP_SECONDS, credits.sweep)),
     ]
     runtime.tasks.append(

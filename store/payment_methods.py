@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import utcnow
@@ -271,6 +271,26 @@ class CheckoutSessions:
         )
         row = await self._session.scalar(query.with_for_update() if lock else query)
         return None if row is None else _session_record(row)
+
+    async def lapsed(
+        self,
+        gateway: str,
+        now: dt.datetime,
+        *,
+        after: CheckoutSessionRecord | None = None,
+        limit: int,
+    ) -> list[CheckoutSessionRecord]:
+        """``gateway``'s OPEN sessions past their expire_time, by (expire_time, id) from
+        just past ``after``: a sweep pages on past the ones it leaves open. The WHERE
+        and the order are ix_checkout_sessions_gateway_status_expire_time_id's."""
+        row = CheckoutSessionRow
+        query = select(row).where(
+            row.gateway == gateway, row.status == "open", row.expire_time <= now
+        )
+        if after is not None:
+            query = query.where(tuple_(row.expire_time, row.id) > (after.expire_time, after.id))
+        rows = await self._session.scalars(query.order_by(row.expire_time, row.id).limit(limit))
+        return [_session_record(found) for found in rows]
 
     async def get_for_update(self, client_id: str, session_id: str) -> CheckoutSessionRecord | None:
         row = await self._session.scalar(

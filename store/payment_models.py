@@ -204,6 +204,13 @@ class CheckoutSessionRow(Base):
 
     __table_args__ = (
         Index("ix_checkout_sessions_client_id_id", "client_id", "id"),
+        Index(
+            "ix_checkout_sessions_gateway_status_expire_time_id",
+            "gateway",
+            "status",
+            "expire_time",
+            "id",
+        ),
         CheckConstraint("amount_total >= 0", name="amount_total_non_negative"),
     )
 

@@ -98,8 +98,9 @@ IntentFinish = Callable[[AsyncSession, PaymentIntent], Awaitable[None]]
 RefundFinish = Callable[[AsyncSession, Refund], Awaitable[None]]
 
 
-#: Called first inside a use case's first write transaction; it may end the call by
-#: raising (a repeat's stored answer is found there: see servicers.gateway_calls).
+#: Called inside a use case's write transaction — first in ``create`` (a repeat's stored
+#: answer is found there: see servicers.gateway_calls), just before the gateway call is
+#: recorded in ``confirm``; it may end the call by raising.
 Check = Callable[[AsyncSession], Awaitable[None]]
 
 
@@ -494,7 +495,12 @@ class PaymentIntentService:
         finish: IntentFinish = _unanswered,
         *,
         for_checkout: bool = False,
+        before_attempt: Check = _unchecked,
     ) -> PaymentIntent:
+        """Charge the intent with ``confirmation``'s method; a retry with the same key
+        resumes the first. ``before_attempt`` runs under the intent's lock just before
+        the gateway call is recorded and may refuse it by raising: a checkout session
+        that ended since the payer's page was read takes no payment."""
         await self._settle_open_attempt(client_id, intent_id)
         op_key = derive_key(client_id, key, "confirm", intent_id)
         async with self._db.write() as session:
@@ -514,6 +520,7 @@ class PaymentIntentService:
                     "only requires_payment_method or requires_confirmation can be confirmed",
                     metadata={"status": intent.status.value},
                 )
+            await before_attempt(session)
             method_id = confirmation.payment_method_id or intent.payment_method_id
             if not method_id:
                 raise InvalidInput(
@@ -1556,6 +1563,26 @@ def _is_bank(method: _Method) -> bool:
 def _busy(intent: PaymentIntent) -> bool:
     """Another call's gateway request on this intent is still open (not ours to repeat)."""
     return intent.attempt is not None and intent.attempt.state is AttemptState.OPEN
+
+
+#: Where an intent rests until it is confirmed again: no payment of it is under way.
+_AT_REST: Final = frozenset(
+    {
+        IntentStatus.REQUIRES_PAYMENT_METHOD,
+        IntentStatus.REQUIRES_CONFIRMATION,
+        IntentStatus.CANCELED,
+    }
+)
+#: A gateway call still running, or lost to a timeout (the reconciler repeats it).
+_UNSETTLED: Final = frozenset({AttemptState.OPEN, AttemptState.UNKNOWN})
+
+
+def may_be_paid(intent: PaymentIntent) -> bool:
+    """Whether the intent is paid, or may yet be with no new confirmation: it awaits
+    3-D Secure or the gateway (requires_action, processing), is authorized
+    (requires_capture), or a gateway call on it has no known outcome yet."""
+    unsettled = intent.attempt is not None and intent.attempt.state in _UNSETTLED
+    return unsettled or intent.status not in _AT_REST
 
 
 def _stale(intent: PaymentIntent) -> bool:

@@ -35,6 +35,7 @@ from server.payments.intents import (
     NewPaymentIntent,
     PaymentIntent,
     PaymentIntentService,
+    may_be_paid,
 )
 from server.payments.methods import gateway_failure
 from server.payments.money import DEFAULT_COMMISSION_BPS
@@ -50,11 +51,17 @@ from store.payment_methods import (
     ConnectedAccounts,
     GatewayCustomers,
 )
+from store.payments import PaymentIntents
 
 log = logging.getLogger("isa.payments.marketplace")
 
 #: Where a success_url wants the session's id (Stripe's ``{CHECKOUT_SESSION_ID}``).
 SESSION_ID_TEMPLATE: Final = "{CHECKOUT_SESSION_ID}"
+
+#: The gateway whose lapsed sessions :meth:`CheckoutService.expire_lapsed` ends.
+EXPIRING_GATEWAY: Final = "sandbox"
+#: Sessions the sweep reads at a time.
+EXPIRY_BATCH: Final = 100
 
 CheckoutSession = CheckoutSessionRecord
 ConnectedAccount = ConnectedAccountRecord
@@ -249,6 +256,7 @@ class CheckoutService:
             intent.id,
             Confirmation(payment_method_id=payment_method_id, return_url=checkout.success_url),
             for_checkout=True,
+            before_attempt=lambda session: _ensure_still_payable(session, checkout),
         )
         return await self.get(client_id, session_id), paid
 
@@ -308,6 +316,51 @@ class CheckoutService:
         if checkout is None or checkout.status != "open":
             return checkout
         return await _end(session, checkout, "expired", checkout.payment_intent_id)
+
+    async def expire_lapsed(self) -> int:
+        """The background job: the sandbox's OPEN sessions past their expire_time are
+        stored EXPIRED with ``checkout.session.expired``, once; returns how many.
+
+        Sandbox sessions only: Stripe ends its own sessions and says so with its
+        ``checkout.session.expired`` webhook (:meth:`apply_gateway_expiry`); expiring
+        one here could end a session whose payment Stripe still takes. A session whose
+        payment may still go through (3-D Secure, processing, a call with no known
+        outcome) is left OPEN: paid, it completes; declined, a later run expires it.
+        """
+        now, expired, after = utcnow(), 0, None
+        while True:
+            # Look first with a read: most runs find nothing and take no write lock.
+            async with self._db.read() as session:
+                lapsed = await CheckoutSessions(session).lapsed(
+                    EXPIRING_GATEWAY, now, after=after, limit=EXPIRY_BATCH
+                )
+                unpaid = [c for c in lapsed if not await _may_be_paid(session, c, lock=False)]
+            for checkout in unpaid:
+                expired += await self._expire(checkout, now)
+            if len(lapsed) < EXPIRY_BATCH:
+                return expired
+            after = lapsed[-1]
+
+    async def _expire(self, seen: CheckoutSession, now: dt.datetime) -> int:
+        """Expire a session the sweep read lapsed and unpaid, if it still is: 1 if so.
+
+        Its intent is locked before it, the order of a payment's success (which
+        completes the session) and of a confirmation (which refuses an ended session);
+        so a payment starting now is refused, and one under way keeps the session OPEN.
+        Both are read again under the locks: the payer, the gateway or another server
+        process's sweep may have moved them since.
+        """
+        async with self._db.write() as session:
+            if await _may_be_paid(session, seen, lock=True):
+                return 0
+            checkout = await CheckoutSessions(session).get_for_update(seen.client_id, seen.id)
+            # an intent made since the read was not locked first: the next run looks again
+            if checkout is None or checkout.payment_intent_id != seen.payment_intent_id:
+                return 0
+            if not _lapsed(checkout, now):
+                return 0  # ended meanwhile
+            await _end(session, checkout, "expired", checkout.payment_intent_id)
+            return 1
 
     async def on_intent_outcome(
         self, session: AsyncSession, intent: PaymentIntent, outcome: IntentOutcome
@@ -369,12 +422,37 @@ def account_status(account: AccountResult) -> str:
     return "pending"
 
 
+def _lapsed(checkout: CheckoutSession, now: dt.datetime) -> bool:
+    """OPEN but past its expire_time: the page no longer takes payments."""
+    return checkout.status == "open" and now >= checkout.expire_time
+
+
 def _with_expiry(checkout: CheckoutSession, now: dt.datetime) -> CheckoutSession:
-    """An OPEN session past its expire_time reads EXPIRED: the page no longer takes
-    payments (nothing needs to run at the instant it expires)."""
-    if checkout.status == "open" and now >= checkout.expire_time:
+    """A lapsed session reads EXPIRED at once, whenever the sweep (or, on Stripe, its
+    webhook) stores it so."""
+    if _lapsed(checkout, now):
         return dataclasses.replace(checkout, status="expired")
     return checkout
+
+
+async def _may_be_paid(session: AsyncSession, checkout: CheckoutSession, *, lock: bool) -> bool:
+    """Whether the session's intent (locked if asked) is paid or may yet be: such a
+    session is not expired."""
+    if not checkout.payment_intent_id:
+        return False
+    intents = PaymentIntents(session)
+    read = intents.get_for_update if lock else intents.get
+    intent = await read(checkout.client_id, checkout.payment_intent_id)
+    return intent is not None and may_be_paid(intent)
+
+
+async def _ensure_still_payable(session: AsyncSession, checkout: CheckoutSession) -> None:
+    """Under the intent's lock, before its charge is recorded: the session, read open
+    by :meth:`CheckoutService.pay`, may have lapsed or been expired since."""
+    locked = await CheckoutSessions(session).get_for_update(checkout.client_id, checkout.id)
+    if locked is None:
+        raise NotFound("checkout_session", checkout.id)
+    _ensure_payable(_with_expiry(locked, utcnow()))
 
 
 def _ensure_payable(checkout: CheckoutSession) -> None:

@@ -3,8 +3,12 @@ one intent per session, COMPLETE once it succeeds, whichever way it succeeded.""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -12,13 +16,21 @@ import grpc
 import pytest
 from sqlalchemy import select, update
 
+from gateways.router import Router
 from isa.payment.v1 import payment_service_pb2 as pb
 from isa.payment.v1 import resources_pb2 as res
 from isa.sandbox.v1 import sandbox_service_pb2 as sb
 from isa.sandbox.v1 import sandbox_service_pb2_grpc as sb_grpc
+from server import app
+from server.errors import InvalidState
+from server.payments import marketplace
+from server.payments.intents import PaymentIntent, PaymentIntentService
+from server.payments.marketplace import CheckoutService
+from store.db import Database
 from store.models import EventRow
+from store.payment_methods import CheckoutSessionRecord, CheckoutSessions
 from store.payment_models import CheckoutSessionRow
-from tests.conftest import OTHER_AUTH, TENANT_AUTH, Running
+from tests.conftest import OTHER_AUTH, TENANT, TENANT_AUTH, Running, serving, settings_for
 from tests.integration.test_customers import field_violations
 from tests.integration.test_payments import events, key, new_customer
 from tests.integration.test_surface import error_info
@@ -69,6 +81,17 @@ async def fetched(server: Running, session_id: str) -> res.CheckoutSession:
     return response.checkout_session
 
 
+async def event_data(server: Running, session_id: str, event_type: str) -> dict[str, Any]:
+    """The data of the session's one event of ``event_type``, as webhooks carry it."""
+    async with server.runtime.db.read() as session:
+        row = await session.scalar(
+            select(EventRow).where(EventRow.resource_id == session_id, EventRow.type == event_type)
+        )
+    assert row is not None
+    data: dict[str, Any] = json.loads(row.payload)["data"]
+    return data
+
+
 async def test_paying_completes_the_session_with_its_intent(server: Running) -> None:
     customer = await new_customer(server)
     made = await open_session(server, customer)
@@ -84,12 +107,7 @@ async def test_paying_completes_the_session_with_its_intent(server: Running) -> 
         "checkout.session.created",
         "checkout.session.completed",
     ]
-    async with server.runtime.db.read() as session:
-        row = await session.scalar(
-            select(EventRow).where(EventRow.type == "checkout.session.completed")
-        )
-    assert row is not None
-    data = json.loads(row.payload)["data"]
+    data = await event_data(server, made.id, "checkout.session.completed")
     assert (data["id"], data["status"], data["payment_intent_id"]) == (
         made.id,
         "complete",
@@ -141,14 +159,35 @@ async def test_3d_secure_completes_the_session_when_the_payer_passes_it(server: 
     assert done.payment_intent_id == waiting.payment_intent.id
 
 
-async def test_an_expired_session_reads_expired_and_takes_no_payment(server: Running) -> None:
-    made = await open_session(server)
+async def lapse(server: Running, session_id: str, **values: object) -> None:
+    """Move the session's expire_time a second into the past (and set ``values``)."""
     async with server.runtime.db.write() as session:
         await session.execute(
             update(CheckoutSessionRow)
-            .where(CheckoutSessionRow.id == made.id)
-            .values(expire_time=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+            .where(CheckoutSessionRow.id == session_id)
+            .values(expire_time=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1), **values)
         )
+
+
+async def stored_status(server: Running, session_id: str) -> str:
+    """The status in the store, not as a read shows it (a lapsed one reads EXPIRED)."""
+    async with server.runtime.db.read() as session:
+        status = await session.scalar(
+            select(CheckoutSessionRow.status).where(CheckoutSessionRow.id == session_id)
+        )
+    assert status is not None
+    return status
+
+
+def sweeper(server: Running, db: Database | None = None) -> CheckoutService:
+    """The domain code the background sweep runs, over the server's (or ``db``'s) store."""
+    store, router = db or server.runtime.db, Router(server.runtime.gateways)
+    return CheckoutService(store, router, PaymentIntentService(store, router))
+
+
+async def test_an_expired_session_reads_expired_and_takes_no_payment(server: Running) -> None:
+    made = await open_session(server)
+    await lapse(server, made.id)
     assert (await fetched(server, made.id)).status == C.CHECKOUT_SESSION_STATUS_EXPIRED
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await pay(server, made.id, "pm_card_visa")
@@ -265,3 +304,168 @@ async def test_the_success_url_template_gets_our_session_id(server: Running) -> 
     assert made.success_url == f"https://tenant.example/ok?session={made.id}"
     paid = await pay(server, made.id, "pm_card_visa")
     assert paid.payment_intent.return_url == made.success_url
+
+
+# --- the expiry sweep ----------------------------------------------------------------------
+
+
+async def test_the_sweep_stores_a_lapsed_session_expired_once(server: Running) -> None:
+    made = await open_session(server)
+    await lapse(server, made.id)
+    assert await stored_status(server, made.id) == "open"  # it only reads EXPIRED
+    assert await sweeper(server).expire_lapsed() == 1
+    assert await stored_status(server, made.id) == "expired"
+    assert await events(server, made.id) == ["checkout.session.created", "checkout.session.expired"]
+    data = await event_data(server, made.id, "checkout.session.expired")
+    assert (data["id"], data["status"]) == (made.id, "expired")
+
+    assert await sweeper(server).expire_lapsed() == 0  # a second run changes nothing
+    assert await events(server, made.id) == ["checkout.session.created", "checkout.session.expired"]
+    assert (await fetched(server, made.id)).status == C.CHECKOUT_SESSION_STATUS_EXPIRED
+
+
+async def test_the_sweep_leaves_open_and_stripe_sessions_alone(server: Running) -> None:
+    """Not yet lapsed, it stays open; Stripe's are expired by Stripe's webhook."""
+    fresh, stripes = await open_session(server), await open_session(server)
+    await lapse(server, stripes.id, gateway="stripe")
+    assert await sweeper(server).expire_lapsed() == 0
+    for made in (fresh, stripes):
+        assert await stored_status(server, made.id) == "open"
+        assert await events(server, made.id) == ["checkout.session.created"]
+
+
+async def test_the_sweep_never_expires_a_paid_session(server: Running) -> None:
+    made = await open_session(server)
+    await pay(server, made.id, "pm_card_visa")
+    await lapse(server, made.id)
+    assert await sweeper(server).expire_lapsed() == 0
+    assert await stored_status(server, made.id) == "complete"
+    assert await events(server, made.id) == [
+        "checkout.session.created",
+        "checkout.session.completed",
+    ]
+
+
+async def test_a_session_awaiting_3d_secure_is_not_expired_and_completes(
+    server: Running,
+) -> None:
+    """Paid is complete even if the payer finishes 3-D Secure after expire_time: the
+    sweep must leave the session OPEN while its intent requires_action."""
+    made = await open_session(server)
+    waiting = await pay(server, made.id, "pm_card_authenticationRequired")
+    assert waiting.payment_intent.status == S.PAYMENT_INTENT_STATUS_REQUIRES_ACTION
+    await lapse(server, made.id)
+    assert await sweeper(server).expire_lapsed() == 0
+    assert await stored_status(server, made.id) == "open"
+
+    sandbox = sb_grpc.SandboxServiceStub(server.channel)
+    await sandbox.CompleteAuthentication(
+        sb.CompleteAuthenticationRequest(payment_intent_id=waiting.payment_intent.id, succeed=True),
+        metadata=TENANT_AUTH,
+    )
+    assert await stored_status(server, made.id) == "complete"
+    assert await sweeper(server).expire_lapsed() == 0
+    assert await events(server, made.id) == [
+        "checkout.session.created",
+        "checkout.session.completed",
+    ]
+
+
+async def test_a_declined_session_is_expired_once_lapsed(server: Running) -> None:
+    """A decline leaves the intent requires_payment_method: nothing can pay it now."""
+    made = await open_session(server)
+    await pay(server, made.id, "pm_card_chargeDeclined")
+    await lapse(server, made.id)
+    assert await sweeper(server).expire_lapsed() == 1
+    assert await stored_status(server, made.id) == "expired"
+    assert (await events(server, made.id))[-1] == "checkout.session.expired"
+
+
+async def test_the_sweep_pages_on_past_the_sessions_it_leaves_open(
+    server: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sessions left OPEN (awaiting 3-D Secure) lapsed first never hold up later ones."""
+    monkeypatch.setattr(marketplace, "EXPIRY_BATCH", 1)
+    waiting, unpaid = await open_session(server), await open_session(server)
+    await pay(server, waiting.id, "pm_card_authenticationRequired")
+    await lapse(server, waiting.id)
+    await lapse(server, unpaid.id)  # a little later
+    assert await sweeper(server).expire_lapsed() == 1
+    assert [await stored_status(server, m.id) for m in (waiting, unpaid)] == ["open", "expired"]
+
+
+async def test_two_sweeps_at_once_expire_a_session_once(
+    server: Running, migrated_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two server processes (two pools) sweeping together, both having read the session
+    lapsed before either wrote: one expiry, one event, and neither fails."""
+    made = await open_session(server)
+    await lapse(server, made.id)
+    first_read: dict[str, list[CheckoutSessionRecord]] = {}
+    read = CheckoutSessions.lapsed
+
+    async def as_first_read(self: CheckoutSessions, *args: Any, **kw: Any) -> list[Any]:
+        return first_read.setdefault("rows", await read(self, *args, **kw))
+
+    monkeypatch.setattr(CheckoutSessions, "lapsed", as_first_read)
+    other = Database(migrated_url)
+    try:
+        done = await asyncio.gather(
+            sweeper(server).expire_lapsed(), sweeper(server, other).expire_lapsed()
+        )
+    finally:
+        await other.dispose()
+    assert [c.id for c in first_read["rows"]] == [made.id]
+    assert sorted(done) == [0, 1]
+    assert (await events(server, made.id)).count("checkout.session.expired") == 1
+
+
+async def test_a_session_expired_while_its_payer_pays_takes_no_payment(server: Running) -> None:
+    """pay() reads the session open, then the sweep expires it before the charge: the
+    charge is refused under the intent's lock, so no money is taken for an ended session."""
+    made = await open_session(server)
+
+    class SweptBeforeConfirm(PaymentIntentService):
+        async def confirm(self, *args: Any, **kwargs: Any) -> PaymentIntent:
+            await lapse(server, made.id)
+            assert await sweeper(server).expire_lapsed() == 1
+            return await super().confirm(*args, **kwargs)
+
+    router = Router(server.runtime.gateways)
+    checkout = CheckoutService(
+        server.runtime.db, router, SweptBeforeConfirm(server.runtime.db, router)
+    )
+    with pytest.raises(InvalidState) as refused:
+        await checkout.pay(TENANT[0], made.id, "pm_card_visa", key())
+    assert refused.value.metadata["status"] == "expired"
+    listed = await server.payments().ListPaymentIntents(
+        pb.ListPaymentIntentsRequest(), metadata=TENANT_AUTH
+    )
+    assert [(i.status, i.amount_received) for i in listed.payment_intents] == [
+        (S.PAYMENT_INTENT_STATUS_REQUIRES_PAYMENT_METHOD, 0)
+    ]
+    assert await stored_status(server, made.id) == "expired"
+    assert await events(server, made.id) == ["checkout.session.created", "checkout.session.expired"]
+
+
+@pytest.fixture
+async def sweeping_server(
+    migrated_url: str, clients_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Running]:
+    """:func:`server` whose expiry sweep runs every 50 ms."""
+    monkeypatch.setattr(app, "CHECKOUT_EXPIRY_SECONDS", 0.05)
+    async for running in serving(settings_for(migrated_url, ISA_CLIENTS_FILE=str(clients_file))):
+        yield running
+
+
+async def test_the_server_runs_the_sweep(sweeping_server: Running) -> None:
+    made = await open_session(sweeping_server)
+    await lapse(sweeping_server, made.id)
+    deadline = asyncio.get_running_loop().time() + 10
+    while await stored_status(sweeping_server, made.id) == "open":
+        assert asyncio.get_running_loop().time() < deadline, "the sweep never ran"
+        await asyncio.sleep(0.05)
+    assert await events(sweeping_server, made.id) == [
+        "checkout.session.created",
+        "checkout.session.expired",
+    ]

@@ -81,6 +81,26 @@ async def test_gateway_events_find_their_payment_and_refund_through_an_index(db:
             assert any(index in plan for index in indexes), f"{table} lookup: {plan}"
 
 
+async def test_the_checkout_expiry_sweep_finds_lapsed_sessions_through_an_index(
+    db: Database,
+) -> None:
+    """The sweep looks every half minute: without the index, a scan of every session."""
+    index = "ix_checkout_sessions_gateway_status_expire_time_id"
+    async with db.write_engine.connect() as connection:
+        postgres = connection.dialect.name == "postgresql"
+        if postgres:  # on an empty table the planner would rightly prefer a scan
+            await connection.exec_driver_sql("SET enable_seqscan = off")
+        explain = "EXPLAIN" if postgres else "EXPLAIN QUERY PLAN"
+        query = (
+            f"{explain} SELECT id FROM checkout_sessions WHERE gateway = 'sandbox'"
+            " AND status = 'open' AND expire_time <= CURRENT_TIMESTAMP"
+            " ORDER BY expire_time, id LIMIT 100"
+        )
+        rows = await connection.exec_driver_sql(query)
+        plan = " ".join(str(column) for row in rows for column in row)
+    assert index in plan, plan
+
+
 async def test_a_gateway_refund_is_recorded_once_and_unsent_refunds_are_not_constrained(
     db: Database,
 ) -> None:
