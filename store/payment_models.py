@@ -204,6 +204,7 @@ class CheckoutSessionRow(Base):
 
     __table_args__ = (
         Index("ix_checkout_sessions_client_id_id", "client_id", "id"),
+        Index("ix_checkout_sessions_gateway_gateway_reference", "gateway", "gateway_reference"),
         Index(
             "ix_checkout_sessions_gateway_status_expire_time_id",
             "gateway",
@@ -239,6 +240,7 @@ class ConnectedAccountRow(Base):
 
     __table_args__ = (
         Index("ix_connected_accounts_client_id_id", "client_id", "id"),
+        Index("ix_connected_accounts_gateway_gateway_reference", "gateway", "gateway_reference"),
         CheckConstraint(
             "commission_bps >= 0 AND commission_bps <= 10000", name="commission_in_range"
         ),

@@ -60,13 +60,16 @@ async def test_an_event_commits_with_its_change_and_not_without(db: Database) ->
     assert body["timestamp"].endswith("Z")
 
 
-async def test_gateway_events_find_their_payment_and_refund_through_an_index(db: Database) -> None:
-    """Each gateway webhook looks its row up by the provider's id, in the write
-    transaction: without the index that is a scan of every payment the service holds."""
+async def test_gateway_events_find_their_rows_through_an_index(db: Database) -> None:
+    """Each gateway webhook looks its row (payment, refund, checkout session, connected
+    account) up by the provider's id, in the write transaction: without the index that
+    is a scan of every such row the service holds."""
     lookups = {
         "payment_intents": ("ix_payment_intents_gateway_gateway_reference",),
         # PostgreSQL may prefer the unique one for a literal reference (it is not empty)
         "refunds": ("ix_refunds_gateway_gateway_reference", "uq_refunds_gateway_gateway_reference"),
+        "checkout_sessions": ("ix_checkout_sessions_gateway_gateway_reference",),
+        "connected_accounts": ("ix_connected_accounts_gateway_gateway_reference",),
     }
     async with db.write_engine.connect() as connection:
         postgres = connection.dialect.name == "postgresql"
