@@ -375,7 +375,12 @@ class IntentPayments:
     ) -> None:
         if stage is DisputeStage.WITHDRAWN:
             await self._credits.revoke_purchase_share(
-                session, purchase_id, dispute.id, dispute.amount, why="charged back"
+                session,
+                purchase_id,
+                dispute.id,
+                dispute.amount,
+                what=f"chargeback {dispute.id}",
+                why="the cardholder's bank took the money back while the dispute is decided",
             )
         elif stage is DisputeStage.LOST:
             await self._credits.settle_purchase_refund(

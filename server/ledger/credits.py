@@ -700,11 +700,10 @@ class CreditService:
         self, session: AsyncSession, purchase_id: str, returned: str, failure: LastError
     ) -> CreditPurchase:
         """The purchase's payment ``returned`` (its intent's id) came back (an ACH
-        return), perhaps after
-        it settled. A PENDING purchase simply fails. A settled one gives back what the
-        money bought: the credits left of its grant are revoked (any already used are
-        logged as a shortfall: the money is gone, so this never refuses), its price
-        leaves revenue through clearing, and it ends FAILED (event
+        return), perhaps after it settled. A PENDING purchase simply fails. A settled
+        one gives back what the money bought: the credits left of its grant are revoked
+        (any already used are logged as a shortfall: the money is gone, so this never
+        refuses), its price leaves revenue through clearing, and it ends FAILED (event
         credit.purchase_failed). Repeats change nothing."""
         purchase = await Credits(session).purchase_for_update(purchase_id)
         if purchase is None:
@@ -714,7 +713,12 @@ class CreditService:
         if purchase.status != PurchaseStatus.SUCCEEDED.value:
             return purchase
         await self.revoke_purchase_share(
-            session, purchase.id, returned, purchase.amount, why="the bank returned the payment"
+            session,
+            purchase.id,
+            returned,
+            purchase.amount,
+            what=f"ACH return of payment {returned}",
+            why="the bank returned the payment",
         )
         await self.settle_purchase_refund(session, purchase.id, returned, purchase.amount)
         return await self._failed(session, purchase, failure, grant_id=purchase.grant_id)
@@ -792,13 +796,16 @@ class CreditService:
         refund_id: str,
         amount: int,
         *,
+        what: str = "",
         why: str = "made at the gateway",
     ) -> CreditTransaction | None:
         """A refund of ``amount`` of the purchase's payment was made at the gateway (a
         dashboard): revoke its share of the credits, ceil(amount * credits / price), from
         the purchase's own grant, never refusing (the money is gone already): what the
         grant no longer has (used or expired) is logged as a shortfall. None when nothing
-        is revoked (the purchase FAILED, or its grant is used up)."""
+        is revoked (the purchase FAILED, or its grant is used up). ``what`` names the
+        taking in the line and the log (default: "refund <refund_id>")."""
+        what = what or f"refund {refund_id}"
         credits = Credits(session)
         purchase = await credits.purchase_for_update(purchase_id)
         if purchase is None:
@@ -811,9 +818,9 @@ class CreditService:
         taken = 0 if grant is None else min(share, grant.remaining)
         if taken < share:
             log.error(
-                "refund %s of purchase %s (%s) revokes %d credits but only %d are left of "
+                "%s of purchase %s (%s) revokes %d credits but only %d are left of "
                 "its grant: recover the shortfall of %d by hand",
-                refund_id,
+                what,
                 purchase.id,
                 why,
                 share,
@@ -829,7 +836,7 @@ class CreditService:
             -taken,
             refund_id=refund_id,
             step="revoke",
-            reason=f"refund {refund_id} of purchase {purchase.id} ({why})",
+            reason=f"{what} of purchase {purchase.id} ({why})",
         )
 
     async def settle_purchase_refund(
