@@ -100,7 +100,7 @@ RefundFinish = Callable[[AsyncSession, Refund], Awaitable[None]]
 
 #: Called inside a use case's write transaction — first in ``create`` (a repeat's stored
 #: answer is found there: see servicers.gateway_calls), just before the gateway call is
-#: recorded in ``confirm``; it may end the call by raising.
+#: recorded in ``confirm`` and ``cancel``; it may end the call by raising.
 Check = Callable[[AsyncSession], Awaitable[None]]
 
 
@@ -155,8 +155,9 @@ STALE_ATTEMPT: Final = dt.timedelta(seconds=30)
 CREATE_CONFIRM: Final = "create"
 _CONFIRMS: Final = frozenset({"confirm", CREATE_CONFIRM})
 #: Intent metadata naming the checkout session the intent pays (written by
-#: server.payments.marketplace, which alone confirms such an intent: the session must be
-#: open, so an expired one takes no payment; nobody cancels it under an open session).
+#: server.payments.marketplace, which alone confirms or cancels such an intent: the
+#: session must be open, so an expired one takes no payment; it is canceled only when its
+#: session expires with the payer's 3-D Secure unfinished).
 #: It completes a session only when the session names the intent too: a caller writing
 #: the key into another intent's metadata completes nothing.
 CHECKOUT_SESSION: Final = "isa_checkout_session"
@@ -621,20 +622,28 @@ class PaymentIntentService:
         intent_id: str,
         reason: str,
         finish: IntentFinish = _unanswered,
+        *,
+        for_checkout: bool = False,
+        before_attempt: Check = _unchecked,
     ) -> PaymentIntent:
+        """Cancel the intent, at the gateway when it has a payment there. Only its
+        session's expiry cancels a checkout session's intent (``for_checkout``), with
+        ``before_attempt`` run under the intent's lock before anything is recorded: it
+        may refuse by raising, as the payer may have moved the session on since."""
         await self._settle_open_attempt(client_id, intent_id)
         async with self._db.write() as session:
             intents = PaymentIntents(session)
             intent = await self._locked(intents, client_id, intent_id)
             if _busy(intent):
                 raise _busy_error(intent)
-            if intent.metadata.get(CHECKOUT_SESSION):
+            if not for_checkout and intent.metadata.get(CHECKOUT_SESSION):
                 raise _paid_through_checkout(intent, "canceled")
             if intent.status not in CANCELABLE:
                 raise InvalidState(
                     f"payment intent {intent.id} is {intent.status.value} and cannot be canceled",
                     metadata={"status": intent.status.value},
                 )
+            await before_attempt(session)
             if not intent.gateway_reference:
                 intent = await intents.record_cancel(intent.id, reason=reason)
                 await self._event(session, intent, "payment.canceled")
@@ -1583,6 +1592,14 @@ def may_be_paid(intent: PaymentIntent) -> bool:
     (requires_capture), or a gateway call on it has no known outcome yet."""
     unsettled = intent.attempt is not None and intent.attempt.state in _UNSETTLED
     return unsettled or intent.status not in _AT_REST
+
+
+def awaits_payer(intent: PaymentIntent) -> bool:
+    """Whether only the payer can move the intent on: it requires_action (3-D Secure)
+    with no gateway call on it open or of unknown outcome, so canceling it races
+    nothing but the payer, whom the gateway serializes with the cancel."""
+    unsettled = intent.attempt is not None and intent.attempt.state in _UNSETTLED
+    return not unsettled and intent.status is IntentStatus.REQUIRES_ACTION
 
 
 def _stale(intent: PaymentIntent) -> bool:

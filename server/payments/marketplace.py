@@ -26,15 +26,28 @@ from gateways.types import (
     Outcome,
     derive_key,
 )
-from server.errors import FieldViolation, InvalidInput, InvalidState, NotFound, NotYetAvailable
+from server.errors import (
+    DomainError,
+    FieldViolation,
+    InvalidInput,
+    InvalidState,
+    NotFound,
+    NotYetAvailable,
+)
 from server.events import record_event
-from server.payments.errors import CapabilityMissing, GatewayRefused
+from server.payments.errors import (
+    CapabilityMissing,
+    GatewayOutcomeUnknown,
+    GatewayRefused,
+    GatewayUnavailableError,
+)
 from server.payments.intents import (
     CHECKOUT_SESSION,
     Confirmation,
     NewPaymentIntent,
     PaymentIntent,
     PaymentIntentService,
+    awaits_payer,
     may_be_paid,
 )
 from server.payments.methods import gateway_failure
@@ -51,7 +64,7 @@ from store.payment_methods import (
     ConnectedAccounts,
     GatewayCustomers,
 )
-from store.payments import PaymentIntents
+from store.payments import IntentStatus, PaymentIntents
 
 log = logging.getLogger("isa.payments.marketplace")
 
@@ -62,6 +75,13 @@ SESSION_ID_TEMPLATE: Final = "{CHECKOUT_SESSION_ID}"
 EXPIRING_GATEWAY: Final = "sandbox"
 #: Sessions the sweep reads at a time.
 EXPIRY_BATCH: Final = 100
+#: How long past its expire_time a session whose payer is still in 3-D Secure stays
+#: OPEN before the sweep cancels its payment as abandoned and expires it (Stripe cancels
+#: the payment of a session it expires): the payer may be finishing the challenge right
+#: at the end, and a challenge passed a moment late should still pay.
+ABANDONED_AFTER: Final = dt.timedelta(minutes=5)
+#: The cancellation reason of such a payment (Stripe's).
+ABANDONED: Final = "abandoned"
 
 CheckoutSession = CheckoutSessionRecord
 ConnectedAccount = ConnectedAccountRecord
@@ -326,6 +346,8 @@ class CheckoutService:
         one here could end a session whose payment Stripe still takes. A session whose
         payment may still go through (3-D Secure, processing, a call with no known
         outcome) is left OPEN: paid, it completes; declined, a later run expires it.
+        One whose payer left 3-D Secure unfinished :data:`ABANDONED_AFTER` past its
+        expire_time has its payment canceled (reason ``abandoned``) and is expired.
         """
         now, expired, after = utcnow(), 0, None
         while True:
@@ -334,12 +356,60 @@ class CheckoutService:
                 lapsed = await CheckoutSessions(session).lapsed(
                     EXPIRING_GATEWAY, now, after=after, limit=EXPIRY_BATCH
                 )
-                unpaid = [c for c in lapsed if not await _may_be_paid(session, c, lock=False)]
-            for checkout in unpaid:
-                expired += await self._expire(checkout, now)
+                intents = [await _intent_of(session, c, lock=False) for c in lapsed]
+            for checkout, intent in zip(lapsed, intents, strict=True):
+                expired += await self._end_lapsed(checkout, intent, now)
             if len(lapsed) < EXPIRY_BATCH:
                 return expired
             after = lapsed[-1]
+
+    async def _end_lapsed(
+        self, checkout: CheckoutSession, intent: PaymentIntent | None, now: dt.datetime
+    ) -> int:
+        """Expire a session the sweep read lapsed (1 if it did), if nothing can pay it
+        now: its intent is at rest, or was only waiting on a payer gone too long."""
+        if intent is not None and may_be_paid(intent):
+            if not (awaits_payer(intent) and _abandoned(checkout, now)):
+                return 0
+            if not await self._cancel_abandoned(checkout, intent.id, now):
+                return 0
+        return await self._expire(checkout, now)
+
+    async def _cancel_abandoned(
+        self, checkout: CheckoutSession, intent_id: str, now: dt.datetime
+    ) -> bool:
+        """Cancel at the gateway, as abandoned, the payment of a session whose payer left
+        3-D Secure unfinished; True once canceled. A payer finishing it now races the
+        cancel at the gateway, which takes one and refuses the other; any failure leaves
+        the session OPEN for the next run. The key is derived from the session, so every
+        process and run sends the same one."""
+        try:
+            canceled = await self._intents.cancel(
+                checkout.client_id,
+                derive_key(checkout.client_id, checkout.id, "checkout-abandoned"),
+                intent_id,
+                ABANDONED,
+                for_checkout=True,
+                before_attempt=lambda session: _ensure_abandoned(session, checkout, intent_id, now),
+            )
+        except (GatewayUnavailableError, GatewayOutcomeUnknown) as failed:
+            log.warning(
+                "checkout session %s stays open: its abandoned payment intent %s was not "
+                "canceled (%s); the next run tries again",
+                checkout.id,
+                intent_id,
+                failed.message,
+            )
+            return False
+        except DomainError as moved:  # the payer, or another process's sweep, went first
+            log.info(
+                "checkout session %s: intent %s not canceled: %s",
+                checkout.id,
+                intent_id,
+                moved.message,
+            )
+            return False
+        return canceled.status is IntentStatus.CANCELED
 
     async def _expire(self, seen: CheckoutSession, now: dt.datetime) -> int:
         """Expire a session the sweep read lapsed and unpaid, if it still is: 1 if so.
@@ -435,15 +505,41 @@ def _with_expiry(checkout: CheckoutSession, now: dt.datetime) -> CheckoutSession
     return checkout
 
 
+def _abandoned(checkout: CheckoutSession, now: dt.datetime) -> bool:
+    """Lapsed longer ago than the grace a payer still in 3-D Secure is given."""
+    return _lapsed(checkout, now - ABANDONED_AFTER)
+
+
+async def _intent_of(
+    session: AsyncSession, checkout: CheckoutSession, *, lock: bool
+) -> PaymentIntent | None:
+    """The session's intent (locked if asked), if it has one."""
+    if not checkout.payment_intent_id:
+        return None
+    intents = PaymentIntents(session)
+    read = intents.get_for_update if lock else intents.get
+    return await read(checkout.client_id, checkout.payment_intent_id)
+
+
 async def _may_be_paid(session: AsyncSession, checkout: CheckoutSession, *, lock: bool) -> bool:
     """Whether the session's intent (locked if asked) is paid or may yet be: such a
     session is not expired."""
-    if not checkout.payment_intent_id:
-        return False
-    intents = PaymentIntents(session)
-    read = intents.get_for_update if lock else intents.get
-    intent = await read(checkout.client_id, checkout.payment_intent_id)
+    intent = await _intent_of(session, checkout, lock=lock)
     return intent is not None and may_be_paid(intent)
+
+
+async def _ensure_abandoned(
+    session: AsyncSession, seen: CheckoutSession, intent_id: str, now: dt.datetime
+) -> None:
+    """Under the intent's lock, before its cancel is recorded (intent, then session: the
+    order of a payment's success): the session the sweep read must still be OPEN on this
+    intent past the grace, the intent still only waiting on the payer."""
+    intent = await PaymentIntents(session).get(seen.client_id, intent_id)
+    checkout = await CheckoutSessions(session).get_for_update(seen.client_id, seen.id)
+    if intent is None or not awaits_payer(intent):
+        raise InvalidState(f"payment intent {intent_id} no longer waits on its payer")
+    if checkout is None or checkout.payment_intent_id != intent_id or not _abandoned(checkout, now):
+        raise InvalidState(f"checkout session {seen.id} is no longer abandoned")
 
 
 async def _ensure_still_payable(session: AsyncSession, checkout: CheckoutSession) -> None:

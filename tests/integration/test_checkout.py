@@ -8,7 +8,7 @@ import datetime as dt
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -16,7 +16,9 @@ import grpc
 import pytest
 from sqlalchemy import select, update
 
+from gateways.errors import GatewayUnavailable
 from gateways.router import Router
+from gateways.types import CancelRequest, ChargeResult, Outcome, RetrieveRequest
 from isa.payment.v1 import payment_service_pb2 as pb
 from isa.payment.v1 import resources_pb2 as res
 from isa.sandbox.v1 import sandbox_service_pb2 as sb
@@ -30,9 +32,10 @@ from store.db import Database
 from store.models import EventRow
 from store.payment_methods import CheckoutSessionRecord, CheckoutSessions
 from store.payment_models import CheckoutSessionRow
+from store.payments import AttemptState, IntentStatus
 from tests.conftest import OTHER_AUTH, TENANT, TENANT_AUTH, Running, serving, settings_for
 from tests.integration.test_customers import field_violations
-from tests.integration.test_payments import events, key, new_customer
+from tests.integration.test_payments import events, key, new_customer, sandbox_gateway
 from tests.integration.test_surface import error_info
 
 S = res.PaymentIntentStatus
@@ -159,13 +162,15 @@ async def test_3d_secure_completes_the_session_when_the_payer_passes_it(server: 
     assert done.payment_intent_id == waiting.payment_intent.id
 
 
-async def lapse(server: Running, session_id: str, **values: object) -> None:
-    """Move the session's expire_time a second into the past (and set ``values``)."""
+async def lapse(
+    server: Running, session_id: str, ago: dt.timedelta = dt.timedelta(seconds=1), **values: object
+) -> None:
+    """Move the session's expire_time ``ago`` (a second) into the past (and set ``values``)."""
     async with server.runtime.db.write() as session:
         await session.execute(
             update(CheckoutSessionRow)
             .where(CheckoutSessionRow.id == session_id)
-            .values(expire_time=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1), **values)
+            .values(expire_time=dt.datetime.now(dt.UTC) - ago, **values)
         )
 
 
@@ -350,11 +355,12 @@ async def test_a_session_awaiting_3d_secure_is_not_expired_and_completes(
     server: Running,
 ) -> None:
     """Paid is complete even if the payer finishes 3-D Secure after expire_time: the
-    sweep must leave the session OPEN while its intent requires_action."""
+    sweep must leave the session OPEN while its intent requires_action, within the grace."""
     made = await open_session(server)
     waiting = await pay(server, made.id, "pm_card_authenticationRequired")
     assert waiting.payment_intent.status == S.PAYMENT_INTENT_STATUS_REQUIRES_ACTION
-    await lapse(server, made.id)
+    within_the_grace = marketplace.ABANDONED_AFTER / 2 + dt.timedelta(seconds=1)
+    await lapse(server, made.id, ago=within_the_grace)
     assert await sweeper(server).expire_lapsed() == 0
     assert await stored_status(server, made.id) == "open"
 
@@ -369,6 +375,161 @@ async def test_a_session_awaiting_3d_secure_is_not_expired_and_completes(
         "checkout.session.created",
         "checkout.session.completed",
     ]
+
+
+# --- payments abandoned in 3-D Secure ---------------------------------------------------
+
+#: Lapsed longer ago than the grace given to a payer still in 3-D Secure.
+PAST_THE_GRACE: Final = marketplace.ABANDONED_AFTER + dt.timedelta(seconds=30)
+
+
+async def abandoned_in_3ds(server: Running) -> tuple[res.CheckoutSession, str]:
+    """A session whose payer started 3-D Secure and left, lapsed past the grace; and
+    its intent's id."""
+    made = await open_session(server)
+    waiting = await pay(server, made.id, "pm_card_authenticationRequired")
+    assert waiting.payment_intent.status == S.PAYMENT_INTENT_STATUS_REQUIRES_ACTION
+    await lapse(server, made.id, ago=PAST_THE_GRACE)
+    return made, waiting.payment_intent.id
+
+
+async def stored_intent(server: Running, intent_id: str) -> PaymentIntent:
+    router = Router(server.runtime.gateways)
+    return await PaymentIntentService(server.runtime.db, router).get(TENANT[0], intent_id)
+
+
+async def at_the_gateway(server: Running, intent: PaymentIntent) -> ChargeResult:
+    """The payment as the sandbox itself has it: what money moved."""
+    return await sandbox_gateway(server).retrieve(
+        RetrieveRequest(gateway_reference=intent.gateway_reference)
+    )
+
+
+async def complete_3ds(server: Running, intent_id: str) -> sb.CompleteAuthenticationResponse:
+    sandbox = sb_grpc.SandboxServiceStub(server.channel)
+    done: sb.CompleteAuthenticationResponse = await sandbox.CompleteAuthentication(
+        sb.CompleteAuthenticationRequest(payment_intent_id=intent_id, succeed=True),
+        metadata=TENANT_AUTH,
+    )
+    return done
+
+
+async def test_a_payment_abandoned_in_3d_secure_is_canceled_and_its_session_expired(
+    server: Running,
+) -> None:
+    """As Stripe does when it expires a session: its payment ends canceled, abandoned."""
+    made, intent_id = await abandoned_in_3ds(server)
+    assert await sweeper(server).expire_lapsed() == 1
+    assert await stored_status(server, made.id) == "expired"
+    intent = await stored_intent(server, intent_id)
+    assert (intent.status, intent.cancellation_reason) == (IntentStatus.CANCELED, "abandoned")
+    assert (intent.amount_received, intent.attempt.state if intent.attempt else None) == (
+        0,
+        AttemptState.DONE,
+    )
+    assert (await at_the_gateway(server, intent)).outcome is Outcome.CANCELED
+    assert (await events(server, intent_id))[-1] == "payment.canceled"
+    assert await events(server, made.id) == ["checkout.session.created", "checkout.session.expired"]
+
+    assert await sweeper(server).expire_lapsed() == 0  # a second run changes nothing
+    assert (await events(server, intent_id)).count("payment.canceled") == 1
+    assert await events(server, made.id) == ["checkout.session.created", "checkout.session.expired"]
+
+
+async def test_3d_secure_finished_after_the_sweep_canceled_it_is_refused(
+    server: Running,
+) -> None:
+    made, intent_id = await abandoned_in_3ds(server)
+    assert await sweeper(server).expire_lapsed() == 1
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await complete_3ds(server, intent_id)
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert error_info(refused.value).reason == "INVALID_STATE"
+    assert error_info(refused.value).metadata["status"] == "canceled"
+    intent = await stored_intent(server, intent_id)
+    assert (intent.status, intent.amount_received) == (IntentStatus.CANCELED, 0)
+    assert (await at_the_gateway(server, intent)).amount_received == 0
+    assert await stored_status(server, made.id) == "expired"
+    assert "payment.succeeded" not in await events(server, intent_id)
+
+
+async def test_3d_secure_finished_as_the_sweep_cancels_loses_cleanly(
+    server: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The payer finishes 3-D Secure after the gateway took the cancel, before we stored
+    it: the gateway refuses the payer, and the session expires with nothing paid."""
+    made, intent_id = await abandoned_in_3ds(server)
+    gateway = sandbox_gateway(server)
+    real_cancel, refusals = gateway.cancel, []
+
+    async def cancel_then_payer(request: CancelRequest) -> ChargeResult:
+        answer = await real_cancel(request)
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await complete_3ds(server, intent_id)
+        refusals.append(refused.value.code())
+        return answer
+
+    monkeypatch.setattr(gateway, "cancel", cancel_then_payer)
+    assert await sweeper(server).expire_lapsed() == 1
+    assert refusals == [grpc.StatusCode.FAILED_PRECONDITION]
+    intent = await stored_intent(server, intent_id)
+    assert (intent.status, intent.amount_received) == (IntentStatus.CANCELED, 0)
+    assert (await at_the_gateway(server, intent)).amount_received == 0
+    assert await events(server, made.id) == ["checkout.session.created", "checkout.session.expired"]
+
+
+async def test_3d_secure_finished_before_the_sweeps_cancel_wins(
+    server: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The payer finishes 3-D Secure after the sweep read the session, before its cancel
+    reached the gateway: the gateway refuses the cancel, and the session completes."""
+    made, intent_id = await abandoned_in_3ds(server)
+    gateway = sandbox_gateway(server)
+    real_cancel = gateway.cancel
+
+    async def payer_then_cancel(request: CancelRequest) -> ChargeResult:
+        done = await complete_3ds(server, intent_id)
+        assert done.payment_intent.status == S.PAYMENT_INTENT_STATUS_SUCCEEDED
+        return await real_cancel(request)
+
+    monkeypatch.setattr(gateway, "cancel", payer_then_cancel)
+    assert await sweeper(server).expire_lapsed() == 0
+    intent = await stored_intent(server, intent_id)
+    assert (intent.status, intent.amount_received) == (IntentStatus.SUCCEEDED, 3000)
+    assert intent.attempt is None  # the refused cancel was cleared
+    assert "payment.canceled" not in await events(server, intent_id)
+    assert await stored_status(server, made.id) == "complete"
+    monkeypatch.undo()
+    assert await sweeper(server).expire_lapsed() == 0
+    assert await events(server, made.id) == [
+        "checkout.session.created",
+        "checkout.session.completed",
+    ]
+
+
+async def test_a_cancel_the_gateway_cannot_take_leaves_the_session_open_for_later(
+    server: Running, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    made, intent_id = await abandoned_in_3ds(server)
+    gateway = sandbox_gateway(server)
+
+    async def outage(_request: CancelRequest) -> ChargeResult:
+        raise GatewayUnavailable("sandbox", "simulated outage before cancel")
+
+    monkeypatch.setattr(gateway, "cancel", outage)
+    assert await sweeper(server).expire_lapsed() == 0
+    assert await stored_status(server, made.id) == "open"
+    intent = await stored_intent(server, intent_id)
+    assert intent.status is IntentStatus.REQUIRES_ACTION
+    assert intent.attempt is None  # the cancel no gateway took was cleared
+    assert "payment.canceled" not in await events(server, intent_id)
+    assert await events(server, made.id) == ["checkout.session.created"]
+    assert any(made.id in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
+
+    monkeypatch.undo()  # the gateway is back: the next run cancels and expires it
+    assert await sweeper(server).expire_lapsed() == 1
+    assert (await stored_intent(server, intent_id)).status is IntentStatus.CANCELED
+    assert await stored_status(server, made.id) == "expired"
 
 
 async def test_a_declined_session_is_expired_once_lapsed(server: Running) -> None:
