@@ -20,6 +20,10 @@ first, and the whole r is held as above:
 
 - owed advanced:     returned_debits -o, user_wallet +o        (a REFUND line of +o)
 - advance undone:    user_wallet -o, returned_debits +o        (if that refund fails)
+
+A chargeback of the deposit's payment books the same way, its dispute in the refund's
+place: held (and what was spent advanced) when it opens, out through clearing when the
+dispute is lost, restored (and the advance undone) when it is won.
 """
 
 from __future__ import annotations
@@ -614,6 +618,7 @@ class WalletService:
         wallet no longer holds it: the refund must then not happen. None when there is
         nothing to take back (the deposit FAILED, so its payment credited nothing).
         Repeating it for the same refund returns the same line and moves nothing.
+        ``what`` names the taking in the line (default: "refund <refund_id>").
         """
         transactions = WalletTransactions(session)
         existing = await transactions.find_by_payment_reference(
