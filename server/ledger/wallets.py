@@ -1076,6 +1076,13 @@ class WalletService:
         return await self._reload(session, record.id)
 
 
+def taken_for(line: WalletTransaction) -> str:
+    """What a REFUND line takes money back or advances for, a refund's or a dispute's
+    id: its payment reference, less the suffix (``:owed``, ``:owed:undone``) of the
+    lines booking what is owed (:meth:`WalletService._owed_line`)."""
+    return line.payment_reference.split(":", 1)[0]
+
+
 def _movement(
     client_id: str, new: NewMovement, kind: TransactionType, signed: int, now: dt.datetime
 ) -> WalletTransaction:

@@ -30,6 +30,7 @@ from server.ledger.wallets import (
     Wallet,
     WalletService,
     WalletTransaction,
+    taken_for,
 )
 from server.payments.money import MAX_AMOUNT
 from server.servicers.ledger_calls import run_collecting
@@ -107,14 +108,14 @@ def transaction_message(record: WalletTransaction) -> resources.WalletTransactio
 def _set_reference(message: resources.WalletTransaction, record: WalletTransaction) -> None:
     """Name what the line's payment reference is: a deposit's payment is one of our
     payment intents, a payout's is the gateway's; a refund line's is our refund or
-    dispute (``re_…``/``dp_…``, with a suffix on the lines advancing what is owed)."""
+    dispute (``re_…``/``dp_…``)."""
     reference = record.payment_reference
     if record.type == TransactionType.REFUND.value:
-        taken_for = reference.split(":", 1)[0]
-        if has_prefix(taken_for, "re"):
-            message.refund_id = taken_for
-        elif has_prefix(taken_for, "dp"):
-            message.dispute_id = taken_for
+        refund_or_dispute = taken_for(record)
+        if has_prefix(refund_or_dispute, "re"):
+            message.refund_id = refund_or_dispute
+        elif has_prefix(refund_or_dispute, "dp"):
+            message.dispute_id = refund_or_dispute
     elif reference.startswith("pi_"):
         message.payment_intent_id = reference
     else:
