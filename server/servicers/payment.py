@@ -655,7 +655,7 @@ class PaymentServicer:
             business_type=BUSINESS_TYPE.get(request.business_type, "individual"),
             commission_bps=bps,
             return_url=checks.web_url("return_url", request.return_url),
-            refresh_url=checks.text("refresh_url", request.refresh_url, max_length=2000),
+            refresh_url=checks.web_url("refresh_url", request.refresh_url),
             gateway=checks.text("gateway", request.gateway, max_length=40),
             metadata=checks.metadata("metadata", request.metadata),
         )
@@ -688,7 +688,7 @@ class PaymentServicer:
         if request.type == resources.ACCOUNT_LINK_TYPE_UNSPECIFIED:
             checks.fail("type", "must be ONBOARDING or DASHBOARD")
         return_url = checks.web_url("return_url", request.return_url)
-        refresh_url = checks.text("refresh_url", request.refresh_url, max_length=2000)
+        refresh_url = checks.web_url("refresh_url", request.refresh_url)
         key = checks.idempotency_key(request.idempotency_key, required=False)
         checks.raise_if_any()
         client_id = caller().id

@@ -282,6 +282,30 @@ async def test_an_unknown_business_type_is_refused_not_read_as_individual(
     }
 
 
+async def test_onboarding_urls_must_be_pages_a_browser_can_open(server: Running) -> None:
+    """The gateway sends the seller's browser to refresh_url when a link has lapsed: a
+    typo there strands onboarding, as it would on return_url."""
+    stub = server.payments()
+    account = ppb.CreateConnectedAccountRequest(
+        owner_ref="s1", return_url="https://portal.example/done", refresh_url="portal/again"
+    )
+    assert await invalid(stub.CreateConnectedAccount, account) == {
+        "refresh_url": "must be an absolute http or https URL"
+    }
+    created = await stub.CreateConnectedAccount(
+        ppb.CreateConnectedAccountRequest(owner_ref="s1"), metadata=TENANT_AUTH
+    )
+    link = ppb.CreateAccountLinkRequest(
+        id=created.connected_account.id,
+        type=pres.ACCOUNT_LINK_TYPE_ONBOARDING,
+        return_url="https://portal.example/done",
+        refresh_url="javascript:alert(1)",
+    )
+    assert await invalid(stub.CreateAccountLink, link) == {
+        "refresh_url": "must be an absolute http or https URL"
+    }
+
+
 async def test_a_line_item_quantity_is_a_count_not_money(server: Running) -> None:
     request = _checkout(line_items=_lines((0, 500)))
     violations = await invalid(server.payments().CreateCheckoutSession, request)
