@@ -16,7 +16,7 @@ import grpc
 import pytest
 from sqlalchemy import select, update
 
-from gateways.errors import GatewayUnavailable
+from gateways.errors import GatewayUnavailable, OutcomeUnknown
 from gateways.router import Router
 from gateways.types import CancelRequest, ChargeResult, Outcome, RetrieveRequest
 from isa.payment.v1 import payment_service_pb2 as pb
@@ -531,6 +531,43 @@ async def test_a_cancel_the_gateway_cannot_take_leaves_the_session_open_for_late
     assert await sweeper(server).expire_lapsed() == 1
     assert (await stored_intent(server, intent_id)).status is IntentStatus.CANCELED
     assert await stored_status(server, made.id) == "expired"
+
+
+async def test_a_cancel_with_no_answer_is_settled_then_its_session_expired(
+    server: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gateway took the cancel but its answer was lost: the sweep leaves the session
+    OPEN (the payment's fate is unknown, so it may still be paid); the reconciler learns
+    the cancel with the same key, and the next sweep expires the session."""
+    made, intent_id = await abandoned_in_3ds(server)
+    gateway = sandbox_gateway(server)
+    real_cancel, keys = gateway.cancel, []
+
+    async def canceled_then_lost(request: CancelRequest) -> ChargeResult:
+        keys.append(request.idempotency_key)
+        await real_cancel(request)
+        raise OutcomeUnknown("sandbox", "simulated timeout after the cancel")
+
+    monkeypatch.setattr(gateway, "cancel", canceled_then_lost)
+    assert await sweeper(server).expire_lapsed() == 0
+    assert await stored_status(server, made.id) == "open"
+    intent = await stored_intent(server, intent_id)
+    assert intent.attempt is not None
+    assert intent.attempt.state is AttemptState.UNKNOWN
+    assert (await at_the_gateway(server, intent)).outcome is Outcome.CANCELED
+    assert await sweeper(server).expire_lapsed() == 0  # still unknown: not expired
+    assert len(keys) == 1  # and not asked again while unknown
+
+    monkeypatch.undo()
+    router = Router(server.runtime.gateways)
+    reconciler = PaymentIntentService(server.runtime.db, router)
+    assert await reconciler.reconcile(stale_after=dt.timedelta(0)) == 1
+    intent = await stored_intent(server, intent_id)
+    assert (intent.status, intent.cancellation_reason) == (IntentStatus.CANCELED, "abandoned")
+    assert await sweeper(server).expire_lapsed() == 1
+    assert await stored_status(server, made.id) == "expired"
+    assert (await events(server, intent_id)).count("payment.canceled") == 1
+    assert await events(server, made.id) == ["checkout.session.created", "checkout.session.expired"]
 
 
 async def test_a_declined_session_is_expired_once_lapsed(server: Running) -> None:
