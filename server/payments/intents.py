@@ -63,6 +63,7 @@ from server.payments.errors import (
 )
 from server.payments.money import commission
 from server.payments.outcomes import IntentOutcomes, RefundStage
+from store.bank_accounts import VERIFY_MICRODEPOSITS_ACTION
 from store.customers import Customers
 from store.db import Database
 from store.ids import has_prefix, new_id
@@ -1597,9 +1598,17 @@ def may_be_paid(intent: PaymentIntent) -> bool:
 def awaits_payer(intent: PaymentIntent) -> bool:
     """Whether only the payer can move the intent on: it requires_action (3-D Secure)
     with no gateway call on it open or of unknown outcome, so canceling it races
-    nothing but the payer, whom the gateway serializes with the cancel."""
+    nothing but the payer, whom the gateway serializes with the cancel.
+
+    An ACH debit waiting on its bank account's micro-deposits does not count: the payer
+    has done their part, and the deposits take a business day or two to arrive; the
+    verification's own end (verified, failed, expired) moves the intent on."""
     unsettled = intent.attempt is not None and intent.attempt.state in _UNSETTLED
-    return not unsettled and intent.status is IntentStatus.REQUIRES_ACTION
+    return (
+        not unsettled
+        and intent.status is IntentStatus.REQUIRES_ACTION
+        and intent.next_action_url != VERIFY_MICRODEPOSITS_ACTION
+    )
 
 
 def _stale(intent: PaymentIntent) -> bool:

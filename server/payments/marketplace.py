@@ -344,8 +344,9 @@ class CheckoutService:
         Sandbox sessions only: Stripe ends its own sessions and says so with its
         ``checkout.session.expired`` webhook (:meth:`apply_gateway_expiry`); expiring
         one here could end a session whose payment Stripe still takes. A session whose
-        payment may still go through (3-D Secure, processing, a call with no known
-        outcome) is left OPEN: paid, it completes; declined, a later run expires it.
+        payment may still go through (3-D Secure, micro-deposits to verify, processing,
+        a call with no known outcome) is left OPEN: paid, it completes; declined, a later
+        run expires it.
         One whose payer left 3-D Secure unfinished :data:`ABANDONED_AFTER` past its
         expire_time has its payment canceled (reason ``abandoned``) and is expired.
         """

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 
 from gateways.errors import GatewayUnavailable, OutcomeUnknown
 from gateways.router import Router
+from gateways.sandbox.bank import MICRO_DEPOSIT_AMOUNTS
 from gateways.types import CancelRequest, ChargeResult, Outcome, RetrieveRequest
 from isa.payment.v1 import payment_service_pb2 as pb
 from isa.payment.v1 import resources_pb2 as res
@@ -34,6 +35,7 @@ from store.payment_methods import CheckoutSessionRecord, CheckoutSessions
 from store.payment_models import CheckoutSessionRow
 from store.payments import AttemptState, IntentStatus
 from tests.conftest import OTHER_AUTH, TENANT, TENANT_AUTH, Running, serving, settings_for
+from tests.integration.test_bank_payments import advance, link_account
 from tests.integration.test_customers import field_violations
 from tests.integration.test_payment_gateway_events import eventually
 from tests.integration.test_payments import events, key, new_customer, sandbox_gateway
@@ -568,6 +570,56 @@ async def test_a_cancel_with_no_answer_is_settled_then_its_session_expired(
     assert await stored_status(server, made.id) == "expired"
     assert (await events(server, intent_id)).count("payment.canceled") == 1
     assert await events(server, made.id) == ["checkout.session.created", "checkout.session.expired"]
+
+
+async def test_a_bank_payment_awaiting_micro_deposits_is_not_abandoned(
+    server: Running,
+) -> None:
+    """The payer paid by a bank account whose micro-deposits take a day or two to
+    arrive: the payer is done, so the session stays OPEN past the grace, and completes
+    once the account is verified and the debit settles."""
+    customer_id = await new_customer(server)
+    method = await link_account(server, customer_id, "sandbox-microdeposits")
+    made = await open_session(server, customer_id)
+    paid = await pay(server, made.id, method.id)
+    intent_id = paid.payment_intent.id
+    assert paid.payment_intent.next_action.type == res.NEXT_ACTION_TYPE_VERIFY_MICRODEPOSITS
+    await lapse(server, made.id, ago=PAST_THE_GRACE)
+    assert await sweeper(server).expire_lapsed() == 0
+    assert await stored_status(server, made.id) == "open"
+    assert (await stored_intent(server, intent_id)).status is IntentStatus.REQUIRES_ACTION
+
+    await server.payments().VerifyMicroDeposits(
+        pb.VerifyMicroDepositsRequest(
+            payment_method_id=method.id, amounts=list(MICRO_DEPOSIT_AMOUNTS)
+        ),
+        metadata=TENANT_AUTH,
+    )
+    assert (await stored_intent(server, intent_id)).status is IntentStatus.PROCESSING
+    assert await sweeper(server).expire_lapsed() == 0  # the debit may still settle
+    settled = await advance(server, intent_id, sb.BANK_TRANSFER_OUTCOME_SETTLE)
+    assert settled.status == S.PAYMENT_INTENT_STATUS_SUCCEEDED
+    assert await stored_status(server, made.id) == "complete"
+    assert "payment.canceled" not in await events(server, intent_id)
+
+
+async def test_a_bank_payment_whose_account_fails_verification_expires_its_session(
+    server: Running,
+) -> None:
+    customer_id = await new_customer(server)
+    method = await link_account(server, customer_id, "sandbox-microdeposits")
+    made = await open_session(server, customer_id)
+    intent_id = (await pay(server, made.id, method.id)).payment_intent.id
+    await lapse(server, made.id, ago=PAST_THE_GRACE)
+    for _ in range(3):  # every try wrong: the account can no longer be verified
+        with pytest.raises(grpc.aio.AioRpcError):
+            await server.payments().VerifyMicroDeposits(
+                pb.VerifyMicroDepositsRequest(payment_method_id=method.id, amounts=[1, 2]),
+                metadata=TENANT_AUTH,
+            )
+    assert (await stored_intent(server, intent_id)).status is IntentStatus.REQUIRES_PAYMENT_METHOD
+    assert await sweeper(server).expire_lapsed() == 1
+    assert await stored_status(server, made.id) == "expired"
 
 
 async def test_a_declined_session_is_expired_once_lapsed(server: Running) -> None:
