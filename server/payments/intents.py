@@ -20,7 +20,13 @@ from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateways.errors import GatewayAuthError, GatewayRejected, GatewayUnavailable, OutcomeUnknown
+from gateways.errors import (
+    GatewayAuthError,
+    GatewayError,
+    GatewayRejected,
+    GatewayUnavailable,
+    OutcomeUnknown,
+)
 from gateways.protocols import CardPayments, SandboxControls
 from gateways.router import Need, NoCapableGateway, Router
 from gateways.types import (
@@ -677,11 +683,11 @@ class PaymentIntentService:
                 f"payment intent {intent.id} is {intent.status.value}, not awaiting authentication",
                 metadata={"status": intent.status.value},
             )
+        assert isinstance(gateway, CardPayments)
         try:
             await gateway.complete_authentication(intent.gateway_reference, succeed=succeed)
-        except GatewayRejected as refused:
-            raise InvalidState(refused.message) from None
-        assert isinstance(gateway, CardPayments)
+        except GatewayRejected:
+            raise await self._no_longer_authenticating(gateway, intent) from None
         result = await gateway.retrieve(RetrieveRequest(gateway_reference=intent.gateway_reference))
         async with self._db.write() as session:
             updated = (
@@ -690,6 +696,25 @@ class PaymentIntentService:
             )
             await finish(session, updated)
             return updated
+
+    async def _no_longer_authenticating(
+        self, gateway: CardPayments, intent: PaymentIntent
+    ) -> InvalidState:
+        """The refusal for a payer whose 3-D Secure the gateway no longer takes: the
+        payment moved on there first (the checkout sweep canceled it, say) and our record
+        may not say so yet, so the status named is the gateway's."""
+        try:
+            now = await gateway.retrieve(
+                RetrieveRequest(gateway_reference=intent.gateway_reference)
+            )
+        except GatewayError:  # cannot ask now: the refusal stands, with what we know
+            now = None
+        outcome = Outcome.UNKNOWN if now is None else now.outcome
+        status = _OUTCOME_STATUS.get(outcome, intent.status).value
+        return InvalidState(
+            f"payment intent {intent.id} is {status}, not awaiting authentication",
+            metadata={"status": status},
+        )
 
     async def schedule_after_verification(
         self, session: AsyncSession, client_id: str, intent_id: str

@@ -469,12 +469,14 @@ async def test_3d_secure_finished_as_the_sweep_cancels_loses_cleanly(
         answer = await real_cancel(request)
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await complete_3ds(server, intent_id)
-        refusals.append(refused.value.code())
+        info = error_info(refused.value)
+        refusals.append((refused.value.code(), info.reason, info.metadata["status"]))
         return answer
 
     monkeypatch.setattr(gateway, "cancel", cancel_then_payer)
     assert await sweeper(server).expire_lapsed() == 1
-    assert refusals == [grpc.StatusCode.FAILED_PRECONDITION]
+    # the same refusal as once the cancel is stored: the gateway's status, not ours yet
+    assert refusals == [(grpc.StatusCode.FAILED_PRECONDITION, "INVALID_STATE", "canceled")]
     intent = await stored_intent(server, intent_id)
     assert (intent.status, intent.amount_received) == (IntentStatus.CANCELED, 0)
     assert (await at_the_gateway(server, intent)).amount_received == 0
