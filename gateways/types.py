@@ -158,6 +158,10 @@ class RefundRequest:
     currency: str
     reason: str = ""
     idempotency_key: str
+    #: The payment was a destination charge: take the refund back from the connected
+    #: account and give back the application fee, both in proportion, so the refund
+    #: unwinds the sale for everyone rather than leaving the platform to pay it.
+    reverse_transfer: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

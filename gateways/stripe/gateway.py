@@ -228,6 +228,9 @@ class StripeGateway:
         params: Params = {"payment_intent": request.gateway_reference, "amount": request.amount}
         if request.reason in _REFUND_REASONS:
             params["reason"] = request.reason
+        if request.reverse_transfer:  # else the connected account keeps its whole share
+            params["reverse_transfer"] = True
+            params["refund_application_fee"] = True
         return refund_result(await self._api.create_refund(params, request.idempotency_key))
 
     async def retrieve_refund(self, request: RefundRetrieveRequest) -> RefundResult:

@@ -900,6 +900,8 @@ class PaymentIntentService:
                     currency=refund.currency,
                     reason=refund.reason,
                     idempotency_key=refund.attempt.key,
+                    # fixed by the intent, so every retry of the key asks the same
+                    reverse_transfer=bool(intent.destination_account_id),
                 )
             )
         except (OutcomeUnknown, GatewayUnavailable, GatewayAuthError) as lost:

@@ -24,6 +24,7 @@ from gateways.types import (
     CheckoutRequest,
     LineItem,
     Outcome,
+    RefundRequest,
 )
 from server.config import Secret
 from tests.contract.peers import Recorded, RecordingStripe, free_port
@@ -251,6 +252,45 @@ async def test_escrow_destination_charge_then_capture_with_fee(
     assert (capture.method, capture.path) == ("POST", "/v1/payment_intents/pi_1/capture")
     assert capture.form == {"amount_to_capture": "4000", "application_fee_amount": "400"}
     assert capture.headers["idempotency-key"] == "isa-capture-1"
+
+
+@pytest.mark.parametrize("destination", [True, False])
+async def test_a_destination_charges_refund_reverses_the_transfer_and_the_fee(
+    recording: RecordingStripe, stripe: StripeGateway, destination: bool
+) -> None:
+    """Stripe's default leaves the connected account its whole share and the platform
+    paying the refund; a destination charge's refund asks for both back, in proportion."""
+    recording.reply = ok(
+        {
+            "id": "re_1",
+            "object": "refund",
+            "status": "succeeded",
+            "amount": 1500,
+            "currency": "usd",
+            "payment_intent": "pi_1",
+        }
+    )
+    refunded = await stripe.refund(
+        RefundRequest(
+            gateway_reference="pi_1",
+            amount=1500,
+            currency="usd",
+            reason="requested_by_customer",
+            idempotency_key="isa-refund-1",
+            reverse_transfer=destination,
+        )
+    )
+    assert (refunded.outcome, refunded.gateway_reference) == (Outcome.SUCCEEDED, "re_1")
+    sent = only(recording)
+    assert (sent.method, sent.path) == ("POST", "/v1/refunds")
+    reversal = {"reverse_transfer": "true", "refund_application_fee": "true"}
+    assert sent.form == {
+        "payment_intent": "pi_1",
+        "amount": "1500",
+        "reason": "requested_by_customer",
+        **(reversal if destination else {}),
+    }
+    assert sent.headers["idempotency-key"] == "isa-refund-1"
 
 
 def charge_request() -> ChargeRequest:

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from gateways.sandbox import SandboxGateway
+from gateways.types import RefundRequest, RefundResult
 from isa.payment.v1 import payment_service_pb2 as pb
 from isa.payment.v1 import resources_pb2 as res
 from isa.sandbox.v1 import sandbox_service_pb2 as sb
@@ -783,6 +784,39 @@ async def test_per_account_commission_and_partial_capture_recompute_the_fee(
         )
     ).payment_intent
     assert (captured.application_fee_amount, captured.destination_amount) == (900, 5_100)
+
+
+async def test_a_destination_charges_refund_asks_the_gateway_to_reverse_the_transfer(
+    server: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The seller gives back their share and the platform its fee (Stripe's
+    reverse_transfer, refund_application_fee); a plain payment's refund asks neither."""
+    stub = server.payments()
+    account = (
+        await stub.CreateConnectedAccount(
+            pb.CreateConnectedAccountRequest(owner_ref="e4"), metadata=TENANT_AUTH
+        )
+    ).connected_account
+    await onboard(server, account.id)
+    sold = await create(
+        server, payment_method_id="pm_card_visa", confirm=True, destination_account_id=account.id
+    )
+    plain = await create(server, payment_method_id="pm_card_visa", confirm=True)
+    gateway = sandbox_gateway(server)
+    real_refund, asked = gateway.refund, []
+
+    async def spied(request: RefundRequest) -> RefundResult:
+        asked.append((request.gateway_reference, request.reverse_transfer))
+        return await real_refund(request)
+
+    monkeypatch.setattr(gateway, "refund", spied)
+    for intent in (sold, plain):
+        refunded = await stub.CreateRefund(
+            pb.CreateRefundRequest(payment_intent_id=intent.id, amount=400, idempotency_key=key()),
+            metadata=TENANT_AUTH,
+        )
+        assert refunded.refund.status == res.REFUND_STATUS_SUCCEEDED
+    assert asked == [(sold.gateway_reference, True), (plain.gateway_reference, False)]
 
 
 async def test_onboarding_finished_at_the_gateway_is_learnt_on_the_next_look(
