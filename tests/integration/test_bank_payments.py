@@ -41,10 +41,10 @@ from tests.integration.test_customers import field_violations
 from tests.integration.test_payment_gateway_events import (
     callbacks,
     endpoint,
-    eventually,
     gateway_events,
 )
 from tests.integration.test_surface import error_info
+from tests.polling import eventually
 from tests.webhook_support import Receiver
 
 S = res.PaymentIntentStatus

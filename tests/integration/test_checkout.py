@@ -37,9 +37,9 @@ from store.payments import AttemptState, IntentStatus
 from tests.conftest import OTHER_AUTH, TENANT, TENANT_AUTH, Running, serving, settings_for
 from tests.integration.test_bank_payments import advance, link_account
 from tests.integration.test_customers import field_violations
-from tests.integration.test_payment_gateway_events import eventually
 from tests.integration.test_payments import events, key, new_customer, sandbox_gateway
 from tests.integration.test_surface import error_info
+from tests.polling import eventually
 
 S = res.PaymentIntentStatus
 C = res.CheckoutSessionStatus

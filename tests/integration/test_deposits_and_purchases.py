@@ -12,8 +12,7 @@ import datetime as dt
 import itertools
 import json
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -49,6 +48,7 @@ from tests.ledger_support import (
     error_reason,
     field_violations,
 )
+from tests.polling import eventually
 
 W = wres.WalletTransactionStatus
 P = cres.CreditPurchaseStatus
@@ -70,18 +70,6 @@ def credits(server: Running) -> cgrpc.CreditServiceStub:
 
 def sandbox(server: Running) -> sb_grpc.SandboxServiceStub:
     return sb_grpc.SandboxServiceStub(server.channel)
-
-
-async def eventually(check: Callable[[], Awaitable[T | None]], seconds: float = 30) -> T:
-    """Poll ``check`` until it returns something truthy, failing at the deadline."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("not reached before the deadline")
-        await asyncio.sleep(0.05)
 
 
 async def saved_method(server: Running, token: str, auth: object = TENANT_AUTH) -> str:

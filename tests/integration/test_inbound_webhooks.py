@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import json
 import random
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -47,6 +46,7 @@ from tests.conftest import (
     settings_for,
     start_running,
 )
+from tests.polling import eventually
 from tests.webhook_support import Receiver
 
 STRIPE_SECRET = "whsec_relay_test"
@@ -166,17 +166,6 @@ async def listed(
         pb.ListGatewayEventsRequest(page_size=500, **filters), metadata=auth
     )
     return list(response.gateway_events)
-
-
-async def eventually(check: Any, seconds: float = 30) -> Any:
-    deadline = time.monotonic() + seconds
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("not reached before the deadline")
-        await asyncio.sleep(0.05)
 
 
 async def test_unknown_gateway_is_404_and_bad_signatures_store_nothing(relay: Running) -> None:

@@ -54,7 +54,6 @@ from tests.integration.test_deposits_and_purchases import (
     wallets,
 )
 from tests.integration.test_payment_gateway_events import (
-    eventually,
     gateway_events,
     get_intent,
     post_sandbox,
@@ -63,6 +62,7 @@ from tests.integration.test_payment_gateway_events import (
 from tests.integration.test_payments import create, events
 from tests.integration.test_surface import error_info
 from tests.ledger_support import assert_ledger_ok, error_reason
+from tests.polling import eventually
 
 G = whres.GatewayEventStatus
 W = wres.WalletTransactionStatus

@@ -25,7 +25,6 @@ from tests.contract.peers import Recorded, RecordingStripe, localstripe_card, st
 from tests.integration.test_deposit_refunds import refunds_of
 from tests.integration.test_payment_gateway_events import (
     STRIPE_SECRET,
-    eventually,
     gateway_events,
     get_intent,
     localstripe_call,
@@ -33,6 +32,7 @@ from tests.integration.test_payment_gateway_events import (
 )
 from tests.integration.test_payments import create
 from tests.integration.test_square_webhooks import post_square_event, square_settings
+from tests.polling import eventually
 
 G = whres.GatewayEventStatus
 SQUARE_PAYMENT = "sq_pay_outside_1"

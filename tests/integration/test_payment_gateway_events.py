@@ -11,10 +11,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import time
 import urllib.parse
 import urllib.request
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -42,6 +41,7 @@ from tests.conftest import (
 )
 from tests.contract.peers import localstripe_card, start_localstripe
 from tests.integration.test_payments import create
+from tests.polling import eventually
 from tests.webhook_support import Receiver
 
 S = res.PaymentIntentStatus
@@ -82,18 +82,6 @@ async def receiver() -> AsyncIterator[Receiver]:
     started = await Receiver().start()
     yield started
     await started.stop()
-
-
-async def eventually(check: Callable[[], Awaitable[T | None]], seconds: float = 30) -> T:
-    """Poll ``check`` until it returns something truthy, failing at the deadline."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("not reached before the deadline")
-        await asyncio.sleep(0.05)
 
 
 def webhooks(server: Running) -> wgrpc.WebhookServiceStub:

@@ -34,7 +34,6 @@ from store.webhook_models import GatewayEventRow
 from tests.conftest import QUICK_RELAY, TENANT_AUTH, Running, serving
 from tests.contract.prism import PLAID_SPEC, MockPeer, start_mock
 from tests.integration.test_bank_payments import events, get_intent
-from tests.integration.test_payment_gateway_events import eventually
 from tests.integration.test_plaid_payments import (
     EXAMPLE_ACCOUNT,
     EXAMPLE_TRANSFER,
@@ -43,6 +42,7 @@ from tests.integration.test_plaid_payments import (
     plaid_settings,
 )
 from tests.integration.test_remote_verifiers import Peer, PlaidKeys, serve
+from tests.polling import eventually
 
 S = res.PaymentIntentStatus
 V = res.PaymentMethodVerificationStatus

@@ -20,6 +20,7 @@ from isa.webhook.v1 import webhook_service_pb2_grpc
 from store.db import Database
 from tests.conftest import OTHER_AUTH, TENANT, TENANT_AUTH, Running
 from tests.integration.test_customers import field_violations
+from tests.polling import until
 from tests.webhook_support import Receiver, emit
 
 
@@ -169,14 +170,6 @@ async def test_rotate_returns_a_new_secret_and_delete_forgets_the_endpoint(
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND
 
 
-async def _poll(condition: object, seconds: float = 15) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        await asyncio.sleep(0.05)
-
-
 async def test_the_server_delivers_events_and_lists_them_with_their_attempts(
     server: Running, receiver: Receiver, migrated_url: str
 ) -> None:
@@ -187,7 +180,7 @@ async def test_the_server_delivers_events_and_lists_them_with_their_attempts(
         await emit(db, "other-tenant")
     finally:
         await db.dispose()
-    await _poll(lambda: len(receiver.received) >= 1)
+    await until(lambda: len(receiver.received) >= 1)
     got = receiver.received[0]
     assert standardwebhooks.Webhook(created.secret).verify(got.body, got.headers)["id"] == event.id
 
@@ -239,7 +232,7 @@ async def test_the_server_delivers_events_and_lists_them_with_their_attempts(
         pb.ReplayEventRequest(event_id=event.id, idempotency_key="replay-1"), metadata=TENANT_AUTH
     )
     assert [d.status for d in replay.deliveries] == [resources.DELIVERY_STATUS_PENDING]
-    await _poll(lambda: len(receiver.received) >= 2)
+    await until(lambda: len(receiver.received) >= 2)
     assert receiver.received[1].headers["webhook-id"] == event.id
 
 

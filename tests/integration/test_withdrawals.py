@@ -44,7 +44,6 @@ from tests.integration.test_bank_payments import events
 from tests.integration.test_deposits_and_purchases import (
     available_credits,
     credits,
-    eventually,
     get_purchase,
     purchase,
     purchase_request,
@@ -52,6 +51,7 @@ from tests.integration.test_deposits_and_purchases import (
 )
 from tests.integration.test_payment_gateway_events import gateway_events
 from tests.ledger_support import assert_ledger_ok, error_info, error_reason, field_violations, fund
+from tests.polling import eventually
 
 W = wres.WalletTransactionStatus
 P = cres.CreditPurchaseStatus
