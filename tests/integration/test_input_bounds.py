@@ -336,3 +336,30 @@ async def test_an_endpoint_on_a_private_network_is_an_internal_consumer(server: 
         hpb.CreateEndpointRequest(url="https://10.0.3.7/hooks"), metadata=TENANT_AUTH
     )
     assert made.endpoint.url == "https://10.0.3.7/hooks"
+
+
+async def test_a_refusal_echoing_huge_input_still_reaches_the_caller_whole(
+    server: Running,
+) -> None:
+    """Violations quote what was sent; 20 metadata keys of 5,000 characters each made a
+    status too large for gRPC's 8 KiB trailer limit, and the client saw
+    RESOURCE_EXHAUSTED "Stream removed" instead of INVALID_ARGUMENT."""
+    request = ppb.CreateCustomerRequest(
+        email="huge@example.com",
+        metadata={f"{index}{'ü' * 5000}": "v" for index in range(20)},
+        idempotency_key=key(),
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await server.payments().CreateCustomer(request, metadata=TENANT_AUTH)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT, caught.value.details()
+    details = caught.value.details() or ""
+    assert details.startswith("invalid request: metadata[")
+    assert details.endswith("…")
+    violations = field_violations(caught.value)
+    named = [field for field in violations if field.startswith("metadata[")]
+    assert named
+    assert all(field.endswith("…") and len(field) <= 120 for field in named)
+    assert all(violations[field] == "keys must be 1 to 40 characters" for field in named)
+    assert len(named) < 20
+    assert "and " in violations[""]
+    assert "more violations" in violations[""]

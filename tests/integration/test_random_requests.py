@@ -4,8 +4,10 @@ test_resilience sends bytes that rarely decode. Here every request decodes: each
 set or not, mostly to something a caller might plausibly send (a known id from an
 earlier answer, a small amount, "usd", a fresh idempotency key), sometimes to an edge
 (0, -1, 2**63-1, a 5,000-character string, an unknown enum value, a card number), so
-calls get past validation into the domain and the store. The generator is seeded: a
-failure names its seed and repeats.
+calls get past validation into the domain and the store. Every refusal must be ours,
+with its ErrorInfo: a status too large for gRPC's trailer limit arrives as grpc-core's
+RESOURCE_EXHAUSTED instead. The generator is seeded: a failure names its seed and
+repeats.
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ import grpc
 from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescriptor
 from google.protobuf.message import Message
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 
 from server.app import NOT_YET
 from server.protos import load_descriptors
+from server.status import ERROR_DOMAIN
 from tests.conftest import TENANT_AUTH, Running
 
 SEEDS: Final = (1, 2)
@@ -213,6 +218,23 @@ async def call(server: Running, service: str, method: MethodDescriptor, request:
     return await stub(request, metadata=TENANT_AUTH, timeout=20)
 
 
+def our_error_info(error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo | None:
+    """The ErrorInfo our status mapping put in the details; None when the refusal came
+    from elsewhere (grpc-core's own, e.g. RESOURCE_EXHAUSTED for oversized trailers)."""
+    try:
+        status = rpc_status.from_call(error)
+    except ValueError:  # details of another status than the call ended with
+        return None
+    if status is None:
+        return None
+    for detail in status.details:
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            return info if info.domain == ERROR_DOMAIN else None
+    return None
+
+
 async def test_random_requests_get_a_precise_status(server: Running) -> None:
     methods = every_method()
     answered: dict[grpc.StatusCode, int] = {}
@@ -229,6 +251,7 @@ async def test_random_requests_get_a_precise_status(server: Running) -> None:
                 where = f"seed {seed}, call {number}: {method.name}({request})"
                 assert code not in NEVER, f"{where} answered {code}: {error.details()}"
                 assert "Traceback" not in (error.details() or ""), where
+                assert our_error_info(error) is not None, f"{where}: {code} {error.details()}"
             answered[code] = answered.get(code, 0) + 1
     # the requests reached the domain, not only the validators
     assert answered.get(grpc.StatusCode.OK, 0) > len(SEEDS) * CALLS_PER_SEED // 10

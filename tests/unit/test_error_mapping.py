@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
 import logging
+import urllib.parse
 from typing import Any
 
 import grpc
@@ -158,3 +160,54 @@ async def test_after_the_deadline_the_task_is_not_left_cancelling() -> None:
     assert await asyncio.create_task(call()) == 0
     assert context.status is not None
     assert context.status.code == grpc.StatusCode.DEADLINE_EXCEEDED
+
+
+async def refused(
+    error: InvalidInput,
+) -> tuple[Ended, status_pb2.Status, error_details_pb2.BadRequest]:
+    """How a call raising ``error`` ends: the abort, its rich status and its BadRequest."""
+
+    async def refuse(_request: object, _context: object) -> None:
+        raise error
+
+    context = FakeContext()
+    await run(refuse, context)
+    assert context.status is not None
+    rich, info = details_of(context.status)
+    assert info.reason == "INVALID_ARGUMENT"
+    bad = error_details_pb2.BadRequest()
+    rich.details[1].Unpack(bad)
+    return context.status, rich, bad
+
+
+async def test_a_status_stays_under_grpc_trailer_limits_whatever_the_input_held() -> None:
+    """grpc-core refuses trailers over 8 KiB (the caller would get RESOURCE_EXHAUSTED):
+    the message is percent-encoded on the wire, the details base64."""
+    huge = "é" * 5000
+    ended, rich, bad = await refused(
+        InvalidInput(
+            [
+                FieldViolation(f"metadata['{huge}{index}']", f"unknown gateway '{huge}'")
+                for index in range(100)
+            ]
+        )
+    )
+    message_on_wire = urllib.parse.quote(ended.details, safe=" ")
+    details_on_wire = base64.b64encode(rich.SerializeToString())
+    assert len(message_on_wire) + len(details_on_wire) < 8192 - 512  # room for the rest
+    assert ended.details == rich.message
+    assert rich.message.endswith("…")
+    *shown, marker = bad.field_violations
+    assert shown
+    assert all(len(v.field) <= 120 and len(v.description) <= 240 for v in shown)
+    assert shown[0].field.startswith("metadata['é")
+    assert shown[0].field.endswith("…")
+    assert marker.description == f"and {100 - len(shown)} more violations, not shown"
+
+
+async def test_a_small_status_is_left_as_it_was() -> None:
+    ended, _, bad = await refused(InvalidInput([FieldViolation("amount", "must be positive")]))
+    assert [(v.field, v.description) for v in bad.field_violations] == [
+        ("amount", "must be positive")
+    ]
+    assert ended.details == "invalid request: amount: must be positive"
