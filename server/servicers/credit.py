@@ -43,7 +43,7 @@ from server.servicers.ledger_calls import run_collecting
 from server.servicers.payment_messages import payment_error
 from server.servicers.support import (
     Checks,
-    encode_page_token,
+    page_messages,
     run_idempotent,
     set_timestamp,
     timestamp,
@@ -230,9 +230,9 @@ class CreditServicer:
             )
             packages = packages[start:]
         page = page_of(packages, page_request)
+        credit_packages, next_page_token = page_messages(page, package_message)
         return pb.ListCreditPackagesResponse(
-            credit_packages=[package_message(p) for p in page.items],
-            next_page_token=encode_page_token(page.next_before_id),
+            credit_packages=credit_packages, next_page_token=next_page_token
         )
 
     async def PurchaseCredits(
@@ -408,7 +408,7 @@ class CreditServicer:
                 checks.fail("type", "is not a known CreditTransactionType")
         checks.raise_if_any()
         page = await self._credits.list_transactions(caller().id, owner_id, page_request, kind)
+        credit_transactions, next_page_token = page_messages(page, transaction_message)
         return pb.ListCreditTransactionsResponse(
-            credit_transactions=[transaction_message(r) for r in page.items],
-            next_page_token=encode_page_token(page.next_before_id),
+            credit_transactions=credit_transactions, next_page_token=next_page_token
         )

@@ -58,7 +58,7 @@ from server.servicers.payment_messages import (
     method_message,
     refund_message,
 )
-from server.servicers.support import Checks, encode_page_token, run_idempotent, timestamp
+from server.servicers.support import Checks, page_messages, run_idempotent, timestamp
 from store.payments import CaptureMethod
 
 _CRYPTO: Final = "crypto payments are not built yet"
@@ -194,10 +194,8 @@ class PaymentServicer:
         )
         checks.raise_if_any()
         page = await self._customers.list(caller().id, page_request, where)
-        return pb.ListCustomersResponse(
-            customers=[customer_message(c) for c in page.items],
-            next_page_token=encode_page_token(page.next_before_id),
-        )
+        customers, next_page_token = page_messages(page, customer_message)
+        return pb.ListCustomersResponse(customers=customers, next_page_token=next_page_token)
 
     # --- saved payment methods -----------------------------------------------------------
 
@@ -307,9 +305,9 @@ class PaymentServicer:
         )
         checks.raise_if_any()
         page = await self._domain.methods.list(caller().id, customer_id, page_request, where)
+        payment_methods, next_page_token = page_messages(page, method_message)
         return pb.ListPaymentMethodsResponse(
-            payment_methods=[method_message(m) for m in page.items],
-            next_page_token=encode_page_token(page.next_before_id),
+            payment_methods=payment_methods, next_page_token=next_page_token
         )
 
     async def DetachPaymentMethod(
@@ -489,9 +487,9 @@ class PaymentServicer:
         )
         checks.raise_if_any()
         page = await self._domain.intents.list(caller().id, page_request, where)
+        payment_intents, next_page_token = page_messages(page, intent_message)
         return pb.ListPaymentIntentsResponse(
-            payment_intents=[intent_message(i) for i in page.items],
-            next_page_token=encode_page_token(page.next_before_id),
+            payment_intents=payment_intents, next_page_token=next_page_token
         )
 
     # --- refunds -------------------------------------------------------------------------
@@ -542,10 +540,8 @@ class PaymentServicer:
         )
         checks.raise_if_any()
         page = await self._domain.intents.list_refunds(caller().id, page_request, intent_id or None)
-        return pb.ListRefundsResponse(
-            refunds=[refund_message(r) for r in page.items],
-            next_page_token=encode_page_token(page.next_before_id),
-        )
+        refunds, next_page_token = page_messages(page, refund_message)
+        return pb.ListRefundsResponse(refunds=refunds, next_page_token=next_page_token)
 
     # --- disputes ------------------------------------------------------------------------
 
@@ -568,10 +564,8 @@ class PaymentServicer:
         )
         checks.raise_if_any()
         page = await self._domain.disputes.list(caller().id, page_request, intent_id or None)
-        return pb.ListDisputesResponse(
-            disputes=[dispute_message(d) for d in page.items],
-            next_page_token=encode_page_token(page.next_before_id),
-        )
+        disputes, next_page_token = page_messages(page, dispute_message)
+        return pb.ListDisputesResponse(disputes=disputes, next_page_token=next_page_token)
 
     # --- checkout ------------------------------------------------------------------------
 

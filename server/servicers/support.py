@@ -19,9 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.context import caller
 from server.errors import FieldViolation, InvalidInput
 from server.idempotency import Idempotency, IdempotentCall
-from server.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
+from server.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest
 
 M = TypeVar("M", bound=Message)
+T = TypeVar("T")
 
 MAX_IDEMPOTENCY_KEY_LENGTH: Final = 255
 MAX_METADATA_KEYS: Final = 50
@@ -151,6 +152,29 @@ def encode_page_token(before_id: str | None) -> str:
     if before_id is None:
         return ""
     return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{before_id}".encode()).decode().rstrip("=")
+
+
+#: Bytes of a List response's items: gRPC clients refuse a message over 4 MiB unless
+#: told otherwise (RESOURCE_EXHAUSTED, and the page is lost), and 500 gateway events of
+#: a few KiB each, or records carrying full metadata, pass that.
+MAX_PAGE_BYTES: Final = 3 * 1024 * 1024
+#: What a repeated field adds to each item beyond the item: its tag and length prefix.
+_ITEM_OVERHEAD_BYTES: Final = 6
+
+
+def page_messages(page: Page[T], to_message: Callable[[T], M]) -> tuple[list[M], str]:
+    """A page's items as messages and the token of the next page, stopping short of
+    :data:`MAX_PAGE_BYTES` (one item always goes out): the rest follows on the next
+    page instead of the whole response being refused by the caller's channel."""
+    messages: list[M] = []
+    total = 0
+    for item in page.items:
+        message = to_message(item)
+        total += message.ByteSize() + _ITEM_OVERHEAD_BYTES
+        if messages and total > MAX_PAGE_BYTES:
+            return messages, encode_page_token(page.first(len(messages)).next_before_id)
+        messages.append(message)
+    return messages, encode_page_token(page.next_before_id)
 
 
 def decode_page_token(token: str) -> str | None:

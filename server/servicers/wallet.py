@@ -37,7 +37,7 @@ from server.servicers.ledger_calls import run_collecting
 from server.servicers.payment_messages import payment_error
 from server.servicers.support import (
     Checks,
-    encode_page_token,
+    page_messages,
     run_idempotent,
     set_timestamp,
     timestamp,
@@ -373,7 +373,7 @@ class WalletServicer:
             page_request,
             TransactionFilter(currency=currency or None, type=kind),
         )
+        wallet_transactions, next_page_token = page_messages(page, transaction_message)
         return pb.ListTransactionsResponse(
-            wallet_transactions=[transaction_message(r) for r in page.items],
-            next_page_token=encode_page_token(page.next_before_id),
+            wallet_transactions=wallet_transactions, next_page_token=next_page_token
         )

@@ -15,7 +15,7 @@ from isa.webhook.v1 import webhook_service_pb2 as pb
 from server.context import caller
 from server.idempotency import Idempotency
 from server.interceptors import Context
-from server.servicers.support import Checks, encode_page_token, run_idempotent, timestamp
+from server.servicers.support import Checks, page_messages, run_idempotent, timestamp
 from server.webhooks.deliveries import Delivery, DeliveryService, Event
 from server.webhooks.endpoints import (
     DEFAULT_PREVIOUS_SECRET_TTL,
@@ -231,10 +231,8 @@ class WebhookServicer:
         page_request = checks.page(request.page_size, request.page_token)
         checks.raise_if_any()
         page = await self._endpoints.list(caller().id, page_request)
-        return pb.ListEndpointsResponse(
-            endpoints=[endpoint_message(e) for e in page.items],
-            next_page_token=encode_page_token(page.next_before_id),
-        )
+        endpoints, next_page_token = page_messages(page, endpoint_message)
+        return pb.ListEndpointsResponse(endpoints=endpoints, next_page_token=next_page_token)
 
     async def GetEndpoint(
         self, request: pb.GetEndpointRequest, _context: Context
@@ -358,10 +356,8 @@ class WebhookServicer:
         page = await self._deliveries.list_events(
             caller().id, page_request, type=event_type or None, resource_id=resource_id or None
         )
-        return pb.ListEventsResponse(
-            events=[event_message(e) for e in page.items],
-            next_page_token=encode_page_token(page.next_before_id),
-        )
+        events, next_page_token = page_messages(page, event_message)
+        return pb.ListEventsResponse(events=events, next_page_token=next_page_token)
 
     async def GetEvent(self, request: pb.GetEventRequest, _context: Context) -> pb.GetEventResponse:
         checks = Checks()
@@ -398,10 +394,8 @@ class WebhookServicer:
             page_request,
             DeliveryFilter(endpoint_id=endpoint_id, event_id=event_id, status=status),
         )
-        return pb.ListDeliveriesResponse(
-            deliveries=[delivery_message(d) for d in page.items],
-            next_page_token=encode_page_token(page.next_before_id),
-        )
+        deliveries, next_page_token = page_messages(page, delivery_message)
+        return pb.ListDeliveriesResponse(deliveries=deliveries, next_page_token=next_page_token)
 
     async def ReplayEvent(
         self, request: pb.ReplayEventRequest, _context: Context
@@ -444,9 +438,9 @@ class WebhookServicer:
             gateway=request.gateway or None,
             status=status,
         )
+        gateway_events, next_page_token = page_messages(page, gateway_event_message)
         return pb.ListGatewayEventsResponse(
-            gateway_events=[gateway_event_message(e) for e in page.items],
-            next_page_token=encode_page_token(page.next_before_id),
+            gateway_events=gateway_events, next_page_token=next_page_token
         )
 
     async def ReprocessGatewayEvent(
