@@ -69,6 +69,8 @@ _INTENT_STATUS_FILTERS: Final = frozenset(resources.PaymentIntentStatus.values()
 _CHECKOUT_MODES: Final = frozenset(
     {resources.CHECKOUT_SESSION_MODE_PAYMENT, resources.CHECKOUT_SESSION_MODE_SUBSCRIPTION}
 )
+#: Stripe Checkout takes at most 100 line items; so does the sandbox's page.
+MAX_CHECKOUT_LINE_ITEMS: Final = 100
 _MAX_MICRODEPOSIT_AMOUNT: Final = 100  # cents: micro-deposits are under a dollar
 
 #: Methods not built yet, with the note their UNIMPLEMENTED answer carries.
@@ -576,6 +578,12 @@ class PaymentServicer:
         if request.mode not in _CHECKOUT_MODES:
             checks.fail("mode", "must be PAYMENT or SUBSCRIPTION")
         subscription = request.mode == resources.CHECKOUT_SESSION_MODE_SUBSCRIPTION
+        lines = request.line_items.items
+        if len(lines) > MAX_CHECKOUT_LINE_ITEMS:  # refused whole, not read line by line
+            checks.fail(
+                "line_items.items", f"may hold at most {MAX_CHECKOUT_LINE_ITEMS} line items"
+            )
+            checks.raise_if_any()
         items = tuple(
             LineItem(
                 description=checks.text(
@@ -589,7 +597,7 @@ class PaymentServicer:
                     checks, f"line_items.items[{n}].unit_amount", i.unit_amount, allow_zero=True
                 ),
             )
-            for n, i in enumerate(request.line_items.items)
+            for n, i in enumerate(lines)
         )
         if not subscription and not items:
             checks.fail("line_items", "at least one line item is required in PAYMENT mode")

@@ -363,3 +363,26 @@ async def test_a_refusal_echoing_huge_input_still_reaches_the_caller_whole(
     assert len(named) < 20
     assert "and " in violations[""]
     assert "more violations" in violations[""]
+
+
+@pytest.mark.parametrize(("lines", "accepted"), [(100, True), (101, False)])
+async def test_a_checkout_takes_at_most_a_hundred_line_items(
+    server: Running, lines: int, accepted: bool
+) -> None:
+    """As Stripe Checkout: 50,000 lines were taken, stored and echoed (450 KB)."""
+    request = ppb.CreateCheckoutSessionRequest(
+        mode=pres.CHECKOUT_SESSION_MODE_PAYMENT,
+        line_items=pres.CheckoutLineItems(
+            items=[pres.CheckoutLineItem(description="seat", quantity=1, unit_amount=100)] * lines
+        ),
+        success_url="https://portal.example/paid",
+        cancel_url="https://portal.example/cart",
+        idempotency_key=key(),
+    )
+    if accepted:
+        created = await server.payments().CreateCheckoutSession(request, metadata=TENANT_AUTH)
+        assert len(created.checkout_session.line_items) == lines
+        assert created.checkout_session.amount_total == 100 * lines
+        return
+    violations = await invalid(server.payments().CreateCheckoutSession, request)
+    assert violations == {"line_items.items": "may hold at most 100 line items"}
