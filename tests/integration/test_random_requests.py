@@ -12,6 +12,7 @@ repeats.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
 from collections.abc import Callable
@@ -31,6 +32,10 @@ from tests.conftest import TENANT_AUTH, Running
 
 SEEDS: Final = (1, 2)
 CALLS_PER_SEED: Final = 500
+#: The concurrent run: calls sent together, racing on the resources earlier ones made.
+CONCURRENT_SEED: Final = 3
+IN_FLIGHT: Final = 8
+BATCHES: Final = 60
 #: How often a field gets an edge value rather than a plausible one.
 EDGE_RATE: Final = 0.06
 #: Answers that mean the server, not the request, went wrong.
@@ -235,6 +240,14 @@ def our_error_info(error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo |
     return None
 
 
+def assert_precise(error: grpc.aio.AioRpcError, where: str) -> None:
+    """A refusal the caller can act on: ours, with its ErrorInfo, and nothing of a bug."""
+    code = error.code()
+    assert code not in NEVER, f"{where} answered {code}: {error.details()}"
+    assert "Traceback" not in (error.details() or ""), where
+    assert our_error_info(error) is not None, f"{where}: {code} {error.details()}"
+
+
 async def test_random_requests_get_a_precise_status(server: Running) -> None:
     methods = every_method()
     answered: dict[grpc.StatusCode, int] = {}
@@ -248,12 +261,35 @@ async def test_random_requests_get_a_precise_status(server: Running) -> None:
                 code = grpc.StatusCode.OK
             except grpc.aio.AioRpcError as error:
                 code = error.code()
-                where = f"seed {seed}, call {number}: {method.name}({request})"
-                assert code not in NEVER, f"{where} answered {code}: {error.details()}"
-                assert "Traceback" not in (error.details() or ""), where
-                assert our_error_info(error) is not None, f"{where}: {code} {error.details()}"
+                assert_precise(error, f"seed {seed}, call {number}: {method.name}({request})")
             answered[code] = answered.get(code, 0) + 1
     # the requests reached the domain, not only the validators
     assert answered.get(grpc.StatusCode.OK, 0) > len(SEEDS) * CALLS_PER_SEED // 10
     assert grpc.StatusCode.FAILED_PRECONDITION in answered
     assert grpc.StatusCode.NOT_FOUND in answered or grpc.StatusCode.ALREADY_EXISTS in answered
+
+
+async def test_random_requests_racing_each_other_get_a_precise_status(server: Running) -> None:
+    """The same, eight calls at a time: a capture beside a refund, a transfer beside a
+    withdrawal from the same wallet, two creates with one key."""
+    methods = every_method()
+    requests = Requests(CONCURRENT_SEED)
+    answered = 0
+    for batch in range(BATCHES):
+        made = []
+        for _ in range(IN_FLIGHT):
+            service, method = requests.rng.choice(methods)
+            made.append((service, method, requests.make(method.input_type)))
+        results = await asyncio.gather(
+            *(call(server, service, method, request) for service, method, request in made),
+            return_exceptions=True,
+        )
+        for (_, method, request), result in zip(made, results, strict=True):
+            if isinstance(result, grpc.aio.AioRpcError):
+                assert_precise(result, f"batch {batch}: {method.name}({request})")
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                requests.learn(result)
+                answered += 1
+    assert answered > BATCHES * IN_FLIGHT // 10
