@@ -38,6 +38,4 @@ class Page(Generic[T]):
 
 def page_of(items: Sequence[T], request: PageRequest, *, id_of: str = "id") -> Page[T]:
     """Cut a list fetched with ``size + 1`` rows into a page and its continuation."""
-    if len(items) <= request.size:
-        return Page(items=items, next_before_id=None, id_of=id_of)
     return Page(items=items, next_before_id=None, id_of=id_of).first(request.size)

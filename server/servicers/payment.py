@@ -70,7 +70,7 @@ _CHECKOUT_MODES: Final = frozenset(
     {resources.CHECKOUT_SESSION_MODE_PAYMENT, resources.CHECKOUT_SESSION_MODE_SUBSCRIPTION}
 )
 #: Stripe Checkout takes at most 100 line items; so does the sandbox's page.
-MAX_CHECKOUT_LINE_ITEMS: Final = 100
+_MAX_CHECKOUT_LINE_ITEMS: Final = 100
 _MAX_MICRODEPOSIT_AMOUNT: Final = 100  # cents: micro-deposits are under a dollar
 
 #: Methods not built yet, with the note their UNIMPLEMENTED answer carries.
@@ -579,9 +579,9 @@ class PaymentServicer:
             checks.fail("mode", "must be PAYMENT or SUBSCRIPTION")
         subscription = request.mode == resources.CHECKOUT_SESSION_MODE_SUBSCRIPTION
         lines = request.line_items.items
-        if len(lines) > MAX_CHECKOUT_LINE_ITEMS:  # refused whole, not read line by line
+        if len(lines) > _MAX_CHECKOUT_LINE_ITEMS:  # refused whole, not read line by line
             checks.fail(
-                "line_items.items", f"may hold at most {MAX_CHECKOUT_LINE_ITEMS} line items"
+                "line_items.items", f"may hold at most {_MAX_CHECKOUT_LINE_ITEMS} line items"
             )
             checks.raise_if_any()
         items = tuple(

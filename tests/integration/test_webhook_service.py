@@ -3,8 +3,6 @@ events and deliveries as a consumer lists them, and the server's own worker deli
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -20,7 +18,7 @@ from isa.webhook.v1 import webhook_service_pb2_grpc
 from store.db import Database
 from tests.conftest import OTHER_AUTH, TENANT, TENANT_AUTH, Running
 from tests.integration.test_customers import field_violations
-from tests.polling import until
+from tests.polling import eventually, until
 from tests.webhook_support import Receiver, emit
 
 
@@ -195,17 +193,14 @@ async def test_the_server_delivers_events_and_lists_them_with_their_attempts(
         await stub(server).GetEvent(pb.GetEventRequest(id=event.id), metadata=OTHER_AUTH)
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND
 
-    async def delivered() -> pb.ListDeliveriesResponse:
-        return await stub(server).ListDeliveries(
+    async def delivered() -> pb.ListDeliveriesResponse | None:
+        listing = await stub(server).ListDeliveries(
             pb.ListDeliveriesRequest(endpoint_id=created.id), metadata=TENANT_AUTH
         )
+        succeeded = listing.deliveries[0].status == resources.DELIVERY_STATUS_SUCCEEDED
+        return listing if succeeded else None
 
-    listing = await delivered()
-    deadline = time.monotonic() + 10
-    while listing.deliveries[0].status != resources.DELIVERY_STATUS_SUCCEEDED:
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.05)
-        listing = await delivered()
+    listing = await eventually(delivered, seconds=10)
     [delivery] = listing.deliveries
     assert delivery.event_id == event.id
     for status, expected in (
