@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final, TypeVar
 
 from gateways.errors import GatewayRejected
 from gateways.sandbox.events import bank_transfer_event
+from gateways.sandbox.refs import sandbox_ref
 from gateways.sandbox.webhooks import SandboxWebhooks
 from gateways.types import (
     BankAccount,
@@ -151,7 +151,7 @@ class _BankState:
 
 
 def _ref(prefix: str) -> str:
-    return f"{prefix}-sandbox-{secrets.token_hex(8)}"
+    return sandbox_ref(prefix, separator="-")
 
 
 class SandboxBankRail:

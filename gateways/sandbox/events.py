@@ -8,11 +8,11 @@ relay treat it like a provider's test mode. :func:`payment_event` writes one;
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Mapping
 from typing import Any, Final
 
+from gateways.sandbox.refs import sandbox_ref
 from gateways.stripe.events import dispute_update
 from gateways.types import (
     BankTransferResult,
@@ -41,7 +41,7 @@ _REFUND_STATUS: Final = {
 
 def _envelope(event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": f"evt_sandbox_{secrets.token_hex(12)}",
+        "id": sandbox_ref("evt", length=24),
         "object": "event",
         "type": event_type,
         "created": int(time.time()),

@@ -17,7 +17,6 @@ import asyncio
 import datetime as dt
 import enum
 import random
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Final, TypeVar
@@ -35,6 +34,7 @@ from gateways.sandbox.cards import (
     luhn_ok,
 )
 from gateways.sandbox.events import dispute_event, payment_event
+from gateways.sandbox.refs import random_part, sandbox_ref
 from gateways.sandbox.webhooks import SandboxWebhooks
 from gateways.types import (
     AccountLinkRequest,
@@ -128,7 +128,7 @@ class _State:
 
 
 def _ref(prefix: str) -> str:
-    return f"{prefix}_sandbox_{secrets.token_hex(8)}"
+    return sandbox_ref(prefix)
 
 
 class SandboxGateway(SandboxBankRail):
@@ -403,7 +403,7 @@ class SandboxGateway(SandboxBankRail):
             return AccountLinkResult(
                 url=(
                     f"{self._config.base_url}/sandbox/connect/{request.gateway_reference}/"
-                    f"{request.type}?link={secrets.token_hex(8)}"
+                    f"{request.type}?link={random_part(16)}"
                 ),
                 expire_time=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5),
             )
@@ -426,7 +426,7 @@ class SandboxGateway(SandboxBankRail):
             exp_month=exp_month,
             exp_year=exp_year,
         )
-        token = f"tok_{secrets.token_hex(12)}"
+        token = f"tok_{random_part(24)}"
         self._state.tokens[token] = card
         return token, card.brand, card.last4
 
