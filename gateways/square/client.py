@@ -13,6 +13,8 @@ Square's answers become ours here, by what is known about the request's fate:
 - connection refused / connect timeout → :class:`GatewayUnavailable` (nothing was sent)
 - other transport errors, HTTP 5xx → :class:`OutcomeUnknown` (it may have acted)
 - HTTP 401 / 403 → :class:`GatewayAuthError`
+- ``IDEMPOTENCY_KEY_REUSED`` → :class:`OutcomeUnknown` (the key acted before, with other
+  parameters: what it did is Square's record, not this answer's)
 - any other refusal (400, 404, 409 …) → :class:`GatewayRejected` with Square's code
 """
 
@@ -97,8 +99,11 @@ def _translate(error: ApiError) -> Exception:
     if status in (401, 403):
         return GatewayAuthError(NAME, f"the access token was refused ({first.code or status})")
     if first.code == "IDEMPOTENCY_KEY_REUSED":
-        return GatewayRejected(
-            NAME, "idempotency key reused with other parameters", code="idempotency_error"
+        # The key made something before, with other parameters: not "nothing was done".
+        return OutcomeUnknown(
+            NAME,
+            "the idempotency key was used before with other parameters: "
+            "what that first request did is unknown",
         )
     return GatewayRejected(
         NAME, first.detail or f"Square refused the request ({status})", code=first.code.lower()

@@ -9,7 +9,10 @@ request's fate:
 - ``RateLimitError``, connection refused → :class:`GatewayUnavailable` (nothing done)
 - other connection errors, ``APIError`` (5xx) → :class:`OutcomeUnknown` (may have acted)
 - ``AuthenticationError``, ``PermissionError`` → :class:`GatewayAuthError`
-- ``InvalidRequestError``, ``IdempotencyError`` → :class:`GatewayRejected`
+- ``IdempotencyError`` → :class:`OutcomeUnknown`: the key was used before, with other
+  parameters, and what that first request did is Stripe's record, not this answer's
+  (refusing it as "nothing charged" could forget a payment made under the key)
+- ``InvalidRequestError`` → :class:`GatewayRejected`
 """
 
 from __future__ import annotations
@@ -70,8 +73,10 @@ def _translate(error: Exception) -> Exception:
     if isinstance(error, stripe.AuthenticationError | stripe.PermissionError):
         return GatewayAuthError(NAME, "the API key was refused")
     if isinstance(error, stripe.IdempotencyError):
-        return GatewayRejected(
-            NAME, "idempotency key reused with other parameters", code="idempotency_error"
+        return OutcomeUnknown(
+            NAME,
+            "the idempotency key was used before with other parameters: "
+            "what that first request did is unknown",
         )
     if isinstance(error, stripe.InvalidRequestError):
         # Stripe documents 404 as "the requested resource doesn't exist"; it names it

@@ -311,7 +311,7 @@ async def test_a_failed_payment_read_later_carries_its_decline(
         (503, "API_ERROR", "SERVICE_UNAVAILABLE", OutcomeUnknown),
         (401, "AUTHENTICATION_ERROR", "UNAUTHORIZED", GatewayAuthError),
         (403, "AUTHENTICATION_ERROR", "INSUFFICIENT_SCOPES", GatewayAuthError),
-        (400, "INVALID_REQUEST_ERROR", "IDEMPOTENCY_KEY_REUSED", GatewayRejected),
+        (400, "INVALID_REQUEST_ERROR", "IDEMPOTENCY_KEY_REUSED", OutcomeUnknown),
         (400, "INVALID_REQUEST_ERROR", "CARD_TOKEN_USED", GatewayRejected),
     ],
 )
@@ -338,11 +338,11 @@ async def test_rejections_carry_squares_code(
 ) -> None:
     recording.reply = lambda _r: (
         400,
-        {"errors": [{"category": "INVALID_REQUEST_ERROR", "code": "IDEMPOTENCY_KEY_REUSED"}]},
+        {"errors": [{"category": "INVALID_REQUEST_ERROR", "code": "CARD_TOKEN_USED"}]},
     )
-    with pytest.raises(GatewayRejected) as reused:
+    with pytest.raises(GatewayRejected) as used:
         await square.charge(charge_request())
-    assert reused.value.code == "idempotency_error"
+    assert used.value.code == "card_token_used"
     recording.reply = lambda _r: (
         400,
         {

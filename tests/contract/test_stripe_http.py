@@ -327,6 +327,10 @@ async def test_card_declined_is_a_decline_with_its_decline_code(
         (429, "rate_limit_error", GatewayUnavailable),
         (500, "api_error", OutcomeUnknown),
         (401, "invalid_request_error", GatewayAuthError),
+        # the key made something before, with other parameters: not "nothing charged"
+        (400, "idempotency_error", OutcomeUnknown),
+        # idempotency_key_in_use: a request with the key is still running at Stripe
+        (409, "invalid_request_error", OutcomeUnknown),
     ],
 )
 async def test_stripe_errors_map_to_what_is_known_about_the_request(
