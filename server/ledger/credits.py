@@ -231,7 +231,8 @@ class CreditService:
     # -- grants ----------------------------------------------------------------------
 
     async def grant(self, session: AsyncSession, client_id: str, new: NewGrant) -> CreditGrant:
-        """Give credits (optionally expiring); a GRANT transaction records it."""
+        """Give credits (optionally expiring); a GRANT transaction records it, event
+        credit.granted (a grant is often a back office's: the owner's app hears of it)."""
         if new.expire_time is not None and new.expire_time <= self._now():
             raise InvalidState("expire_time must be in the future")
         grant, _ = await self._issue(
@@ -243,6 +244,13 @@ class CreditService:
             reason=new.reason,
             metadata=new.metadata,
             source=GrantSource.GRANT,
+        )
+        await record_event(
+            session,
+            client_id=client_id,
+            event_type="credit.granted",
+            resource_id=grant.id,
+            data=grant,
         )
         return grant
 

@@ -53,6 +53,7 @@ KNOWN_EVENT_TYPES: Final = frozenset(
         "wallet.transfer.completed",
         "wallet.withdrawal.succeeded",
         "wallet.withdrawal.failed",
+        "credit.granted",
         "credit.purchased",
         "credit.purchase_failed",
         "credit.expired",

@@ -269,6 +269,38 @@ async def test_replaying_credit_calls_changes_nothing(server: Running) -> None:
     await assert_ledger_ok(server.runtime.db)
 
 
+async def test_a_grant_is_announced_once_with_the_grant(server: Running) -> None:
+    request = pb.GrantCreditsRequest(
+        owner_id="org-9",
+        amount=40,
+        reason="goodwill",
+        metadata={"ticket": "T-1"},
+        idempotency_key="g-announced",
+    )
+    grant = (await stub(server).GrantCredits(request, metadata=TENANT_AUTH)).credit_grant
+    assert (await stub(server).GrantCredits(request, metadata=TENANT_AUTH)).credit_grant == grant
+    async with server.runtime.db.read() as session:
+        rows = (
+            await session.execute(
+                text("SELECT type, payload FROM events WHERE resource_id = :id ORDER BY id"),
+                {"id": grant.id},
+            )
+        ).all()
+    assert [row[0] for row in rows] == ["credit.granted"]
+    data = json.loads(rows[0][1])["data"]
+    assert (data["id"], data["owner_id"], data["amount"], data["remaining"]) == (
+        grant.id,
+        "org-9",
+        40,
+        40,
+    )
+    assert (data["reason"], data["metadata"], data["expire_time"]) == (
+        "goodwill",
+        {"ticket": "T-1"},
+        None,
+    )
+
+
 # -- domain rules with a movable clock -----------------------------------------------
 
 
@@ -330,7 +362,11 @@ async def test_expired_credits_move_to_the_expired_account(db: Database) -> None
     assert await credits.expire_grants() == 1
     assert await credits.expire_grants() == 0
     async with db.read() as session:
-        events = (await session.execute(text("SELECT type, payload FROM events"))).all()
+        events = (
+            await session.execute(
+                text("SELECT type, payload FROM events WHERE type <> 'credit.granted'")
+            )
+        ).all()
         expired = await session.scalar(
             text("SELECT balance FROM ledger_accounts WHERE kind = 'expired_credits'")
         )
