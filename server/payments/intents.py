@@ -1302,9 +1302,10 @@ class PaymentIntentService:
                 await intents.record_attempt_unknown(intent.id, lost.gateway, operation=operation)
                 await self._announce_creation(session, intent)
             raise GatewayOutcomeUnknown(
-                f"the gateway did not answer in time; retry with the same idempotency key "
-                f"to learn the outcome of payment intent {intent.id} (it is never charged twice)",
-                metadata={"payment_intent_id": intent.id},
+                f"the gateway's answer left the outcome unknown ({lost.gateway}: "
+                f"{lost.message}); retry with the same idempotency key to learn the outcome "
+                f"of payment intent {intent.id} (it is never charged twice)",
+                metadata={"payment_intent_id": intent.id, "gateway": lost.gateway},
             ) from None
         except (GatewayUnavailable, GatewayAuthError) as refused:
             if _scheduled_debit(intent):

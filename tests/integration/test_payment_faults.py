@@ -93,6 +93,9 @@ async def test_timeout_after_the_charge_then_retry_with_the_same_key_charges_onc
         await stub.CreatePaymentIntent(CHARGE, metadata=TENANT_AUTH)
     assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
     assert error_info(caught.value).reason == "GATEWAY_ERROR"
+    assert error_info(caught.value).metadata["gateway"] == "sandbox"
+    # what the gateway's side said, not a guess ("did not answer in time")
+    assert "simulated timeout after charge took effect" in str(caught.value.details())
     assert sandbox(timing_out).charges_made == 1
     (pending,) = (
         await stub.ListPaymentIntents(pb.ListPaymentIntentsRequest(), metadata=TENANT_AUTH)
