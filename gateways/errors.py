@@ -12,6 +12,8 @@ exceptions say what is known about the request's fate, which decides what is saf
 
 from __future__ import annotations
 
+from typing import Final
+
 
 class GatewayError(Exception):
     """Base of every "could not ask" error; ``gateway`` names the adapter."""
@@ -28,6 +30,14 @@ class GatewayUnavailable(GatewayError):
 
 class OutcomeUnknown(GatewayError):
     """Sent, but no answer (timeout, connection lost): reconcile with the same key."""
+
+
+#: An adapter's OutcomeUnknown message when the gateway says our key was used before with
+#: other parameters: the first request under it acted or not, which this answer hides.
+KEY_REUSED: Final = (
+    "the idempotency key was used before with other parameters: "
+    "what that first request did is unknown"
+)
 
 
 class GatewayAuthError(GatewayError):

@@ -127,10 +127,6 @@ class _State:
     charges_made: int = 0
 
 
-def _ref(prefix: str) -> str:
-    return sandbox_ref(prefix)
-
-
 class SandboxGateway(SandboxBankRail):
     """Card payments, saved methods, checkout, marketplace accounts and (from
     :class:`SandboxBankRail`) bank accounts and ACH transfers, simulated."""
@@ -228,7 +224,7 @@ class SandboxGateway(SandboxBankRail):
         def act() -> ChargeResult:
             card = self._use(request.payment_method)
             payment = _Payment(
-                reference=_ref("pi"),
+                reference=sandbox_ref("pi"),
                 amount=request.amount,
                 currency=request.currency,
                 card=card,
@@ -306,7 +302,7 @@ class SandboxGateway(SandboxBankRail):
             payment.amount_refunded += request.amount
             refund = RefundResult(
                 outcome=Outcome.SUCCEEDED,
-                gateway_reference=_ref("re"),
+                gateway_reference=sandbox_ref("re"),
                 amount=request.amount,
                 currency=payment.currency,
                 payment_reference=payment.reference,
@@ -331,7 +327,7 @@ class SandboxGateway(SandboxBankRail):
 
     async def create_customer(self, request: CustomerRequest) -> str:
         def act() -> str:
-            reference = _ref("cus")
+            reference = sandbox_ref("cus")
             self._state.customers.add(reference)
             return reference
 
@@ -340,7 +336,7 @@ class SandboxGateway(SandboxBankRail):
     async def attach(self, request: AttachRequest) -> SavedMethod:
         def act() -> SavedMethod:
             card = self._use(request.token)
-            reference = _ref("pm")
+            reference = sandbox_ref("pm")
             self._state.methods[reference] = (request.customer_reference, card)
             return SavedMethod(
                 gateway_reference=reference,
@@ -363,7 +359,7 @@ class SandboxGateway(SandboxBankRail):
 
     async def create_checkout_session(self, request: CheckoutRequest) -> CheckoutResult:
         def act() -> CheckoutResult:
-            reference = _ref("cs")
+            reference = sandbox_ref("cs")
             return CheckoutResult(
                 gateway_reference=reference,
                 url=f"{self._config.base_url}/sandbox/checkout/{reference}",
@@ -377,7 +373,7 @@ class SandboxGateway(SandboxBankRail):
         # finishes onboarding (SandboxService.CompleteAccountOnboarding).
         def act() -> AccountResult:
             account = AccountResult(
-                gateway_reference=_ref("acct"),
+                gateway_reference=sandbox_ref("acct"),
                 charges_enabled=False,
                 payouts_enabled=False,
                 details_submitted=False,
@@ -459,7 +455,7 @@ class SandboxGateway(SandboxBankRail):
                     NAME, "a dispute cannot exceed the amount received", code="amount_too_large"
                 )
             dispute = DisputeResult(
-                gateway_reference=_ref("dp"),
+                gateway_reference=sandbox_ref("dp"),
                 payment_reference=payment.reference,
                 amount=disputed,
                 currency=payment.currency,

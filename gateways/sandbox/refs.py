@@ -1,9 +1,10 @@
 """The names the simulator gives what it makes (``pi_sandbox_4fQx…``).
 
-Random parts are base62, as Stripe's ids are, not hex: about one hex name in a thousand
-holds a run of 13 or more digits that passes the Luhn check, and the service's card
-guard rightly refuses such a run as a pasted card number when the name comes back in a
-request (a sandbox token did, in CI). In base62 such a run is a one-in-ten-billion event.
+Random parts are base62, as Stripe's ids are, not hex: about one 24-digit hex token in
+2,600 held a card-shaped run of 13 or more digits that passes the Luhn check, and the
+service's card guard rightly refuses such a run as a pasted card number when the name
+comes back in a request (a sandbox token did, in CI). In base62 such a run is about a
+one-in-ten-billion event.
 """
 
 from __future__ import annotations

@@ -30,7 +30,13 @@ from square.core.api_error import ApiError
 from square.core.request_options import RequestOptions
 from square.environment import SquareEnvironment
 
-from gateways.errors import GatewayAuthError, GatewayRejected, GatewayUnavailable, OutcomeUnknown
+from gateways.errors import (
+    KEY_REUSED,
+    GatewayAuthError,
+    GatewayRejected,
+    GatewayUnavailable,
+    OutcomeUnknown,
+)
 from server.config import Secret
 
 NAME: Final = "square"
@@ -100,11 +106,7 @@ def _translate(error: ApiError) -> Exception:
         return GatewayAuthError(NAME, f"the access token was refused ({first.code or status})")
     if first.code == "IDEMPOTENCY_KEY_REUSED":
         # The key made something before, with other parameters: not "nothing was done".
-        return OutcomeUnknown(
-            NAME,
-            "the idempotency key was used before with other parameters: "
-            "what that first request did is unknown",
-        )
+        return OutcomeUnknown(NAME, KEY_REUSED)
     return GatewayRejected(
         NAME, first.detail or f"Square refused the request ({status})", code=first.code.lower()
     )

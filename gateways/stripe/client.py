@@ -24,7 +24,13 @@ from typing import Any, Final
 import aiohttp
 import stripe
 
-from gateways.errors import GatewayAuthError, GatewayRejected, GatewayUnavailable, OutcomeUnknown
+from gateways.errors import (
+    KEY_REUSED,
+    GatewayAuthError,
+    GatewayRejected,
+    GatewayUnavailable,
+    OutcomeUnknown,
+)
 from server.config import Secret
 
 NAME: Final = "stripe"
@@ -73,11 +79,7 @@ def _translate(error: Exception) -> Exception:
     if isinstance(error, stripe.AuthenticationError | stripe.PermissionError):
         return GatewayAuthError(NAME, "the API key was refused")
     if isinstance(error, stripe.IdempotencyError):
-        return OutcomeUnknown(
-            NAME,
-            "the idempotency key was used before with other parameters: "
-            "what that first request did is unknown",
-        )
+        return OutcomeUnknown(NAME, KEY_REUSED)
     if isinstance(error, stripe.InvalidRequestError):
         # Stripe documents 404 as "the requested resource doesn't exist"; it names it
         # resource_missing, but not every answer (nor localstripe's) carries the code.

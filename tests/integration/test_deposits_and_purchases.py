@@ -560,13 +560,10 @@ async def test_a_repeat_while_the_charge_runs_is_told_of_its_own_key(slow: Runni
     request = deposit_request(wallet_id, await saved_method(server, "pm_card_visa"))
     first = asyncio.ensure_future(deposit(server, request))
 
-    async def charging() -> list[res.PaymentIntent]:
-        return await all_intents(server)
-
     # The deposit's charge is recorded with its attempt started: now in flight. (The
     # deposit's own record shows earlier, while its charge may not have begun; a repeat
     # then may take the charge over, and the first is the one told to retry.)
-    await eventually(charging)
+    await eventually(lambda: all_intents(server))
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await deposit(server, request)
     assert caught.value.code() == grpc.StatusCode.ABORTED
